@@ -1,0 +1,85 @@
+using System.Text.Json.Serialization;
+
+namespace BlueTeam.Core.Events;
+
+/// <summary>
+/// One normalized event, shaped and named as the Elastic Common Schema nests it, so that the
+/// JSON written by <see cref="EcsJson"/> drops into any SIEM that speaks ECS.
+/// </summary>
+/// <remarks>Parsers create these; nothing downstream mutates them.</remarks>
+public sealed class SecurityEvent
+{
+    [JsonPropertyName("@timestamp")] public DateTimeOffset Timestamp { get; init; }
+    [JsonPropertyName("event")] public EcsEvent Event { get; init; } = new();
+    [JsonPropertyName("source")] public EcsSource? Source { get; init; }
+    [JsonPropertyName("user")] public EcsUser? User { get; init; }
+    [JsonPropertyName("host")] public EcsHost? Host { get; init; }
+    [JsonPropertyName("process")] public EcsProcess? Process { get; init; }
+    [JsonPropertyName("log")] public EcsLog? Log { get; init; }
+    [JsonPropertyName("message")] public string? Message { get; init; }
+
+    /// <summary>Name of the collector (config key) that read the line; empty for ad-hoc scans.</summary>
+    [JsonPropertyName("labels")] public IReadOnlyDictionary<string, string>? Labels { get; init; }
+}
+
+public sealed class EcsEvent
+{
+    [JsonPropertyName("kind")] public string Kind { get; init; } = "event";
+    [JsonPropertyName("category")] public IReadOnlyList<string> Category { get; init; } = [];
+    [JsonPropertyName("type")] public IReadOnlyList<string> Type { get; init; } = [];
+    /// <summary>What happened, in blueteam's vocabulary (ssh_login, ssh_invalid_user, …).</summary>
+    [JsonPropertyName("action")] public string Action { get; init; } = "";
+    /// <summary>success, failure or unknown, as ECS defines it.</summary>
+    [JsonPropertyName("outcome")] public string? Outcome { get; init; }
+    [JsonPropertyName("dataset")] public string? Dataset { get; init; }
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+}
+
+public sealed class EcsSource
+{
+    [JsonPropertyName("ip")] public string? Ip { get; init; }
+    [JsonPropertyName("port")] public int? Port { get; init; }
+    [JsonPropertyName("domain")] public string? Domain { get; init; }
+}
+
+public sealed class EcsUser
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("id")] public string? Id { get; init; }
+    [JsonPropertyName("target")] public EcsUser? Target { get; init; }
+    [JsonPropertyName("effective")] public EcsUser? Effective { get; init; }
+}
+
+public sealed class EcsHost
+{
+    [JsonPropertyName("hostname")] public string? Hostname { get; init; }
+}
+
+public sealed class EcsProcess
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("pid")] public int? Pid { get; init; }
+}
+
+public sealed class EcsLog
+{
+    [JsonPropertyName("file")] public EcsLogFile? File { get; init; }
+    [JsonPropertyName("offset")] public long? Offset { get; init; }
+}
+
+public sealed class EcsLogFile
+{
+    [JsonPropertyName("path")] public string? Path { get; init; }
+}
+
+/// <summary>The ECS values blueteam writes, kept in one place so parsers and rules agree.</summary>
+public static class EcsValues
+{
+    public const string Success = "success";
+    public const string Failure = "failure";
+    public const string Unknown = "unknown";
+    public const string Authentication = "authentication";
+    public const string Session = "session";
+    public const string Start = "start";
+    public const string Info = "info";
+}

@@ -1,0 +1,27 @@
+using System.Threading.Channels;
+
+namespace BlueTeam.Sources;
+
+/// <summary>
+/// A producer of raw lines. Runs until cancelled, writing into a bounded channel (waiting when it
+/// is full: back-pressure, never a silent drop) and reporting its own failures as
+/// <see cref="RawLineKind.CollectorError"/> records rather than going quiet.
+/// </summary>
+public interface ISource
+{
+    string Name { get; }
+
+    /// <summary>Reads whatever is new now and returns; the daemon calls it on every wake-up.</summary>
+    Task PollAsync(ChannelWriter<RawLine> writer, CancellationToken cancellationToken);
+}
+
+/// <summary>Where each file was read up to, committed after the lines before it were processed.</summary>
+public sealed record Checkpoint(string Collector, string Path, FileIdentity File, long Offset, DateTimeOffset UpdatedAt);
+
+/// <summary>Storage of checkpoints; implemented by the store.</summary>
+public interface ICheckpointStore
+{
+    Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string collector, CancellationToken cancellationToken);
+    /// <summary>Upserts by (collector, path), in one transaction.</summary>
+    Task SaveCheckpointsAsync(IReadOnlyCollection<Checkpoint> checkpoints, CancellationToken cancellationToken);
+}

@@ -1,0 +1,41 @@
+using BlueTeam.Core.Config;
+
+namespace BlueTeam.Sources;
+
+/// <summary>What a source hands to the parsers: a complete line, or a note about the source itself.</summary>
+public enum RawLineKind
+{
+    /// <summary>A complete line of the log (without its line terminator).</summary>
+    Line,
+    /// <summary>The source cannot read (missing, permission denied, read error); Text is the reason.</summary>
+    CollectorError,
+    /// <summary>The file shrank below the position read so far; it is being read again from the start.</summary>
+    LogTruncated,
+}
+
+/// <summary>
+/// One record from a source with the position just after it, so that the pipeline can commit a
+/// checkpoint only once everything up to that position has been processed (at-least-once).
+/// </summary>
+public sealed record RawLine
+{
+    /// <summary>The collector's name in the config (e.g. auth_log); "scan" for ad-hoc files.</summary>
+    public required string Collector { get; init; }
+    public required CollectorType Type { get; init; }
+    public required string Path { get; init; }
+    public required string Text { get; init; }
+    /// <summary>Byte offset of the start of this line in the file.</summary>
+    public long Offset { get; init; }
+    /// <summary>Byte offset just past the line terminator: where to resume after this line.</summary>
+    public long EndOffset { get; init; }
+    public FileIdentity File { get; init; }
+    public RawLineKind Kind { get; init; } = RawLineKind.Line;
+    /// <summary>The line was longer than the configured limit and was cut.</summary>
+    public bool Truncated { get; init; }
+}
+
+/// <summary>Which file this is, independent of its name: device + inode + a hash of its first bytes.</summary>
+public readonly record struct FileIdentity(ulong Device, ulong Inode, string HeadHash)
+{
+    public override string ToString() => $"{Device}:{Inode}:{HeadHash}";
+}

@@ -1,0 +1,17 @@
+using BlueTeam.Alerting;
+using BlueTeam.Sources;
+
+namespace BlueTeam.Storage;
+
+/// <summary>
+/// Everything blueteam keeps: alert history and outbox, checkpoints. One contract, two backends
+/// (SQLite by default, PostgreSQL for a fleet), checked by one contract test suite.
+/// </summary>
+public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAsyncDisposable
+{
+    /// <summary>Applies the versioned migrations not yet applied; returns the versions applied now.</summary>
+    Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Where the data is, for messages (never includes a password).</summary>
+    string Description { get; }
+}

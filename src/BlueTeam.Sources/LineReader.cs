@@ -1,0 +1,108 @@
+using System.Buffers;
+using System.Text;
+
+namespace BlueTeam.Sources;
+
+/// <summary>One complete line read from a stream, with the byte positions around it.</summary>
+public readonly record struct LineSpan(string Text, long Offset, long EndOffset, bool Truncated);
+
+/// <summary>
+/// Splits a byte stream into lines from a given position. Only lines ended by '\n' are returned
+/// unless <c>includeUnterminated</c> is set (a live file's last line may still be being written,
+/// so the tailer waits for its newline; a scan of a finished file takes it). A trailing '\r' is
+/// removed (CRLF files), invalid UTF-8 becomes U+FFFD, and a line longer than the limit is cut to
+/// the limit and flagged rather than dropped or allowed to exhaust memory.
+/// </summary>
+public sealed class LineReader
+{
+    private readonly int _maxLineBytes;
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    public LineReader(int maxLineBytes = DefaultMaxLineBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLineBytes, 16);
+        _maxLineBytes = maxLineBytes;
+    }
+
+    public const int DefaultMaxLineBytes = 64 * 1024;
+
+    /// <summary>Reads lines from <paramref name="stream"/> starting at <paramref name="position"/>.</summary>
+    public IEnumerable<LineSpan> ReadLines(Stream stream, long position, bool includeUnterminated)
+    {
+        stream.Seek(position, SeekOrigin.Begin);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(64 * 1024, _maxLineBytes + 1));
+        try
+        {
+            var lineStart = position;     // file offset of buffer[0]
+            var filled = 0;
+            var skipping = false;         // inside an over-long line, discarding until its newline
+            var skippedLineStart = 0L;
+            string? cutText = null;
+            while (true)
+            {
+                var read = stream.Read(buffer, filled, buffer.Length - filled);
+                if (read == 0) break;
+                filled += read;
+                var consumed = 0;
+                while (true)
+                {
+                    var nl = Array.IndexOf(buffer, (byte)'\n', consumed, filled - consumed);
+                    if (nl < 0) break;
+                    var lineOffset = lineStart + consumed;
+                    var end = lineStart + nl + 1;
+                    if (skipping)
+                    {
+                        yield return new LineSpan(cutText!, skippedLineStart, end, Truncated: true);
+                        skipping = false;
+                        cutText = null;
+                    }
+                    else
+                    {
+                        var length = nl - consumed;
+                        var truncated = length > _maxLineBytes;
+                        if (truncated) length = _maxLineBytes;
+                        yield return new LineSpan(Decode(buffer, consumed, length), lineOffset, end, truncated);
+                    }
+                    consumed = nl + 1;
+                }
+                if (consumed == 0 && filled == buffer.Length)
+                {
+                    // No newline in a full buffer: the line is over the limit. Keep its first part,
+                    // drop the rest up to the newline, and say so on the line.
+                    if (!skipping)
+                    {
+                        skipping = true;
+                        skippedLineStart = lineStart;
+                        cutText = Decode(buffer, 0, _maxLineBytes);
+                    }
+                    lineStart += filled;
+                    filled = 0;
+                    continue;
+                }
+                // Move the unfinished tail to the front of the buffer.
+                Buffer.BlockCopy(buffer, consumed, buffer, 0, filled - consumed);
+                lineStart += consumed;
+                filled -= consumed;
+            }
+            if (includeUnterminated)
+            {
+                if (skipping) yield return new LineSpan(cutText!, skippedLineStart, lineStart + filled, Truncated: true);
+                else if (filled > 0)
+                {
+                    var length = Math.Min(filled, _maxLineBytes);
+                    yield return new LineSpan(Decode(buffer, 0, length), lineStart, lineStart + filled, filled > _maxLineBytes);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string Decode(byte[] buffer, int start, int length)
+    {
+        if (length > 0 && buffer[start + length - 1] == (byte)'\r') length--;
+        return length == 0 ? "" : Utf8.GetString(buffer, start, length);
+    }
+}

@@ -1,6 +1,17 @@
+using System.CommandLine;
+using BlueTeam.Cli.Commands;
+
 namespace BlueTeam.Cli;
 
 internal static class Program
 {
-    public static Task<int> Main(string[] args) => Task.FromResult(0);
+    public static async Task<int> Main(string[] args)
+    {
+        var root = CliRoot.Build();
+        var parse = root.Parse(args);
+        // Signals are handled by the commands that run long (monitor): they drain and print a
+        // summary, which System.CommandLine's own handler would cut short.
+        var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
+        return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+    }
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every blueteam test on a fresh Debian machine with the .NET SDK: installs what the tests
+# need when it is missing (PostgreSQL, Debian's aiosmtpd SMTP server), starts a throwaway
+# PostgreSQL on 127.0.0.1, builds, runs the whole suite, and stops the server again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+need=()
+have_initdb() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; }
+have_initdb || need+=(postgresql)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]} (Debian packages)"
+  as_root=""; [ "$(id -u)" -ne 0 ] && as_root="sudo"
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+services="$root/.test-services"
+mkdir -p "$services"
+pg_port="${BLUETEAM_TEST_PG_PORT:-54329}"
+echo "== starting a throwaway PostgreSQL on 127.0.0.1:$pg_port"
+export BLUETEAM_TEST_PG="$(scripts/start-postgres.sh "$services/pg" "$pg_port" | tail -n 1)"
+trap 'scripts/stop-postgres.sh "$services/pg" >/dev/null 2>&1 || true' EXIT
+
+echo "== building"
+dotnet build BlueTeam.sln -c Release -warnaserror --nologo -v quiet
+
+echo "== testing"
+set +e
+dotnet test tests/BlueTeam.Tests/BlueTeam.Tests.csproj -c Release --no-build --nologo \
+  --logger "console;verbosity=normal" --blame-hang-timeout 5m 2>&1 | tee "$services/test-output.txt"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line, whatever the runner printed.
+summary=$(grep -E '^(Passed|Failed)!' "$services/test-output.txt" | tail -n 1 || true)
+passed=$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$summary"); failed=$(sed -nE 's/.*Failed: *([0-9]+),.*/\1/p' <<<"$summary")
+skipped=$(sed -nE 's/.*Skipped: *([0-9]+).*/\1/p' <<<"$summary")
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+if [ "${skipped:-0}" != "0" ]; then echo "skipped tests are not allowed: every test must run"; exit 1; fi
+exit "$status"

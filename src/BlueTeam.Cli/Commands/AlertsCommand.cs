@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using BlueTeam.Alerting;
+using BlueTeam.Cli.Composition;
+using BlueTeam.Core.Events;
+using BlueTeam.Core.Text;
+using Spectre.Console;
+
+namespace BlueTeam.Cli.Commands;
+
+/// <summary>`blueteam alerts list`: the stored alert history with delivery status.</summary>
+internal static class AlertsCommand
+{
+    private static readonly Option<string> Format = new("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
+    private static readonly Option<int> Limit = new("--limit", "-n") { Description = "How many alerts, newest first", DefaultValueFactory = _ => 50 };
+    private static readonly Option<string?> MinSeverity = new("--severity") { Description = "Only alerts of at least this severity" };
+    private static readonly Option<string?> Rule = new("--rule") { Description = "Only alerts of this rule" };
+
+    public static Command Build()
+    {
+        Format.AcceptOnlyFromAmong("table", "json");
+        var list = new Command("list", "List stored alerts, newest first") { Format, Limit, MinSeverity, Rule };
+        list.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => ListAsync(app, parse, token)));
+        return new Command("alerts", "The alert history") { list };
+    }
+
+    private static async Task<int> ListAsync(AppServices app, ParseResult parse, CancellationToken ct)
+    {
+        Severity? min = null;
+        if (parse.GetValue(MinSeverity) is { } s)
+        {
+            if (!SeverityNames.TryParse(s, out var sev))
+            {
+                await Console.Error.WriteLineAsync($"blueteam: --severity must be one of {SeverityNames.AllNames}").ConfigureAwait(false);
+                return ExitCodes.ConfigError;
+            }
+            min = sev;
+        }
+        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var alerts = await store.ListAlertsAsync(new AlertQuery { Limit = parse.GetValue(Limit), MinSeverity = min, RuleName = parse.GetValue(Rule) }, ct).ConfigureAwait(false);
+        var rows = new List<(AlertRecord Alert, IReadOnlyList<DeliveryRecord> Deliveries)>();
+        foreach (var a in alerts) rows.Add((a, await store.GetDeliveriesAsync(a.Id, ct).ConfigureAwait(false)));
+
+        if (parse.GetValue(Format) == "json")
+        {
+            await using var stdout = Console.OpenStandardOutput();
+            await using var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+            json.WriteStartArray();
+            foreach (var (a, ds) in rows) WriteJson(json, a, ds);
+            json.WriteEndArray();
+            await json.FlushAsync(ct).ConfigureAwait(false);
+            await stdout.WriteAsync("\n"u8.ToArray(), ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+
+        var table = new Table().AddColumns("id", "last seen", "severity", "rule", "source.ip", "user", "events", "title", "deliveries");
+        foreach (var (a, ds) in rows)
+        {
+            var i = a.Incident;
+            table.AddRow(
+                a.Id.ToString(CultureInfo.InvariantCulture),
+                i.LastSeen.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                i.Severity.ToName(),
+                Cell(i.Rule.Name),
+                Cell(i.Source?.Ip),
+                Cell(i.User?.Name),
+                i.EventCount.ToString(CultureInfo.InvariantCulture),
+                Cell(i.Title),
+                Cell(string.Join(" ", ds.Select(d => $"{d.Channel}:{d.Status.ToString().ToLowerInvariant()}"))));
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        console.Write(table);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Untrusted text in a table cell: control characters made visible, markup escaped.</summary>
+    private static string Cell(string? text) => Markup.Escape(SafeText.Inert(text ?? "-", 200));
+
+    private static void WriteJson(Utf8JsonWriter w, AlertRecord a, IReadOnlyList<DeliveryRecord> deliveries)
+    {
+        var i = a.Incident;
+        w.WriteStartObject();
+        w.WriteNumber("id", a.Id);
+        w.WriteString("fingerprint", a.Fingerprint);
+        w.WriteString("host", a.Host);
+        w.WriteString("rule_id", i.Rule.Id);
+        w.WriteString("rule_name", i.Rule.Name);
+        w.WriteString("severity", i.Severity.ToName());
+        w.WriteString("title", i.Title);
+        w.WriteString("description", i.Description);
+        w.WriteString("detected_by", i.DetectedBy);
+        w.WriteStartArray("nist_controls");
+        foreach (var c in i.NistControls) w.WriteStringValue(c);
+        w.WriteEndArray();
+        w.WriteBoolean("cui_involved", i.CuiInvolved);
+        if (i.Source?.Ip is { } ip) w.WriteString("source_ip", ip);
+        if (i.User?.Name is { } user) w.WriteString("user_name", user);
+        w.WriteNumber("event_count", i.EventCount);
+        w.WriteString("first_seen", i.FirstSeen);
+        w.WriteString("last_seen", i.LastSeen);
+        w.WriteString("created_at", a.CreatedAt);
+        w.WriteStartArray("deliveries");
+        foreach (var d in deliveries)
+        {
+            w.WriteStartObject();
+            w.WriteString("channel", d.Channel);
+            w.WriteString("status", d.Status.ToString().ToLowerInvariant());
+            w.WriteNumber("attempts", d.Attempts);
+            if (d.LastError is not null) w.WriteString("last_error", d.LastError);
+            if (d.DeliveredAt is { } at) w.WriteString("delivered_at", at);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+}

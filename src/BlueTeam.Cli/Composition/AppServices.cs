@@ -1,0 +1,86 @@
+using BlueTeam.Alerting;
+using BlueTeam.Core.Config;
+using BlueTeam.Correlation;
+using BlueTeam.Parsing;
+using BlueTeam.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Spectre.Console;
+
+namespace BlueTeam.Cli.Composition;
+
+/// <summary>
+/// The one place where the stages are composed: config, logging, store, parsers, rules,
+/// channels, engine. Commands ask for what they need; everything is built the same way for the
+/// daemon, `scan` and `config check`.
+/// </summary>
+internal sealed class AppServices : IAsyncDisposable
+{
+    private IBlueTeamStore? _store;
+
+    private AppServices(BlueTeamConfig config, ILoggerFactory loggers)
+    {
+        Config = config;
+        Loggers = loggers;
+    }
+
+    public BlueTeamConfig Config { get; }
+    public ILoggerFactory Loggers { get; }
+    public TimeProvider Time { get; } = TimeProvider.System;
+
+    /// <summary>Where the console channel and the banner write: stderr, so stdout stays for data (scan --format jsonl).</summary>
+    public IAnsiConsole AlertConsole { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    /// <summary>Standard output, for the banner, the summary and listings (as the seed printed them).</summary>
+    public IAnsiConsole Out { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+
+    public static AppServices Load(string? configPath)
+    {
+        var config = ConfigLoader.Load(configPath);
+        var loggers = LoggerFactory.Create(b => b
+            .SetMinimumLevel(LogLevel.Information)
+            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss "; o.ColorBehavior = LoggerColorBehavior.Disabled; })
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        return new AppServices(config, loggers);
+    }
+
+    /// <summary>The store, opened on first use (migrations applied by the caller that needs them).</summary>
+    public IBlueTeamStore Store => _store ??= StoreFactory.Create(Config.Database);
+
+    public async Task<IBlueTeamStore> OpenMigratedStoreAsync(CancellationToken ct)
+    {
+        var applied = await Store.MigrateAsync(ct).ConfigureAwait(false);
+        if (applied.Count > 0)
+            Loggers.CreateLogger("blueteam.store").LogInformation("Applied store migrations {Versions} to {Store}", string.Join(",", applied), Store.Description);
+        return Store;
+    }
+
+    public IReadOnlyList<IRule> BuildRules() => RuleCatalog.Build(Config.Correlation, Config.Host);
+
+    public Correlator BuildCorrelator() => new(BuildRules(), Loggers.CreateLogger<Correlator>());
+
+    public ParserRegistry BuildParsers() => new();
+
+    public IReadOnlyDictionary<string, IAlertChannel> BuildChannels() => ChannelFactory.Create(Config.Alerting, AlertConsole, Loggers);
+
+    public AlertEngine BuildEngine(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) =>
+        new(new AlertRouter(Config.Alerting, channels.Keys), store, Config.Host, Loggers.CreateLogger<AlertEngine>());
+
+    public DeliveryDispatcher BuildDispatcher(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) =>
+        new(store, channels, Time, Loggers.CreateLogger<DeliveryDispatcher>());
+
+    /// <summary>Everything the daemon validates at start, so `config check` fails exactly when the daemon would.</summary>
+    public void ValidateAll()
+    {
+        BuildRules();
+        var channels = BuildChannels();
+        _ = new AlertRouter(Config.Alerting, channels.Keys);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_store is not null) await _store.DisposeAsync().ConfigureAwait(false);
+        Loggers.Dispose();
+    }
+}

@@ -5,7 +5,8 @@
 #
 # The cluster's data and its unix socket live in DIR; authentication is "trust", fsync is off:
 # this is for tests, never for data anyone keeps. Running it again while the cluster is up just
-# succeeds. The last line printed is the connection string (export it as BLUETEAM_TEST_PG).
+# succeeds. The only line on stdout (so also the last) is the connection string: export it as
+# BLUETEAM_TEST_PG. Progress and errors go to stderr.
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -33,8 +34,8 @@ find_bin() {
 
 if ! find_bin initdb >/dev/null; then
     echo "start-postgres: no initdb found; installing postgresql with apt-get" >&2
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+    apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >&2
 fi
 initdb=$(find_bin initdb) || { echo "start-postgres: initdb still not found after installing postgresql" >&2; exit 1; }
 bindir=$(dirname "$initdb")

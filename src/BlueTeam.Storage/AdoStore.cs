@@ -1,0 +1,492 @@
+using System.Data;
+using System.Data.Common;
+using System.Text.Json;
+using BlueTeam.Alerting;
+using BlueTeam.Core.Events;
+using BlueTeam.Sources;
+
+namespace BlueTeam.Storage;
+
+/// <summary>
+/// The store over any ADO.NET data source: every statement is written once here, and the small
+/// <see cref="SqlDialect"/> supplies what differs between SQLite and PostgreSQL.
+/// </summary>
+/// <remarks>
+/// Each call opens a pooled connection, does its work (in one transaction when it writes more than
+/// one row) and closes it, so one store can be shared by the pipeline, the outbox and the CLI.
+/// Provider failures surface as <see cref="StoreException"/>; cancellation passes through as is.
+/// </remarks>
+public abstract class AdoStore : IBlueTeamStore
+{
+    private const string AlertColumns = "a.id, a.fingerprint, a.host, a.created_at, a.updated_at, a.incident_json";
+    private const string DeliveryColumns = "d.id, d.alert_id, d.channel, d.status, d.attempts, d.last_error, d.delivered_at, d.next_attempt_at";
+    private const int DeliveryColumnCount = 8;
+
+    private readonly DbDataSource _dataSource;
+    private readonly SqlDialect _dialect;
+    private readonly TimeProvider _time;
+
+    private readonly string _alerts;
+    private readonly string _deliveries;
+    private readonly string _checkpoints;
+    private readonly string _migrations;
+
+    private protected AdoStore(DbDataSource dataSource, SqlDialect dialect, TimeProvider timeProvider, string description)
+    {
+        _dataSource = dataSource;
+        _dialect = dialect;
+        _time = timeProvider;
+        Description = description;
+        _alerts = dialect.TablePrefix + "alert_history";
+        _deliveries = dialect.TablePrefix + "alert_deliveries";
+        _checkpoints = dialect.TablePrefix + "checkpoints";
+        _migrations = dialect.TablePrefix + "schema_migrations";
+    }
+
+    public string Description { get; }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Each migration runs in its own transaction and re-checks, inside it, whether another process
+    /// applied it meanwhile; PostgreSQL additionally serializes migrators with an advisory lock.
+    /// </remarks>
+    public Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<int>>("migrate", async (connection, ct) =>
+        {
+            await using (var bootstrap = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false))
+            {
+                await LockMigrationsAsync(connection, bootstrap, ct).ConfigureAwait(false);
+                await ExecuteAsync(connection, bootstrap, _dialect.BootstrapSql, ct).ConfigureAwait(false);
+                await bootstrap.CommitAsync(ct).ConfigureAwait(false);
+            }
+
+            var applied = new List<int>();
+            foreach (var migration in StoreMigrations.All)
+            {
+                await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+                await LockMigrationsAsync(connection, transaction, ct).ConfigureAwait(false);
+
+                await using (var check = Command(connection, transaction, $"SELECT COUNT(*) FROM {_migrations} WHERE version = @version"))
+                {
+                    Add(check, "@version", migration.Version);
+                    if (Convert.ToInt64(await check.ExecuteScalarAsync(ct).ConfigureAwait(false)) > 0)
+                    {
+                        await transaction.CommitAsync(ct).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+
+                await ExecuteAsync(connection, transaction, _dialect.MigrationSql(migration), ct).ConfigureAwait(false);
+                await using (var record = Command(connection, transaction,
+                    $"INSERT INTO {_migrations} (version, description, applied_at) VALUES (@version, @description, @applied_at)"))
+                {
+                    Add(record, "@version", migration.Version);
+                    AddText(record, "@description", migration.Description);
+                    AddTimestamp(record, "@applied_at", _time.GetUtcNow());
+                    await record.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                applied.Add(migration.Version);
+            }
+            return applied;
+        }, cancellationToken);
+
+    public Task<AlertSaveResult> SaveAlertAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(incident);
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(channels);
+        if (string.IsNullOrEmpty(incident.Fingerprint))
+            throw new ArgumentException("the incident has no fingerprint; the store deduplicates by it", nameof(incident));
+        var distinctChannels = channels.Distinct(StringComparer.Ordinal).ToList();
+
+        return RunAsync($"save alert {incident.Fingerprint}", async (connection, ct) =>
+        {
+            var now = _time.GetUtcNow();
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+
+            // Insert-first: ON CONFLICT DO NOTHING makes a concurrent insert of the same fingerprint
+            // wait for the other transaction and then fall through to the update below, instead of
+            // failing on the unique constraint.
+            long? newId;
+            await using (var insert = Command(connection, transaction, $"""
+                INSERT INTO {_alerts} (fingerprint, host, rule_id, rule_name, severity, title, description, detected_by,
+                    nist_controls, cui_involved, source_ip, user_name, event_count, first_seen, last_seen, created_at, updated_at, incident_json)
+                VALUES (@fingerprint, @host, @rule_id, @rule_name, @severity, @title, @description, @detected_by,
+                    @nist_controls, @cui_involved, @source_ip, @user_name, @event_count, @first_seen, @last_seen, @now, @now, @incident_json)
+                ON CONFLICT (fingerprint) DO NOTHING
+                RETURNING id
+                """))
+            {
+                AddText(insert, "@fingerprint", incident.Fingerprint);
+                AddText(insert, "@host", host);
+                AddText(insert, "@rule_id", incident.Rule.Id);
+                AddText(insert, "@rule_name", incident.Rule.Name);
+                AddText(insert, "@severity", incident.Severity.ToName());
+                AddText(insert, "@title", incident.Title);
+                AddText(insert, "@description", incident.Description);
+                AddText(insert, "@detected_by", incident.DetectedBy);
+                AddText(insert, "@nist_controls", string.Join(',', incident.NistControls));
+                Add(insert, "@cui_involved", _dialect.Boolean(incident.CuiInvolved));
+                AddText(insert, "@source_ip", incident.Source?.Ip);
+                AddText(insert, "@user_name", incident.User?.Name);
+                Add(insert, "@event_count", incident.EventCount);
+                AddTimestamp(insert, "@first_seen", incident.FirstSeen);
+                AddTimestamp(insert, "@last_seen", incident.LastSeen);
+                AddTimestamp(insert, "@now", now);
+                AddText(insert, "@incident_json", EcsJson.Serialize(incident));
+                var id = await insert.ExecuteScalarAsync(ct).ConfigureAwait(false);
+                newId = id is null or DBNull ? null : Convert.ToInt64(id);
+            }
+
+            if (newId is { } alertId)
+            {
+                foreach (var channel in distinctChannels)
+                {
+                    await using var outbox = Command(connection, transaction, $"""
+                        INSERT INTO {_deliveries} (alert_id, channel, status, attempts, next_attempt_at, created_at)
+                        VALUES (@alert_id, @channel, 'pending', 0, @now, @now)
+                        """);
+                    Add(outbox, "@alert_id", alertId);
+                    AddText(outbox, "@channel", channel);
+                    AddTimestamp(outbox, "@now", now);
+                    await outbox.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                return new AlertSaveResult(alertId, IsNew: true);
+            }
+
+            long existingId;
+            Severity existingSeverity;
+            await using (var select = Command(connection, transaction,
+                $"SELECT id, severity FROM {_alerts} WHERE fingerprint = @fingerprint{_dialect.LockRowsClause}"))
+            {
+                AddText(select, "@fingerprint", incident.Fingerprint);
+                await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                    throw new StoreException($"save alert {incident.Fingerprint}", Description, "the alert was neither inserted nor found (deleted concurrently?)");
+                existingId = reader.GetInt64(0);
+                existingSeverity = ReadSeverity(reader, 1);
+            }
+
+            // A burst that has been critical stays critical: the stored severity never goes down, and
+            // the stored JSON says the same as the column.
+            var merged = incident.Severity >= existingSeverity ? incident : incident with { Severity = existingSeverity };
+            await using (var update = Command(connection, transaction, $"""
+                UPDATE {_alerts}
+                SET event_count = @event_count, last_seen = @last_seen, severity = @severity, title = @title,
+                    description = @description, incident_json = @incident_json, updated_at = @now
+                WHERE id = @id
+                """))
+            {
+                Add(update, "@event_count", merged.EventCount);
+                AddTimestamp(update, "@last_seen", merged.LastSeen);
+                AddText(update, "@severity", merged.Severity.ToName());
+                AddText(update, "@title", merged.Title);
+                AddText(update, "@description", merged.Description);
+                AddText(update, "@incident_json", EcsJson.Serialize(merged));
+                AddTimestamp(update, "@now", now);
+                Add(update, "@id", existingId);
+                await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return new AlertSaveResult(existingId, IsNew: false);
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        return RunAsync<IReadOnlyList<PendingDelivery>>("read due deliveries", async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, $"""
+                SELECT {DeliveryColumns}, {AlertColumns}
+                FROM {_deliveries} d JOIN {_alerts} a ON a.id = d.alert_id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= @now
+                ORDER BY d.next_attempt_at, d.id
+                LIMIT @max
+                """);
+            AddTimestamp(command, "@now", now);
+            Add(command, "@max", max);
+            var result = new List<PendingDelivery>();
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                result.Add(new PendingDelivery(ReadDelivery(reader, 0), ReadAlert(reader, DeliveryColumnCount)));
+            return result;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <paramref name="nextAttemptAt"/> is required when the status stays
+    /// <see cref="DeliveryStatus.Pending"/> (otherwise the row would never be due again) and is
+    /// ignored (stored as null) for a final status. delivered_at is set only for Delivered.
+    /// </remarks>
+    public Task RecordDeliveryAttemptAsync(long deliveryId, DeliveryStatus status, string? error, DateTimeOffset attemptedAt, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken)
+    {
+        if (status == DeliveryStatus.Pending && nextAttemptAt is null)
+            throw new ArgumentException("a delivery that stays pending needs the time of its next attempt", nameof(nextAttemptAt));
+        var statusName = StatusName(status);
+
+        return RunAsync($"record delivery attempt {deliveryId}", async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, $"""
+                UPDATE {_deliveries}
+                SET attempts = attempts + 1, status = @status, last_error = @last_error,
+                    next_attempt_at = @next_attempt_at, delivered_at = COALESCE(@delivered_at, delivered_at)
+                WHERE id = @id
+                """);
+            AddText(command, "@status", statusName);
+            AddText(command, "@last_error", error);
+            AddTimestamp(command, "@next_attempt_at", status == DeliveryStatus.Pending ? nextAttemptAt : null);
+            AddTimestamp(command, "@delivered_at", status == DeliveryStatus.Delivered ? attemptedAt : null);
+            Add(command, "@id", deliveryId);
+            if (await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0)
+                throw new StoreException($"record delivery attempt {deliveryId}", Description, "no such delivery");
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Newest activity first (last_seen, then id). <see cref="AlertQuery.RuleName"/> matches the
+    /// rule's name or its id; <see cref="AlertQuery.Since"/> keeps alerts last seen at or after it.
+    /// </remarks>
+    public Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(AlertQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit);
+
+        return RunAsync<IReadOnlyList<AlertRecord>>("list alerts", async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, "");
+            var conditions = new List<string>();
+            if (query.MinSeverity is { } min)
+            {
+                // Severity is stored by name, so "at least" is the set of names at or above it.
+                var names = Enum.GetValues<Severity>().Where(s => s >= min).Select((s, i) => (Name: s.ToName(), Parameter: $"@severity{i}")).ToList();
+                foreach (var (name, parameter) in names) AddText(command, parameter, name);
+                conditions.Add($"a.severity IN ({string.Join(", ", names.Select(n => n.Parameter))})");
+            }
+            if (query.RuleName is { } rule)
+            {
+                AddText(command, "@rule", rule);
+                conditions.Add("(a.rule_name = @rule OR a.rule_id = @rule)");
+            }
+            if (query.Host is { } host)
+            {
+                AddText(command, "@host", host);
+                conditions.Add("a.host = @host");
+            }
+            if (query.Since is { } since)
+            {
+                AddTimestamp(command, "@since", since);
+                conditions.Add("a.last_seen >= @since");
+            }
+            Add(command, "@limit", query.Limit);
+            var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+            command.CommandText = $"SELECT {AlertColumns} FROM {_alerts} a {where} ORDER BY a.last_seen DESC, a.id DESC LIMIT @limit";
+
+            var result = new List<AlertRecord>();
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                result.Add(ReadAlert(reader, 0));
+            return result;
+        }, cancellationToken);
+    }
+
+    public Task<AlertRecord?> GetAlertAsync(long id, CancellationToken cancellationToken) =>
+        RunAsync($"read alert {id}", async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, $"SELECT {AlertColumns} FROM {_alerts} a WHERE a.id = @id");
+            Add(command, "@id", id);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadAlert(reader, 0) : null;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<DeliveryRecord>> GetDeliveriesAsync(long alertId, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<DeliveryRecord>>($"read deliveries of alert {alertId}", async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, $"SELECT {DeliveryColumns} FROM {_deliveries} d WHERE d.alert_id = @alert_id ORDER BY d.id");
+            Add(command, "@alert_id", alertId);
+            var result = new List<DeliveryRecord>();
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                result.Add(ReadDelivery(reader, 0));
+            return result;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string collector, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collector);
+        return RunAsync<IReadOnlyList<Checkpoint>>($"read checkpoints of {collector}", async (connection, ct) =>
+        {
+            await using var command = Command(connection, null,
+                $"SELECT collector, path, device, inode, head_hash, \"offset\", updated_at FROM {_checkpoints} WHERE collector = @collector ORDER BY path");
+            AddText(command, "@collector", collector);
+            var result = new List<Checkpoint>();
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                // Device and inode are unsigned; they are stored bit for bit in a signed 64-bit column.
+                var file = new FileIdentity(unchecked((ulong)reader.GetInt64(2)), unchecked((ulong)reader.GetInt64(3)), reader.GetString(4));
+                result.Add(new Checkpoint(reader.GetString(0), reader.GetString(1), file, reader.GetInt64(5), _dialect.ReadTimestamp(reader, 6)));
+            }
+            return result;
+        }, cancellationToken);
+    }
+
+    public Task SaveCheckpointsAsync(IReadOnlyCollection<Checkpoint> checkpoints, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoints);
+        if (checkpoints.Count == 0) return Task.CompletedTask;
+
+        return RunAsync($"save {checkpoints.Count} checkpoint(s)", async (connection, ct) =>
+        {
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            foreach (var checkpoint in checkpoints)
+            {
+                await using var command = Command(connection, transaction, $"""
+                    INSERT INTO {_checkpoints} (collector, path, device, inode, head_hash, "offset", updated_at)
+                    VALUES (@collector, @path, @device, @inode, @head_hash, @offset, @updated_at)
+                    ON CONFLICT (collector, path) DO UPDATE
+                    SET device = excluded.device, inode = excluded.inode, head_hash = excluded.head_hash,
+                        "offset" = excluded."offset", updated_at = excluded.updated_at
+                    """);
+                AddText(command, "@collector", checkpoint.Collector);
+                AddText(command, "@path", checkpoint.Path);
+                Add(command, "@device", unchecked((long)checkpoint.File.Device));
+                Add(command, "@inode", unchecked((long)checkpoint.File.Inode));
+                AddText(command, "@head_hash", checkpoint.File.HeadHash ?? "");
+                Add(command, "@offset", checkpoint.Offset);
+                AddTimestamp(command, "@updated_at", checkpoint.UpdatedAt);
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DisposeCoreAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the data source (and with it the pooled connections).</summary>
+    protected virtual ValueTask DisposeCoreAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>
+    /// Opens a connection, runs <paramref name="body"/> and turns provider failures into a
+    /// <see cref="StoreException"/> naming <paramref name="operation"/> and this store.
+    /// </summary>
+    private async Task<T> RunAsync<T>(string operation, Func<DbConnection, CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await body(connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            throw new StoreException(operation, Description, ex);
+        }
+    }
+
+    // Database, file-system and decoding failures are the store's to report; a bug (null reference,
+    // invalid argument) or cancellation passes through unchanged.
+    private static bool IsStoreFailure(Exception ex) =>
+        ex is DbException or IOException or UnauthorizedAccessException or TimeoutException or JsonException or FormatException;
+
+    private async Task LockMigrationsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)
+    {
+        if (_dialect.MigrationLockSql is { } sql)
+            await ExecuteAsync(connection, transaction, sql, ct).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static void AddText(DbCommand command, string name, string? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.DbType = DbType.String;
+        parameter.Value = (object?)value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    private void AddTimestamp(DbCommand command, string name, DateTimeOffset? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        _dialect.SetTimestamp(parameter, value);
+        command.Parameters.Add(parameter);
+    }
+
+    private AlertRecord ReadAlert(DbDataReader reader, int first)
+    {
+        var id = reader.GetInt64(first);
+        var json = reader.GetString(first + 5);
+        var incident = EcsJson.DeserializeIncident(json)
+            ?? throw new StoreException($"read alert {id}", Description, "its incident_json is null");
+        return new AlertRecord
+        {
+            Id = id,
+            Fingerprint = reader.GetString(first + 1),
+            Host = reader.GetString(first + 2),
+            CreatedAt = _dialect.ReadTimestamp(reader, first + 3),
+            UpdatedAt = _dialect.ReadTimestamp(reader, first + 4),
+            Incident = incident,
+        };
+    }
+
+    private DeliveryRecord ReadDelivery(DbDataReader reader, int first) => new()
+    {
+        Id = reader.GetInt64(first),
+        AlertId = reader.GetInt64(first + 1),
+        Channel = reader.GetString(first + 2),
+        Status = ParseStatus(reader.GetString(first + 3)),
+        Attempts = reader.GetInt32(first + 4),
+        LastError = reader.IsDBNull(first + 5) ? null : reader.GetString(first + 5),
+        DeliveredAt = reader.IsDBNull(first + 6) ? null : _dialect.ReadTimestamp(reader, first + 6),
+        NextAttemptAt = reader.IsDBNull(first + 7) ? null : _dialect.ReadTimestamp(reader, first + 7),
+    };
+
+    private static Severity ReadSeverity(DbDataReader reader, int ordinal) => SeverityNames.Parse(reader.GetString(ordinal));
+
+    private static string StatusName(DeliveryStatus status) => status switch
+    {
+        DeliveryStatus.Pending => "pending",
+        DeliveryStatus.Delivered => "delivered",
+        DeliveryStatus.Failed => "failed",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "unknown delivery status"),
+    };
+
+    private static DeliveryStatus ParseStatus(string text) => text switch
+    {
+        "pending" => DeliveryStatus.Pending,
+        "delivered" => DeliveryStatus.Delivered,
+        "failed" => DeliveryStatus.Failed,
+        _ => throw new FormatException($"'{text}' is not a delivery status (pending, delivered, failed)"),
+    };
+}

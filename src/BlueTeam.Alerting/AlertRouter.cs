@@ -28,7 +28,7 @@ public sealed class AlertRouter
     private readonly Dictionary<Severity, IReadOnlyList<string>> _routes = [];
 
     /// <param name="options">The alerting section of the config (only <c>Routing</c> is read).</param>
-    /// <param name="availableChannels">Names of the channels that are enabled and built (the keys of <see cref="ChannelFactory.Create"/>).</param>
+    /// <param name="availableChannels">Names of the channels that are enabled and built (the keys of <c>ChannelFactory.Create</c>).</param>
     /// <exception cref="ConfigException">A route names a channel blueteam does not have; key <c>alerting.routing.&lt;severity&gt;</c>.</exception>
     public AlertRouter(AlertingOptions options, IEnumerable<string> availableChannels)
     {

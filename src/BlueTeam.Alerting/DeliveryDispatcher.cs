@@ -52,7 +52,7 @@ public sealed class DeliveryDispatcher
     private long _retried;
 
     /// <param name="store">The outbox.</param>
-    /// <param name="channels">The enabled channels by name (from <see cref="ChannelFactory.Create"/>).</param>
+    /// <param name="channels">The enabled channels by name (from <c>ChannelFactory.Create</c>).</param>
     /// <param name="time">Clock for due times and backoff.</param>
     /// <param name="retry">Retry policy; defaults when null.</param>
     /// <param name="logger">Optional.</param>

@@ -26,4 +26,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1300, Level = LogLevel.Warning, Message = "Syslog socket {Socket} does not exist yet; syslog deliveries will be retried until it appears")]
     public static partial void SyslogSocketMissing(ILogger logger, string socket);
+
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Debug, Message = "{Server} accepted the message but QUIT failed; counted as delivered")]
+    public static partial void SmtpQuitFailed(ILogger logger, Exception exception, string server);
 }

@@ -47,7 +47,7 @@ public sealed class EmailChannel : IAlertChannel
         _logger = (ILogger?)logger ?? NullLogger.Instance;
 
         var errors = new List<ConfigError>();
-        _from = ParseAddress(options.FromAddress, "alerting.email.from_address", errors) ?? new MailboxAddress("", "invalid@invalid");
+        var from = ParseAddress(options.FromAddress, "alerting.email.from_address", errors);
         var recipients = new List<MailboxAddress>();
         for (var n = 0; n < options.Recipients.Count; n++)
             if (ParseAddress(options.Recipients[n], $"alerting.email.recipients[{n}]", errors) is { } r) recipients.Add(r);
@@ -55,7 +55,8 @@ public sealed class EmailChannel : IAlertChannel
             errors.Add(new ConfigError("alerting.email.recipients", "alerting.email", "needs at least one address when email is enabled"));
         _recipients = recipients;
         _password = ResolvePassword(options, errors);
-        if (errors.Count > 0) throw new ConfigException("alerting.email", errors);
+        if (errors.Count > 0 || from is null) throw new ConfigException("alerting.email", errors);
+        _from = from;
     }
 
     public string Name => ChannelNames.Email;

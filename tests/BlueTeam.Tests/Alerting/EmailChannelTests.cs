@@ -142,3 +142,16 @@ public sealed class EmailChannelTests(SmtpServerFixture smtp) : IClassFixture<Sm
         Assert.Equal(expected, EmailChannel.MapTls(tls));
     }
 }
+
+public sealed class SmtpServerFixtureTests
+{
+    [Fact]
+    public void EnsureImportable_ModuleMissing_FailsWithTheInstallHint()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => SmtpServerFixture.EnsureImportable("blueteam_no_such_module"));
+
+        Assert.Contains("README.md", e.Message, StringComparison.Ordinal);
+        Assert.Contains("python3-aiosmtpd", e.Message, StringComparison.Ordinal);
+        Assert.Contains("ModuleNotFoundError", e.Message, StringComparison.Ordinal);
+    }
+}

@@ -22,7 +22,7 @@ public sealed class SmtpServerFixture : IDisposable
 
     public SmtpServerFixture()
     {
-        EnsureAiosmtpdImportable();
+        EnsureImportable("aiosmtpd");
         _root = Directory.CreateTempSubdirectory("blueteam-smtp-").FullName;
         MaildirPath = Path.Combine(_root, "maildir");
         Port = FreeLoopbackPort();
@@ -90,18 +90,19 @@ public sealed class SmtpServerFixture : IDisposable
         Directory.Delete(_root, recursive: true);
     }
 
-    private static void EnsureAiosmtpdImportable()
+    /// <summary>Fails with the install hint when <paramref name="module"/> cannot be imported by the system python.</summary>
+    internal static void EnsureImportable(string module)
     {
         const string hint = "The e-mail channel tests need a real SMTP server: Debian's python3-aiosmtpd. "
             + "Run the test command given in README.md, which installs python3-aiosmtpd, instead of calling dotnet test directly.";
         if (!File.Exists(Python)) throw new InvalidOperationException($"{Python} not found. {hint}");
         var check = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         check.ArgumentList.Add("-c");
-        check.ArgumentList.Add("import aiosmtpd");
+        check.ArgumentList.Add($"import {module}");
         using var p = Process.Start(check) ?? throw new InvalidOperationException($"could not run {Python}. {hint}");
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"'import aiosmtpd' failed: {stderr.Trim()}. {hint}");
+        if (p.ExitCode != 0) throw new InvalidOperationException($"'import {module}' failed: {stderr.Trim()}. {hint}");
     }
 
     private void WaitUntilListening(TimeSpan timeout)

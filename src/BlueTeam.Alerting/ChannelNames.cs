@@ -1,0 +1,12 @@
+namespace BlueTeam.Alerting;
+
+/// <summary>The channel names that routes, config and delivery rows use.</summary>
+public static class ChannelNames
+{
+    public const string Console = "console";
+    public const string Syslog = "syslog";
+    public const string Email = "email";
+
+    /// <summary>Every channel blueteam can build; a route naming anything else is a config error.</summary>
+    public static IReadOnlyList<string> Known { get; } = [Email, Syslog, Console];
+}

@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using BlueTeam.Core.Config;
+using BlueTeam.Core.Events;
+using BlueTeam.Core.Text;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MimeKit;
+using MimeKit.Text;
+
+namespace BlueTeam.Alerting.Channels;
+
+/// <summary>Sends one plain-text e-mail per alert over SMTP (MailKit), to every configured recipient.</summary>
+/// <remarks>
+/// <para>Headers are built by MimeKit from typed values, and the subject is made inert first, so a
+/// CR/LF in an incident title can never add a header (a Bcc, say). The body's fields are made
+/// inert too: mail is often read in a terminal.</para>
+/// <para>Classification: anything about reaching the server (refused, reset, timeout, protocol
+/// confusion) and SMTP 4xx replies are transient; 5xx replies, refused credentials, TLS that
+/// cannot be negotiated as configured and missing server features are permanent, because they
+/// will fail the same way until someone changes the config.</para>
+/// <para>The password is held in memory only and never logged; MailKit's exceptions do not carry it.</para>
+/// </remarks>
+public sealed class EmailChannel : IAlertChannel
+{
+    private readonly EmailChannelOptions _options;
+    private readonly MailboxAddress _from;
+    private readonly IReadOnlyList<MailboxAddress> _recipients;
+    private readonly string? _password;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <exception cref="ConfigException">
+    /// Addresses that do not parse, or an unreadable or empty password file
+    /// (<c>alerting.email.smtp_password_file</c>).
+    /// </exception>
+    public EmailChannel(EmailChannelOptions options, TimeProvider time, ILogger<EmailChannel>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        _options = options;
+        _time = time;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+        var errors = new List<ConfigError>();
+        var from = ParseAddress(options.FromAddress, "alerting.email.from_address", errors);
+        var recipients = new List<MailboxAddress>();
+        for (var n = 0; n < options.Recipients.Count; n++)
+            if (ParseAddress(options.Recipients[n], $"alerting.email.recipients[{n}]", errors) is { } r) recipients.Add(r);
+        if (options.Recipients.Count == 0)
+            errors.Add(new ConfigError("alerting.email.recipients", "alerting.email", "needs at least one address when email is enabled"));
+        _recipients = recipients;
+        _password = ResolvePassword(options, errors);
+        if (errors.Count > 0 || from is null) throw new ConfigException("alerting.email", errors);
+        _from = from;
+    }
+
+    public string Name => ChannelNames.Email;
+
+    public static SecureSocketOptions MapTls(SmtpTls tls) => tls switch
+    {
+        SmtpTls.None => SecureSocketOptions.None,
+        SmtpTls.Starttls => SecureSocketOptions.StartTls,
+        SmtpTls.Implicit => SecureSocketOptions.SslOnConnect,
+        _ => SecureSocketOptions.StartTlsWhenAvailable,
+    };
+
+    public async Task<DeliveryResult> SendAsync(AlertRecord alert, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        var message = BuildMessage(alert);
+        var timeout = TimeSpan.FromSeconds(_options.TimeoutSec);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        using var client = new SmtpClient { Timeout = (int)timeout.TotalMilliseconds };
+        var where = $"SMTP {_options.SmtpHost}:{_options.SmtpPort.ToString(CultureInfo.InvariantCulture)}";
+        try
+        {
+            await client.ConnectAsync(_options.SmtpHost, _options.SmtpPort, MapTls(_options.Tls), deadline.Token).ConfigureAwait(false);
+            if (!string.IsNullOrEmpty(_options.SmtpUsername))
+                await client.AuthenticateAsync(_options.SmtpUsername, _password ?? "", deadline.Token).ConfigureAwait(false);
+            await client.SendAsync(message, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            return DeliveryResult.Transient($"{where}: no answer within {_options.TimeoutSec} s");
+        }
+        catch (SmtpCommandException e) when ((int)e.StatusCode is >= 400 and < 500)
+        {
+            // 4xx is the server saying "not now" (greylisting, full queue), also for a recipient.
+            return DeliveryResult.Transient($"{where}: {(int)e.StatusCode} {e.Message}");
+        }
+        catch (SmtpCommandException e)
+        {
+            var what = e.ErrorCode switch
+            {
+                SmtpErrorCode.RecipientNotAccepted => $"recipient {e.Mailbox} rejected",
+                SmtpErrorCode.SenderNotAccepted => $"sender {e.Mailbox} rejected",
+                _ => "message rejected",
+            };
+            return DeliveryResult.Permanent($"{where}: {what}: {(int)e.StatusCode} {e.Message}");
+        }
+        catch (AuthenticationException e)
+        {
+            return DeliveryResult.Permanent($"{where}: authentication as {_options.SmtpUsername} refused: {e.Message}");
+        }
+        catch (SslHandshakeException e)
+        {
+            return DeliveryResult.Permanent($"{where}: TLS handshake failed (tls: {_options.Tls.ToString().ToLowerInvariant()}): {e.Message}");
+        }
+        catch (NotSupportedException e)
+        {
+            // e.g. tls: starttls against a server without STARTTLS, or a username for a server without AUTH.
+            return DeliveryResult.Permanent($"{where}: {e.Message}");
+        }
+        catch (ProtocolException e)
+        {
+            // SmtpProtocolException: the conversation broke; a fresh connection may well work.
+            return DeliveryResult.Transient($"{where}: protocol error: {e.Message}");
+        }
+        catch (SocketException e)
+        {
+            return DeliveryResult.Transient($"{where}: {e.SocketErrorCode}: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            return DeliveryResult.Transient($"{where}: connection failed: {e.Message}");
+        }
+        catch (TimeoutException e)
+        {
+            return DeliveryResult.Transient($"{where}: timed out: {e.Message}");
+        }
+
+        await QuitAsync(client, where).ConfigureAwait(false);
+        return DeliveryResult.Delivered();
+    }
+
+    /// <summary>The message for an alert; exposed to tests to check headers and body.</summary>
+    internal MimeMessage BuildMessage(AlertRecord alert)
+    {
+        var i = alert.Incident;
+        var message = new MimeMessage { Date = _time.GetUtcNow() };
+        message.From.Add(_from);
+        message.To.AddRange(_recipients);
+        message.Subject = $"[{i.Severity.ToName().ToUpperInvariant()}] {SafeText.Inert(i.Title, 512)}";
+        message.Headers.Add("X-BlueTeam-Alert-Id", alert.Id.ToString(CultureInfo.InvariantCulture));
+        message.Headers.Add("X-BlueTeam-Fingerprint", SafeText.Inert(i.Fingerprint, 128));
+        message.Body = new TextPart(TextFormat.Plain) { Text = BuildBody(alert) };
+        return message;
+    }
+
+    internal static string BuildBody(AlertRecord alert)
+    {
+        var i = alert.Incident;
+        static string S(string? text) => string.IsNullOrEmpty(text) ? "-" : SafeText.Inert(text);
+        static string T(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var sb = new StringBuilder();
+        sb.Append("Security Incident Detected\n")
+          .Append('=', 40).Append('\n')
+          .Append("Title: ").Append(S(i.Title)).Append('\n')
+          .Append("Severity: ").Append(i.Severity.ToName()).Append('\n')
+          .Append("Detected by: ").Append(S(i.DetectedBy)).Append('\n')
+          .Append("NIST Controls: ").Append(S(string.Join(", ", i.NistControls))).Append('\n')
+          .Append("CUI Involved: ").Append(i.CuiInvolved ? "True" : "False").Append('\n')
+          .Append("Source IP: ").Append(S(i.Source?.Ip)).Append('\n')
+          .Append("User: ").Append(S(i.User?.Name)).Append('\n')
+          .Append("Host: ").Append(S(i.Host?.Hostname ?? alert.Host)).Append('\n')
+          .Append("First seen: ").Append(T(i.FirstSeen)).Append('\n')
+          .Append("Last seen: ").Append(T(i.LastSeen)).Append('\n')
+          .Append("Event count: ").Append(i.EventCount.ToString(CultureInfo.InvariantCulture)).Append('\n')
+          .Append("Fingerprint: ").Append(S(i.Fingerprint)).Append('\n')
+          .Append("Alert ID: ").Append(alert.Id.ToString(CultureInfo.InvariantCulture)).Append('\n')
+          .Append('\n')
+          .Append("Description:\n").Append(S(i.Description)).Append('\n');
+        return sb.ToString();
+    }
+
+    private async Task QuitAsync(SmtpClient client, string where)
+    {
+        // The server has accepted the message; a failed QUIT must not turn that into a retry
+        // (the recipients would get it twice), so it is only logged.
+        try
+        {
+            using var quitDeadline = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(5, _options.TimeoutSec)));
+            await client.DisconnectAsync(true, quitDeadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ProtocolException or OperationCanceledException or TimeoutException)
+        {
+            Log.SmtpQuitFailed(_logger, e, where);
+        }
+    }
+
+    private static MailboxAddress? ParseAddress(string? text, string key, List<ConfigError> errors)
+    {
+        if (MailboxAddress.TryParse(text ?? "", out var address)) return address;
+        errors.Add(new ConfigError(key, "alerting.email", $"'{SafeText.Inert(text, 200)}' is not an e-mail address"));
+        return null;
+    }
+
+    private static string? ResolvePassword(EmailChannelOptions options, List<ConfigError> errors)
+    {
+        if (options.SmtpPassword is not null) return options.SmtpPassword;
+        if (options.SmtpPasswordFile is null) return null;
+        const string key = "alerting.email.smtp_password_file";
+        try
+        {
+            using var reader = new StreamReader(options.SmtpPasswordFile);
+            var first = reader.ReadLine();
+            if (string.IsNullOrEmpty(first))
+            {
+                errors.Add(new ConfigError(key, "alerting.email", $"{options.SmtpPasswordFile} is empty; its first line must be the password"));
+                return null;
+            }
+            return first;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            errors.Add(new ConfigError(key, "alerting.email", $"cannot read {options.SmtpPasswordFile}: {e.Message}"));
+            return null;
+        }
+    }
+}

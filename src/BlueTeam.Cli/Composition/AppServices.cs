@@ -1,4 +1,5 @@
 using BlueTeam.Alerting;
+using BlueTeam.Alerting.Channels;
 using BlueTeam.Core.Config;
 using BlueTeam.Correlation;
 using BlueTeam.Parsing;
@@ -62,7 +63,7 @@ internal sealed class AppServices : IAsyncDisposable
 
     public ParserRegistry BuildParsers() => new();
 
-    public IReadOnlyDictionary<string, IAlertChannel> BuildChannels() => ChannelFactory.Create(Config.Alerting, AlertConsole, Loggers);
+    public IReadOnlyDictionary<string, IAlertChannel> BuildChannels() => ChannelFactory.Create(Config.Alerting, AlertConsole, Loggers, Time);
 
     public AlertEngine BuildEngine(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) =>
         new(new AlertRouter(Config.Alerting, channels.Keys), store, Config.Host, Loggers.CreateLogger<AlertEngine>());

@@ -23,18 +23,23 @@ public static class RuleCatalog
     /// names), an option the rule does not read (key <c>correlation.rules.&lt;name&gt;.&lt;option&gt;</c>),
     /// or an impossible value. Every problem is listed, not just the first.
     /// </exception>
-    public static IReadOnlyList<IRule> Build(CorrelationOptions options, string host) =>
-        Resolve(options).Where(r => r.Settings.Enabled).Select(r => r.Registration.Create(r.Settings, host)).ToArray();
+    public static IReadOnlyList<IRule> Build(CorrelationOptions options, string host) => Build(options, host, Registrations);
 
-    /// <summary>Every rule, enabled or not, with its effective options; validates like <see cref="Build"/>.</summary>
-    public static IReadOnlyList<RuleDescriptor> Describe(CorrelationOptions options) =>
-        Resolve(options).Select(r => r.Registration.Descriptor(r.Settings)).ToArray();
+    /// <summary>Every rule, enabled or not, with its effective options; validates like <see cref="Build(CorrelationOptions, string)"/>.</summary>
+    public static IReadOnlyList<RuleDescriptor> Describe(CorrelationOptions options) => Describe(options, Registrations);
 
-    private static List<(RuleRegistration Registration, RuleSettings Settings)> Resolve(CorrelationOptions options)
+    // The registrations are a parameter so that tests can check rules with other option sets.
+    internal static IReadOnlyList<IRule> Build(CorrelationOptions options, string host, IReadOnlyList<RuleRegistration> registrations) =>
+        Resolve(options, registrations).Where(r => r.Settings.Enabled).Select(r => r.Registration.Create(r.Settings, host)).ToArray();
+
+    internal static IReadOnlyList<RuleDescriptor> Describe(CorrelationOptions options, IReadOnlyList<RuleRegistration> registrations) =>
+        Resolve(options, registrations).Select(r => r.Registration.Descriptor(r.Settings)).ToArray();
+
+    private static List<(RuleRegistration Registration, RuleSettings Settings)> Resolve(CorrelationOptions options, IReadOnlyList<RuleRegistration> registrations)
     {
         var overrides = options.Rules ?? [];
         var errors = new List<ConfigError>();
-        var known = Registrations.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        var known = registrations.ToDictionary(r => r.Name, StringComparer.Ordinal);
 
         foreach (var (name, ruleOptions) in overrides.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
@@ -56,7 +61,7 @@ public static class RuleCatalog
         }
         if (errors.Count > 0) throw new ConfigException("correlation.rules", errors);
 
-        return Registrations.Select(r => (r, Apply(r.Defaults, overrides.GetValueOrDefault(r.Name)))).ToList();
+        return registrations.Select(r => (r, Apply(r.Defaults, overrides.GetValueOrDefault(r.Name)))).ToList();
     }
 
     private static RuleSettings Apply(RuleSettings defaults, RuleOptions? o) => o is null

@@ -1,0 +1,79 @@
+using BlueTeam.Core.Events;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BlueTeam.Correlation;
+
+/// <summary>
+/// Runs every enabled rule over each event, in event order, and collects the incidents they open
+/// or update. This is the isolation boundary for rules: a rule that throws is logged and counted,
+/// and the other rules still see the event.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: rules keep per-key state, and event time only means something when events
+/// arrive in one ordered stream, so the pipeline feeds the correlator from a single reader.
+/// </remarks>
+public sealed class Correlator
+{
+    private readonly IRule[] _rules;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, long> _errorsByRule = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _lastErrorByRule = new(StringComparer.Ordinal);
+    private long _ruleErrors;
+
+    public Correlator(IEnumerable<IRule> rules, ILogger<Correlator>? logger = null)
+    {
+        _rules = [.. rules];
+        _logger = logger ?? NullLogger<Correlator>.Instance;
+    }
+
+    public IReadOnlyList<IRule> Rules => _rules;
+
+    /// <summary>How many times any rule has thrown.</summary>
+    public long RuleErrors => _ruleErrors;
+
+    /// <summary>Errors per rule name, for health output.</summary>
+    public IReadOnlyDictionary<string, long> RuleErrorsByRule => _errorsByRule;
+
+    /// <summary>The incidents <paramref name="securityEvent"/> opened or updated, in rule order; usually none.</summary>
+    public IReadOnlyList<SecurityIncident> Process(SecurityEvent securityEvent)
+    {
+        List<SecurityIncident>? incidents = null;
+        foreach (var rule in _rules)
+        {
+            IReadOnlyList<SecurityIncident> fromRule;
+            try
+            {
+                fromRule = rule.Evaluate(securityEvent);
+            }
+            catch (Exception e)
+            {
+                // A rule bug must not blind the others (style: contain per-item errors).
+                RecordFailure(rule, e);
+                continue;
+            }
+            if (fromRule.Count == 0) continue;
+            (incidents ??= []).AddRange(fromRule);
+        }
+        return incidents ?? (IReadOnlyList<SecurityIncident>)[];
+    }
+
+    private void RecordFailure(IRule rule, Exception e)
+    {
+        _ruleErrors++;
+        var name = rule.Descriptor.Name;
+        var count = _errorsByRule[name] = _errorsByRule.GetValueOrDefault(name) + 1;
+        // A rule that throws on every event would otherwise write one stack trace per log line:
+        // log when its error changes, and the 1st, 10th, 100th… failure, each with the running count.
+        var signature = e.GetType().FullName + ": " + e.Message;
+        var changed = !_lastErrorByRule.TryGetValue(name, out var last) || last != signature;
+        _lastErrorByRule[name] = signature;
+        if (changed || IsPowerOfTen(count)) Log.RuleFailed(_logger, name, count, e);
+    }
+
+    private static bool IsPowerOfTen(long n)
+    {
+        while (n >= 10 && n % 10 == 0) n /= 10;
+        return n == 1;
+    }
+}

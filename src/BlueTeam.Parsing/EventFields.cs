@@ -1,0 +1,26 @@
+using BlueTeam.Core.Events;
+using BlueTeam.Sources;
+
+namespace BlueTeam.Parsing;
+
+/// <summary>The fields every event carries about where its line came from, built the same way by every parser.</summary>
+internal static class EventFields
+{
+    public const string CollectorLabel = "collector";
+
+    public static EcsLog Log(RawLine line) => new()
+    {
+        File = string.IsNullOrEmpty(line.Path) ? null : new EcsLogFile { Path = line.Path },
+        Offset = line.Offset,
+    };
+
+    public static IReadOnlyDictionary<string, string> Labels(RawLine line) =>
+        new Dictionary<string, string>(1, StringComparer.Ordinal) { [CollectorLabel] = line.Collector ?? "" };
+
+    /// <summary>host.hostname from the line, else the context's default; null when neither names one.</summary>
+    public static EcsHost? Host(ReadOnlySpan<char> hostname, ParseContext context)
+    {
+        if (!hostname.IsEmpty) return new EcsHost { Hostname = hostname.ToString() };
+        return context.DefaultHost is { Length: > 0 } host ? new EcsHost { Hostname = host } : null;
+    }
+}

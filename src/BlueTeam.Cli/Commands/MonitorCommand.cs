@@ -35,7 +35,7 @@ internal static class MonitorCommand
         var store = await app.OpenMigratedStoreAsync(stop.Token).ConfigureAwait(false);
         var engine = app.BuildEngine(channels, store);
         var dispatcher = app.BuildDispatcher(channels, store);
-        var pipeline = new EventPipeline(app.BuildParsers(), new BlueTeam.Correlation.Correlator(rules, app.Loggers.CreateLogger<BlueTeam.Correlation.Correlator>()));
+        var pipeline = new EventPipeline(AppServices.BuildParsers(), new BlueTeam.Correlation.Correlator(rules, app.Loggers.CreateLogger<BlueTeam.Correlation.Correlator>()));
         var collectors = config.Collectors.Where(c => c.Value.Enabled && c.Value.Type != CollectorType.Journald).ToList();
         foreach (var (name, _) in config.Collectors.Where(c => c.Value.Enabled && c.Value.Type == CollectorType.Journald))
             app.Loggers.CreateLogger("blueteam.monitor").LogWarning("Collector {Name}: journald is not supported yet; it is not read", name);

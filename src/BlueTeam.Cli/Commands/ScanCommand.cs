@@ -43,7 +43,7 @@ internal static class ScanCommand
         var type = parse.GetValue(Type);
         var year = parse.GetValue(Year);
 
-        var parsers = app.BuildParsers();
+        var parsers = AppServices.BuildParsers();
         var correlator = app.BuildCorrelator();
         var incidents = new Dictionary<string, SecurityIncident>(StringComparer.Ordinal);
         var order = new List<string>();

@@ -41,8 +41,8 @@ internal sealed class AppServices : IAsyncDisposable
         var loggers = LoggerFactory.Create(b => b
             .SetMinimumLevel(LogLevel.Information)
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss "; o.ColorBehavior = LoggerColorBehavior.Disabled; })
-            .AddFilter("Microsoft", LogLevel.Warning)
-            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace) // logs on stderr; stdout is for data
+            .AddFilter("Microsoft", LogLevel.Warning));
         return new AppServices(config, loggers);
     }
 
@@ -61,7 +61,7 @@ internal sealed class AppServices : IAsyncDisposable
 
     public Correlator BuildCorrelator() => new(BuildRules(), Loggers.CreateLogger<Correlator>());
 
-    public ParserRegistry BuildParsers() => new();
+    public static ParserRegistry BuildParsers() => ParserRegistry.CreateDefault();
 
     public IReadOnlyDictionary<string, IAlertChannel> BuildChannels() => ChannelFactory.Create(Config.Alerting, AlertConsole, Loggers, Time);
 
@@ -69,7 +69,7 @@ internal sealed class AppServices : IAsyncDisposable
         new(new AlertRouter(Config.Alerting, channels.Keys), store, Config.Host, Loggers.CreateLogger<AlertEngine>());
 
     public DeliveryDispatcher BuildDispatcher(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) =>
-        new(store, channels, Time, Loggers.CreateLogger<DeliveryDispatcher>());
+        new(store, channels, Time, retry: null, Loggers.CreateLogger<DeliveryDispatcher>());
 
     /// <summary>Everything the daemon validates at start, so `config check` fails exactly when the daemon would.</summary>
     public void ValidateAll()

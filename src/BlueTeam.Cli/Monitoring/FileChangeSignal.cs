@@ -35,7 +35,7 @@ internal sealed class FileChangeSignal : IDisposable
     public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
     {
         if (await _signal.WaitAsync(timeout, ct).ConfigureAwait(false))
-            while (_signal.Wait(0)) { } // one wake-up covers every change signalled so far
+            while (_signal.Wait(0, CancellationToken.None)) { } // one wake-up covers every change signalled so far
     }
 
     public void Dispose()

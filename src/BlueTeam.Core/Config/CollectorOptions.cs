@@ -1,0 +1,28 @@
+namespace BlueTeam.Core.Config;
+
+// Sources stage options (collectors.<name>).
+
+public enum CollectorType { Auth, Audit, Access, Journald, Json }
+
+public enum StartPosition { Beginning, End }
+
+public sealed class CollectorOptions : IValidatable
+{
+    public bool Enabled { get; set; } = true;
+    public CollectorType Type { get; set; } = CollectorType.Auth;
+    public List<string> Paths { get; set; } = [];
+    /// <summary>Where to start reading a file never seen before. Beginning: nothing that happened while blueteam was down is lost.</summary>
+    public StartPosition StartAt { get; set; } = StartPosition.Beginning;
+    /// <summary>IANA zone of timestamps that carry none (RFC 3164); the machine's zone when unset.</summary>
+    public string? TimeZone { get; set; }
+    /// <summary>For json collectors: ECS field name → the application's JSON field name (e.g. user.name: username).</summary>
+    public Dictionary<string, string> Fields { get; set; } = [];
+
+    public IEnumerable<ConfigProblem> Validate()
+    {
+        if (Type != CollectorType.Journald && Paths.Count == 0) yield return new("paths", "needs at least one path");
+        for (var i = 0; i < Paths.Count; i++)
+            if (string.IsNullOrWhiteSpace(Paths[i]) || !System.IO.Path.IsPathRooted(Paths[i]))
+                yield return new($"paths[{i}]", "must be an absolute path");
+    }
+}

@@ -33,10 +33,9 @@ dotnet test tests/BlueTeam.Tests/BlueTeam.Tests.csproj -c Release --no-build --n
   --logger "console;verbosity=normal" --blame-hang-timeout 5m 2>&1 | tee "$services/test-output.txt"
 status=${PIPESTATUS[0]}
 set -e
-# One plain closing line, whatever the runner printed.
-summary=$(grep -E '^(Passed|Failed)!' "$services/test-output.txt" | tail -n 1 || true)
-passed=$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$summary"); failed=$(sed -nE 's/.*Failed: *([0-9]+),.*/\1/p' <<<"$summary")
-skipped=$(sed -nE 's/.*Skipped: *([0-9]+).*/\1/p' <<<"$summary")
-echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+# One plain closing line, whatever the runner printed ("Total tests: N / Passed: N / Failed: N / Skipped: N").
+count() { grep -E "^ *$1: *[0-9]+" "$services/test-output.txt" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "${skipped:-0}" != "0" ]; then echo "skipped tests are not allowed: every test must run"; exit 1; fi
 exit "$status"

@@ -69,7 +69,7 @@ internal static class AlertsCommand
                 Cell(i.Title),
                 Cell(string.Join(" ", ds.Select(d => $"{d.Channel}:{d.Status.ToString().ToLowerInvariant()}"))));
         }
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var console = app.Out;
         console.Write(table);
         return ExitCodes.Ok;
     }

@@ -57,7 +57,7 @@ internal static class TestAlertCommand
         var table = new Table().AddColumns("channel", "status", "attempts", "error");
         foreach (var d in deliveries)
             table.AddRow(Markup.Escape(d.Channel), Markup.Escape(d.Status.ToString().ToLowerInvariant()), d.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(SafeText.Inert(d.LastError ?? "")));
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var console = app.Out;
         console.MarkupLine($"test alert [bold]{raised.AlertId}[/] ({severity.ToName()}) stored in {Markup.Escape(store.Description)}");
         if (deliveries.Count == 0) console.MarkupLine($"no channel is routed for severity {severity.ToName()} (stored only)");
         else console.Write(table);

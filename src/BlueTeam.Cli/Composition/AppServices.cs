@@ -33,7 +33,15 @@ internal sealed class AppServices : IAsyncDisposable
     public IAnsiConsole AlertConsole { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
     /// <summary>Standard output, for the banner, the summary and listings (as the seed printed them).</summary>
-    public IAnsiConsole Out { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+    public IAnsiConsole Out { get; } = CreateOut();
+
+    private static IAnsiConsole CreateOut()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        // Piped into a file or a pager, tables get room instead of the 80 columns Spectre assumes.
+        if (Console.IsOutputRedirected) console.Profile.Width = 240;
+        return console;
+    }
 
     public static AppServices Load(string? configPath)
     {

@@ -4,6 +4,7 @@ using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Monitoring;
 using BlueTeam.Cli.Pipeline;
 using BlueTeam.Core.Config;
+using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using BlueTeam.Sources;
 using Microsoft.Extensions.Logging;
@@ -69,6 +70,14 @@ internal static class MonitorCommand
         app.Loggers.CreateLogger("blueteam.monitor").LogWarning(
             "No config file and none of {Paths} is readable: watching the bundled sample {Sample} instead", string.Join(", ", paths), sample);
         config.Collectors = new() { ["sample"] = new CollectorOptions { Type = CollectorType.Auth, Paths = [sample] } };
+        // In this demonstration every alert also shows on the console, so the newcomer sees it.
+        config.Alerting.Routing = new()
+        {
+            [Severity.Critical] = ["email", "syslog", "console"],
+            [Severity.High] = ["email", "syslog", "console"],
+            [Severity.Medium] = ["syslog", "console"],
+            [Severity.Low] = ["syslog", "console"],
+        };
     }
 
     private static bool CanRead(string path)

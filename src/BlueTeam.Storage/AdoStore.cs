@@ -16,7 +16,7 @@ namespace BlueTeam.Storage;
 /// one row) and closes it, so one store can be shared by the pipeline, the outbox and the CLI.
 /// Provider failures surface as <see cref="StoreException"/>; cancellation passes through as is.
 /// </remarks>
-public abstract class AdoStore : IBlueTeamStore
+public abstract partial class AdoStore : IBlueTeamStore
 {
     private const string AlertColumns = "a.id, a.fingerprint, a.host, a.created_at, a.updated_at, a.incident_json";
     private const string DeliveryColumns = "d.id, d.alert_id, d.channel, d.status, d.attempts, d.last_error, d.delivered_at, d.next_attempt_at";
@@ -30,6 +30,9 @@ public abstract class AdoStore : IBlueTeamStore
     private readonly string _deliveries;
     private readonly string _checkpoints;
     private readonly string _migrations;
+    private readonly string _chain;
+    private readonly string _heartbeats;
+    private readonly string _silences;
 
     private protected AdoStore(DbDataSource dataSource, SqlDialect dialect, TimeProvider timeProvider, string description)
     {
@@ -41,6 +44,9 @@ public abstract class AdoStore : IBlueTeamStore
         _deliveries = dialect.TablePrefix + "alert_deliveries";
         _checkpoints = dialect.TablePrefix + "checkpoints";
         _migrations = dialect.TablePrefix + "schema_migrations";
+        _chain = dialect.TablePrefix + "alert_chain";
+        _heartbeats = dialect.TablePrefix + "heartbeats";
+        _silences = dialect.TablePrefix + "silences";
     }
 
     public string Description { get; }
@@ -50,7 +56,10 @@ public abstract class AdoStore : IBlueTeamStore
     /// Each migration runs in its own transaction and re-checks, inside it, whether another process
     /// applied it meanwhile; PostgreSQL additionally serializes migrators with an advisory lock.
     /// </remarks>
-    public Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(int.MaxValue, cancellationToken);
+
+    /// <summary>Applies the missing migrations up to and including <paramref name="lastVersion"/> (tests build old schemas with it).</summary>
+    internal Task<IReadOnlyList<int>> MigrateAsync(int lastVersion, CancellationToken cancellationToken) =>
         RunAsync<IReadOnlyList<int>>("migrate", async (connection, ct) =>
         {
             await using (var bootstrap = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false))
@@ -61,7 +70,7 @@ public abstract class AdoStore : IBlueTeamStore
             }
 
             var applied = new List<int>();
-            foreach (var migration in StoreMigrations.All)
+            foreach (var migration in StoreMigrations.All.Where(m => m.Version <= lastVersion))
             {
                 await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
                 await LockMigrationsAsync(connection, transaction, ct).ConfigureAwait(false);
@@ -77,6 +86,8 @@ public abstract class AdoStore : IBlueTeamStore
                 }
 
                 await ExecuteAsync(connection, transaction, _dialect.MigrationSql(migration), ct).ConfigureAwait(false);
+                if (migration.AfterSql == MigrationStep.ChainExistingAlerts)
+                    await ChainExistingAlertsAsync(connection, transaction, ct).ConfigureAwait(false);
                 await using (var record = Command(connection, transaction,
                     $"INSERT INTO {_migrations} (version, description, applied_at) VALUES (@version, @description, @applied_at)"))
                 {
@@ -152,6 +163,7 @@ public abstract class AdoStore : IBlueTeamStore
                     AddTimestamp(outbox, "@now", now);
                     await outbox.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 }
+                await AppendChainEntryAsync(connection, transaction, alertId, AlertChain.Created, ct).ConfigureAwait(false);
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
                 return new AlertSaveResult(alertId, IsNew: true);
             }
@@ -189,6 +201,7 @@ public abstract class AdoStore : IBlueTeamStore
                 Add(update, "@id", existingId);
                 await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
+            await AppendChainEntryAsync(connection, transaction, existingId, AlertChain.Updated, ct).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return new AlertSaveResult(existingId, IsNew: false);
         }, cancellationToken);

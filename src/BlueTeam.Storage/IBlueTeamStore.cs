@@ -4,10 +4,11 @@ using BlueTeam.Sources;
 namespace BlueTeam.Storage;
 
 /// <summary>
-/// Everything blueteam keeps: alert history and outbox, checkpoints. One contract, two backends
-/// (SQLite by default, PostgreSQL for a fleet), checked by one contract test suite.
+/// Everything blueteam keeps: alert history and outbox, checkpoints, the audit chain over the
+/// history, heartbeats, silences and acknowledgements. One contract, two backends (SQLite by
+/// default, PostgreSQL for a fleet), checked by one contract test suite.
 /// </summary>
-public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAsyncDisposable
+public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, IHeartbeatStore, ISilenceStore, IAsyncDisposable
 {
     /// <summary>Applies the versioned migrations not yet applied; returns the versions applied now.</summary>
     Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken);

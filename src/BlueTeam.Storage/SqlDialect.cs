@@ -27,6 +27,13 @@ internal abstract class SqlDialect
     /// <summary>Appended to a SELECT inside a write transaction so that the rows read stay ours until commit.</summary>
     public abstract string LockRowsClause { get; }
 
+    /// <summary>
+    /// Run in a write transaction before reading a host's chain head, with the parameter
+    /// <c>@lock_key</c>, so that two writers for one host cannot both append entry n+1; null when
+    /// the write transaction already excludes other writers.
+    /// </summary>
+    public abstract string? ChainLockSql { get; }
+
     public abstract string MigrationSql(StoreMigration migration);
 
     public abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
@@ -61,6 +68,8 @@ internal sealed class SqliteDialect : SqlDialect
     public override string? MigrationLockSql => null;
 
     public override string LockRowsClause => "";
+
+    public override string? ChainLockSql => null;
 
     public override string MigrationSql(StoreMigration migration) => migration.Sqlite;
 
@@ -109,6 +118,10 @@ internal sealed class PostgresDialect : SqlDialect
     public override string? MigrationLockSql => $"SELECT pg_advisory_xact_lock({MigrationLockKey})";
 
     public override string LockRowsClause => " FOR UPDATE";
+
+    // Per host, not global: hosts of a fleet append to their own chains in parallel. Transaction
+    // scoped like the migration lock, so it ends with the commit that publishes the entry.
+    public override string? ChainLockSql => "SELECT pg_advisory_xact_lock(@lock_key)";
 
     public override string MigrationSql(StoreMigration migration) => migration.Postgres;
 

@@ -1,7 +1,15 @@
 namespace BlueTeam.Storage;
 
 /// <summary>One schema change, written once per dialect. Versions only ever grow; a shipped migration is never edited.</summary>
-internal sealed record StoreMigration(int Version, string Description, string Sqlite, string Postgres);
+/// <param name="AfterSql">Work done in C#, in the migration's transaction, after its SQL (what SQL alone cannot do).</param>
+internal sealed record StoreMigration(int Version, string Description, string Sqlite, string Postgres, MigrationStep AfterSql = MigrationStep.None);
+
+internal enum MigrationStep
+{
+    None,
+    /// <summary>Chains the alerts stored before the audit chain existed, in id order (see <see cref="AdoStore"/>).</summary>
+    ChainExistingAlerts,
+}
 
 /// <summary>The ordered list of schema changes; <see cref="AdoStore.MigrateAsync"/> applies the missing ones.</summary>
 internal static class StoreMigrations
@@ -111,5 +119,146 @@ internal static class StoreMigrations
                     PRIMARY KEY (collector, path)
                 );
                 """),
+
+        new(2, "heartbeats per host",
+            Sqlite: """
+                CREATE TABLE heartbeats (
+                    host           TEXT    NOT NULL PRIMARY KEY,
+                    version        TEXT    NOT NULL,
+                    started_at     TEXT    NOT NULL,
+                    last_beat      TEXT    NOT NULL,
+                    uptime_ms      INTEGER NOT NULL,
+                    counters_json  TEXT    NOT NULL,
+                    sources_json   TEXT    NOT NULL,
+                    outbox_backlog INTEGER NOT NULL
+                );
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.heartbeats (
+                    host           text        NOT NULL PRIMARY KEY,
+                    version        text        NOT NULL,
+                    started_at     timestamptz NOT NULL,
+                    last_beat      timestamptz NOT NULL,
+                    uptime_ms      bigint      NOT NULL,
+                    counters_json  text        NOT NULL,
+                    sources_json   text        NOT NULL,
+                    outbox_backlog integer     NOT NULL
+                );
+                """),
+
+        new(3, "silences; alert acknowledgement and silenced mark",
+            Sqlite: """
+                CREATE TABLE silences (
+                    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                    rule_name     TEXT,
+                    matchers_json TEXT    NOT NULL,
+                    starts_at     TEXT    NOT NULL,
+                    ends_at       TEXT    NOT NULL,
+                    created_by    TEXT    NOT NULL,
+                    reason        TEXT    NOT NULL,
+                    created_at    TEXT    NOT NULL,
+                    expired_at    TEXT,
+                    CHECK (ends_at > starts_at)
+                );
+                CREATE INDEX ix_silences_ends_at ON silences (ends_at);
+
+                ALTER TABLE alert_history ADD COLUMN acked_at TEXT;
+                ALTER TABLE alert_history ADD COLUMN acked_by TEXT;
+                ALTER TABLE alert_history ADD COLUMN ack_note TEXT;
+                ALTER TABLE alert_history ADD COLUMN acked_severity TEXT CHECK (acked_severity IN ('info', 'low', 'medium', 'high', 'critical'));
+                ALTER TABLE alert_history ADD COLUMN silence_id INTEGER REFERENCES silences (id);
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.silences (
+                    id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    rule_name     text,
+                    matchers_json text        NOT NULL,
+                    starts_at     timestamptz NOT NULL,
+                    ends_at       timestamptz NOT NULL,
+                    created_by    text        NOT NULL,
+                    reason        text        NOT NULL,
+                    created_at    timestamptz NOT NULL,
+                    expired_at    timestamptz,
+                    CHECK (ends_at > starts_at)
+                );
+                CREATE INDEX ix_silences_ends_at ON blueteam.silences (ends_at);
+
+                ALTER TABLE blueteam.alert_history
+                    ADD COLUMN acked_at       timestamptz,
+                    ADD COLUMN acked_by       text,
+                    ADD COLUMN ack_note       text,
+                    ADD COLUMN acked_severity text CHECK (acked_severity IN ('info', 'low', 'medium', 'high', 'critical')),
+                    ADD COLUMN silence_id     bigint REFERENCES blueteam.silences (id);
+                """),
+
+        // The chain log has no foreign key to alert_history on purpose: a deleted alert row must
+        // leave its chain entries behind, so that the verifier can say which alert went missing.
+        new(4, "tamper-evident alert chain (NIST 3.3.8)",
+            Sqlite: """
+                ALTER TABLE alert_history ADD COLUMN chain_seq INTEGER;
+                ALTER TABLE alert_history ADD COLUMN prev_hash TEXT;
+                ALTER TABLE alert_history ADD COLUMN row_hash  TEXT;
+
+                CREATE TABLE alert_chain (
+                    host            TEXT    NOT NULL,
+                    seq             INTEGER NOT NULL,
+                    alert_id        INTEGER NOT NULL,
+                    kind            TEXT    NOT NULL,
+                    fingerprint     TEXT    NOT NULL,
+                    rule_id         TEXT    NOT NULL,
+                    rule_name       TEXT    NOT NULL,
+                    severity        TEXT    NOT NULL,
+                    title           TEXT    NOT NULL,
+                    event_count     INTEGER NOT NULL,
+                    first_seen      TEXT    NOT NULL,
+                    last_seen       TEXT    NOT NULL,
+                    created_at      TEXT    NOT NULL,
+                    updated_at      TEXT    NOT NULL,
+                    incident_sha256 TEXT    NOT NULL,
+                    acked_at        TEXT,
+                    acked_by        TEXT,
+                    ack_note        TEXT,
+                    acked_severity  TEXT,
+                    silence_id      INTEGER,
+                    prev_hash       TEXT    NOT NULL,
+                    entry_hash      TEXT    NOT NULL,
+                    PRIMARY KEY (host, seq)
+                );
+                CREATE INDEX ix_alert_chain_alert ON alert_chain (alert_id, seq);
+                """,
+            Postgres: """
+                ALTER TABLE blueteam.alert_history
+                    ADD COLUMN chain_seq bigint,
+                    ADD COLUMN prev_hash text,
+                    ADD COLUMN row_hash  text;
+
+                CREATE TABLE blueteam.alert_chain (
+                    host            text        NOT NULL,
+                    seq             bigint      NOT NULL,
+                    alert_id        bigint      NOT NULL,
+                    kind            text        NOT NULL,
+                    fingerprint     text        NOT NULL,
+                    rule_id         text        NOT NULL,
+                    rule_name       text        NOT NULL,
+                    severity        text        NOT NULL,
+                    title           text        NOT NULL,
+                    event_count     integer     NOT NULL,
+                    first_seen      timestamptz NOT NULL,
+                    last_seen       timestamptz NOT NULL,
+                    created_at      timestamptz NOT NULL,
+                    updated_at      timestamptz NOT NULL,
+                    incident_sha256 text        NOT NULL,
+                    acked_at        timestamptz,
+                    acked_by        text,
+                    ack_note        text,
+                    acked_severity  text,
+                    silence_id      bigint,
+                    prev_hash       text        NOT NULL,
+                    entry_hash      text        NOT NULL,
+                    PRIMARY KEY (host, seq)
+                );
+                CREATE INDEX ix_alert_chain_alert ON blueteam.alert_chain (alert_id, seq);
+                """,
+            AfterSql: MigrationStep.ChainExistingAlerts),
     ];
 }

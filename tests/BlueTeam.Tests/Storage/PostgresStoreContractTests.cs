@@ -47,6 +47,43 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 
     protected override IBlueTeamStore OpenSameDatabase(TimeProvider timeProvider) => PostgresStore.Create(TestConnectionString, timeProvider);
 
+    protected override async Task ExecuteSqlAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(TestConnectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    protected override string Table(string name) => "blueteam." + name;
+
+    // A database that refuses connections, with the store's open ones cut: what a restarting or
+    // unreachable server looks like to the client.
+    protected override async Task BreakStoreAsync()
+    {
+        await using var admin = new NpgsqlConnection(_serverConnectionString);
+        await admin.OpenAsync();
+        await using (var refuse = admin.CreateCommand())
+        {
+            refuse.CommandText = $"ALTER DATABASE \"{_database}\" WITH ALLOW_CONNECTIONS false";
+            await refuse.ExecuteNonQueryAsync();
+        }
+        await using var terminate = admin.CreateCommand();
+        terminate.CommandText = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @database AND pid <> pg_backend_pid()";
+        terminate.Parameters.AddWithValue("database", _database);
+        await terminate.ExecuteNonQueryAsync();
+    }
+
+    protected override async Task RestoreStoreAsync()
+    {
+        await using var admin = new NpgsqlConnection(_serverConnectionString);
+        await admin.OpenAsync();
+        await using var allow = admin.CreateCommand();
+        allow.CommandText = $"ALTER DATABASE \"{_database}\" WITH ALLOW_CONNECTIONS true";
+        await allow.ExecuteNonQueryAsync();
+    }
+
     protected override async Task DropDatabaseAsync()
     {
         if (_testConnectionString is null || _serverConnectionString is null) return;
@@ -70,7 +107,8 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
 
-        Assert.Equal(["blueteam.alert_deliveries", "blueteam.alert_history", "blueteam.checkpoints", "blueteam.schema_migrations"], tables);
+        Assert.Equal(["blueteam.alert_chain", "blueteam.alert_deliveries", "blueteam.alert_history", "blueteam.checkpoints",
+            "blueteam.heartbeats", "blueteam.schema_migrations", "blueteam.silences"], tables);
     }
 
     [Fact]

@@ -19,6 +19,33 @@ public sealed class SqliteStoreContractTests : StoreContractTests
 
     protected override IBlueTeamStore OpenSameDatabase(TimeProvider timeProvider) => new SqliteStore(DatabasePath, timeProvider);
 
+    protected override async Task ExecuteSqlAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    protected override string Table(string name) => name;
+
+    // Tests run as root, so file modes cannot lock the store out; a file where its directory was
+    // makes every new connection fail, and moving the directory back restores it untouched.
+    protected override async Task BreakStoreAsync()
+    {
+        SqliteConnection.ClearAllPools(); // pooled connections would keep the moved file open
+        Directory.Move(Path.GetDirectoryName(DatabasePath)!, Path.Combine(_root, "state.away"));
+        await File.WriteAllTextAsync(Path.GetDirectoryName(DatabasePath)!, "not a directory");
+    }
+
+    protected override Task RestoreStoreAsync()
+    {
+        File.Delete(Path.GetDirectoryName(DatabasePath)!);
+        Directory.Move(Path.Combine(_root, "state.away"), Path.GetDirectoryName(DatabasePath)!);
+        return Task.CompletedTask;
+    }
+
     protected override Task DropDatabaseAsync()
     {
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);

@@ -12,7 +12,7 @@ namespace BlueTeam.Tests.Storage;
 /// The one contract both stores meet. Each backend subclasses this with a fresh, empty database
 /// per test; the facts below run unchanged against SQLite and PostgreSQL.
 /// </summary>
-public abstract class StoreContractTests : IAsyncLifetime
+public abstract partial class StoreContractTests : IAsyncLifetime
 {
     private static readonly string[] Channels = ["email", "syslog", "console"];
 
@@ -31,6 +31,18 @@ public abstract class StoreContractTests : IAsyncLifetime
 
     /// <summary>Removes the database created by <see cref="CreateStoreAsync"/>.</summary>
     protected abstract Task DropDatabaseAsync();
+
+    /// <summary>Runs SQL on the test database behind the store's back, as someone with file or database access would.</summary>
+    protected abstract Task ExecuteSqlAsync(string sql);
+
+    /// <summary>A table's name as hand-written SQL must spell it (schema-qualified on PostgreSQL).</summary>
+    protected abstract string Table(string name);
+
+    /// <summary>Makes the database unreachable for <see cref="Store"/> and stores opened with <see cref="OpenSameDatabase"/>.</summary>
+    protected abstract Task BreakStoreAsync();
+
+    /// <summary>Undoes <see cref="BreakStoreAsync"/>; the data is as it was.</summary>
+    protected abstract Task RestoreStoreAsync();
 
     public async Task InitializeAsync() => _store = await CreateStoreAsync(Time);
 

@@ -1,0 +1,287 @@
+using System.Data.Common;
+
+namespace BlueTeam.Storage;
+
+// The audit chain: appended to inside the write transactions of AdoStore.cs and AdoStore.Triage.cs,
+// walked by VerifyChainAsync.
+public abstract partial class AdoStore
+{
+    private const string SnapshotColumns =
+        "a.id, a.host, a.fingerprint, a.rule_id, a.rule_name, a.severity, a.title, a.event_count, a.first_seen, a.last_seen, " +
+        "a.created_at, a.updated_at, a.incident_json, a.acked_at, a.acked_by, a.ack_note, a.acked_severity, a.silence_id, " +
+        "a.chain_seq, a.prev_hash, a.row_hash";
+
+    private const string ChainColumns =
+        "c.host, c.seq, c.alert_id, c.kind, c.fingerprint, c.rule_id, c.rule_name, c.severity, c.title, c.event_count, c.first_seen, " +
+        "c.last_seen, c.created_at, c.updated_at, c.incident_sha256, c.acked_at, c.acked_by, c.ack_note, c.acked_severity, c.silence_id, " +
+        "c.prev_hash, c.entry_hash";
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Reads the chain in sequence order and recomputes every hash; after a broken link it reads on
+    /// (without trusting the hashes) only to learn each alert's last entry, so that the break
+    /// reported is the first in chain order whatever its kind. Alert rows are then compared with
+    /// the last entry about them. Memory grows with the number of alerts, not of entries.
+    /// </remarks>
+    public Task<IReadOnlyList<ChainVerification>> VerifyChainAsync(string? host, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<ChainVerification>>(host is null ? "verify the alert chain" : $"verify the alert chain of {host}", async (connection, ct) =>
+        {
+            // One snapshot of the database for the whole walk, so a daemon writing meanwhile cannot
+            // make the rows and the chain look out of step (SQLite promotes this level to its own
+            // serializable read transaction).
+            await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
+            var hosts = new List<string>();
+            if (host is not null)
+            {
+                hosts.Add(host);
+            }
+            else
+            {
+                await using var command = Command(connection, transaction,
+                    $"SELECT host FROM {_chain} UNION SELECT host FROM {_alerts} ORDER BY 1");
+                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false)) hosts.Add(reader.GetString(0));
+            }
+
+            var results = new List<ChainVerification>(hosts.Count);
+            foreach (var h in hosts)
+                results.Add(await VerifyHostAsync(connection, transaction, h, ct).ConfigureAwait(false));
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return results;
+        }, cancellationToken);
+
+    public Task<ChainHead?> GetChainHeadAsync(string host, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return RunAsync($"read the chain head of {host}", (connection, ct) => ReadHeadAsync(connection, null, host, ct), cancellationToken);
+    }
+
+    /// <summary>
+    /// Appends the alert's current state to its host's chain. Called in the transaction that just
+    /// changed the row, after the change: the state hashed is read back from the database, so the
+    /// hash covers exactly what was stored (PostgreSQL keeps microseconds, SQLite 100 ns ticks).
+    /// </summary>
+    private async Task AppendChainEntryAsync(DbConnection connection, DbTransaction transaction, long alertId, string kind, CancellationToken ct)
+    {
+        string host;
+        AlertSnapshot state;
+        await using (var select = Command(connection, transaction, $"SELECT {SnapshotColumns} FROM {_alerts} a WHERE a.id = @id"))
+        {
+            Add(select, "@id", alertId);
+            await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                throw new StoreException($"chain alert {alertId}", Description, "the alert row is not there");
+            (host, state, _) = ReadSnapshotRow(reader);
+        }
+
+        if (_dialect.ChainLockSql is { } lockSql)
+        {
+            await using var lockCommand = Command(connection, transaction, lockSql);
+            Add(lockCommand, "@lock_key", AlertChain.LockKey(host));
+            await lockCommand.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        var head = await ReadHeadAsync(connection, transaction, host, ct).ConfigureAwait(false);
+        var seq = (head?.Seq ?? 0) + 1;
+        var prev = head?.Hash ?? AlertChain.Genesis;
+        var hash = AlertChain.Hash(prev, host, seq, alertId, kind, state);
+
+        await using (var insert = Command(connection, transaction, $"""
+            INSERT INTO {_chain} (host, seq, alert_id, kind, fingerprint, rule_id, rule_name, severity, title, event_count,
+                first_seen, last_seen, created_at, updated_at, incident_sha256, acked_at, acked_by, ack_note, acked_severity,
+                silence_id, prev_hash, entry_hash)
+            VALUES (@host, @seq, @alert_id, @kind, @fingerprint, @rule_id, @rule_name, @severity, @title, @event_count,
+                @first_seen, @last_seen, @created_at, @updated_at, @incident_sha256, @acked_at, @acked_by, @ack_note, @acked_severity,
+                @silence_id, @prev_hash, @entry_hash)
+            """))
+        {
+            AddText(insert, "@host", host);
+            Add(insert, "@seq", seq);
+            Add(insert, "@alert_id", alertId);
+            AddText(insert, "@kind", kind);
+            AddText(insert, "@fingerprint", state.Fingerprint);
+            AddText(insert, "@rule_id", state.RuleId);
+            AddText(insert, "@rule_name", state.RuleName);
+            AddText(insert, "@severity", state.Severity);
+            AddText(insert, "@title", state.Title);
+            Add(insert, "@event_count", state.EventCount);
+            AddTimestamp(insert, "@first_seen", state.FirstSeen);
+            AddTimestamp(insert, "@last_seen", state.LastSeen);
+            AddTimestamp(insert, "@created_at", state.CreatedAt);
+            AddTimestamp(insert, "@updated_at", state.UpdatedAt);
+            AddText(insert, "@incident_sha256", state.IncidentSha256);
+            AddTimestamp(insert, "@acked_at", state.AckedAt);
+            AddText(insert, "@acked_by", state.AckedBy);
+            AddText(insert, "@ack_note", state.AckNote);
+            AddText(insert, "@acked_severity", state.AckedSeverity);
+            Add(insert, "@silence_id", (object?)state.SilenceId ?? DBNull.Value);
+            AddText(insert, "@prev_hash", prev);
+            AddText(insert, "@entry_hash", hash);
+            await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        if (AlertChain.IsCreation(kind))
+        {
+            await using var link = Command(connection, transaction,
+                $"UPDATE {_alerts} SET chain_seq = @seq, prev_hash = @prev_hash, row_hash = @row_hash WHERE id = @id");
+            Add(link, "@seq", seq);
+            AddText(link, "@prev_hash", prev);
+            AddText(link, "@row_hash", hash);
+            Add(link, "@id", alertId);
+            await link.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Migration 4: alerts stored before the chain existed are chained as they are now, oldest first.</summary>
+    private async Task ChainExistingAlertsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)
+    {
+        var ids = new List<long>();
+        await using (var select = Command(connection, transaction, $"SELECT id FROM {_alerts} ORDER BY id"))
+        {
+            await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) ids.Add(reader.GetInt64(0));
+        }
+        foreach (var id in ids)
+            await AppendChainEntryAsync(connection, transaction, id, AlertChain.Sealed, ct).ConfigureAwait(false);
+    }
+
+    private async Task<ChainHead?> ReadHeadAsync(DbConnection connection, DbTransaction? transaction, string host, CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction,
+            $"SELECT seq, entry_hash FROM {_chain} WHERE host = @host ORDER BY seq DESC LIMIT 1");
+        AddText(command, "@host", host);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? new ChainHead(host, reader.GetInt64(0), reader.GetString(1)) : null;
+    }
+
+    private async Task<ChainVerification> VerifyHostAsync(DbConnection connection, DbTransaction transaction, string host, CancellationToken ct)
+    {
+        ChainBreak? linkBreak = null;
+        long checkedEntries = 0;
+        long expectedSeq = 1;
+        var prev = AlertChain.Genesis;
+        var lastByAlert = new Dictionary<long, ChainEntry>();
+        var creationByAlert = new Dictionary<long, ChainEntry>();
+
+        await using (var command = Command(connection, transaction, $"SELECT {ChainColumns} FROM {_chain} c WHERE c.host = @host ORDER BY c.seq"))
+        {
+            AddText(command, "@host", host);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var entry = ReadChainEntry(reader);
+                lastByAlert[entry.AlertId] = entry;
+                if (AlertChain.IsCreation(entry.Kind)) creationByAlert.TryAdd(entry.AlertId, entry);
+                if (linkBreak is not null) continue;
+
+                if (entry.Seq != expectedSeq)
+                {
+                    var missing = entry.Seq == expectedSeq + 1 ? $"entry {expectedSeq} is" : $"entries {expectedSeq}..{entry.Seq - 1} are";
+                    linkBreak = new ChainBreak(expectedSeq, null, ChainBreakKind.Gap, $"{missing} missing (deleted from the chain log)");
+                    continue;
+                }
+                if (entry.PrevHash != prev)
+                {
+                    linkBreak = new ChainBreak(entry.Seq, entry.AlertId, ChainBreakKind.BrokenLink,
+                        $"entry {entry.Seq} points to prev_hash {entry.PrevHash}, but entry {entry.Seq - 1} hashes to {prev}");
+                    continue;
+                }
+                var recomputed = AlertChain.Hash(entry.PrevHash, host, entry.Seq, entry.AlertId, entry.Kind, entry.State);
+                if (recomputed != entry.EntryHash)
+                {
+                    linkBreak = new ChainBreak(entry.Seq, entry.AlertId, ChainBreakKind.HashMismatch,
+                        $"entry {entry.Seq} was edited: its contents hash to {recomputed}, not to the stored {entry.EntryHash}");
+                    continue;
+                }
+                checkedEntries++;
+                prev = entry.EntryHash;
+                expectedSeq++;
+            }
+        }
+
+        var breaks = new List<ChainBreak>();
+        if (linkBreak is not null) breaks.Add(linkBreak);
+
+        await using (var command = Command(connection, transaction, $"SELECT {SnapshotColumns} FROM {_alerts} a WHERE a.host = @host ORDER BY a.id"))
+        {
+            AddText(command, "@host", host);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var id = reader.GetInt64(0);
+                var (_, state, link) = ReadSnapshotRow(reader);
+                if (!lastByAlert.Remove(id, out var last))
+                {
+                    breaks.Add(new ChainBreak(null, id, ChainBreakKind.AlertNotChained, $"alert {id} has no entry in the chain (inserted outside blueteam)"));
+                    continue;
+                }
+                var differences = last.State.Differences(state);
+                if (differences.Count > 0)
+                {
+                    breaks.Add(new ChainBreak(last.Seq, id, ChainBreakKind.AlertEdited,
+                        $"alert {id} differs from its last chain entry {last.Seq} in {string.Join(", ", differences)}"));
+                    continue;
+                }
+                if (creationByAlert.TryGetValue(id, out var creation)
+                    && (link.Seq != creation.Seq || link.PrevHash != creation.PrevHash || link.RowHash != creation.EntryHash))
+                {
+                    breaks.Add(new ChainBreak(creation.Seq, id, ChainBreakKind.AlertEdited,
+                        $"alert {id}'s chain_seq, prev_hash or row_hash differ from its creation entry {creation.Seq}"));
+                }
+            }
+        }
+        foreach (var (id, last) in lastByAlert)
+            breaks.Add(new ChainBreak(last.Seq, id, ChainBreakKind.AlertDeleted, $"alert {id} is in the chain (last entry {last.Seq}) but its row is gone"));
+
+        var first = breaks.OrderBy(b => b.Seq ?? long.MaxValue).ThenBy(b => b.AlertId).FirstOrDefault();
+        var head = await ReadHeadAsync(connection, transaction, host, ct).ConfigureAwait(false);
+        return new ChainVerification(host, checkedEntries, head, first);
+    }
+
+    private (string Host, AlertSnapshot State, (long? Seq, string? PrevHash, string? RowHash) Link) ReadSnapshotRow(DbDataReader reader)
+    {
+        var state = new AlertSnapshot(
+            Fingerprint: reader.GetString(2),
+            RuleId: reader.GetString(3),
+            RuleName: reader.GetString(4),
+            Severity: reader.GetString(5),
+            Title: reader.GetString(6),
+            EventCount: reader.GetInt64(7),
+            FirstSeen: _dialect.ReadTimestamp(reader, 8),
+            LastSeen: _dialect.ReadTimestamp(reader, 9),
+            CreatedAt: _dialect.ReadTimestamp(reader, 10),
+            UpdatedAt: _dialect.ReadTimestamp(reader, 11),
+            IncidentSha256: AlertChain.Sha256Hex(reader.GetString(12)),
+            AckedAt: reader.IsDBNull(13) ? null : _dialect.ReadTimestamp(reader, 13),
+            AckedBy: NullableString(reader, 14),
+            AckNote: NullableString(reader, 15),
+            AckedSeverity: NullableString(reader, 16),
+            SilenceId: reader.IsDBNull(17) ? null : reader.GetInt64(17));
+        var link = (reader.IsDBNull(18) ? (long?)null : reader.GetInt64(18), NullableString(reader, 19), NullableString(reader, 20));
+        return (reader.GetString(1), state, link);
+    }
+
+    private ChainEntry ReadChainEntry(DbDataReader reader)
+    {
+        var state = new AlertSnapshot(
+            Fingerprint: reader.GetString(4),
+            RuleId: reader.GetString(5),
+            RuleName: reader.GetString(6),
+            Severity: reader.GetString(7),
+            Title: reader.GetString(8),
+            EventCount: reader.GetInt64(9),
+            FirstSeen: _dialect.ReadTimestamp(reader, 10),
+            LastSeen: _dialect.ReadTimestamp(reader, 11),
+            CreatedAt: _dialect.ReadTimestamp(reader, 12),
+            UpdatedAt: _dialect.ReadTimestamp(reader, 13),
+            IncidentSha256: reader.GetString(14),
+            AckedAt: reader.IsDBNull(15) ? null : _dialect.ReadTimestamp(reader, 15),
+            AckedBy: NullableString(reader, 16),
+            AckNote: NullableString(reader, 17),
+            AckedSeverity: NullableString(reader, 18),
+            SilenceId: reader.IsDBNull(19) ? null : reader.GetInt64(19));
+        return new ChainEntry(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), state, reader.GetString(20), reader.GetString(21));
+    }
+
+    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+}

@@ -1,0 +1,254 @@
+using System.Text;
+using System.Text.Json;
+using BlueTeam.Alerting;
+using BlueTeam.Core.Events;
+
+namespace BlueTeam.Storage;
+
+/// <summary>
+/// Keeps incidents when the store is down: a save that fails with <see cref="StoreException"/> is
+/// appended to a local spool file instead, and <see cref="ReplaySpoolAsync"/> writes the spooled
+/// incidents to the store, in order, once it is back. Everything else passes through.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Once anything is spooled, later saves are spooled too (without trying the store) until a replay
+/// empties the spool: the store upserts by fingerprint and takes count and last_seen from the
+/// newest save, so an older spooled update replayed after a newer live one would move them back.
+/// </para>
+/// <para>
+/// The spool is JSON lines, one save per line (format version, time, host, channels, the incident
+/// as ECS JSON), created owner-only (0600) because it holds the same attack details as the store,
+/// and each line is fsync'ed before the save returns. Replay is idempotent (the store upserts by
+/// fingerprint), so the spool is truncated only after every line was saved; a replay that fails
+/// half way simply runs again.
+/// </para>
+/// </remarks>
+public sealed class SpoolingAlertStore : IAlertStore, IDisposable
+{
+    /// <summary>The <see cref="AlertSaveResult.AlertId"/> of a spooled save: stores number alerts from 1.</summary>
+    public const long SpooledAlertId = 0;
+
+    private const int FormatVersion = 1;
+    private const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private readonly IAlertStore _inner;
+    private readonly TimeProvider _time;
+
+    // One writer at a time for the spool file and the "spool is non-empty" state below; held across
+    // the store call of a save so that a save cannot slip in between a replay and its truncation.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private long? _spooledLines; // null until the file was looked at
+
+    public SpoolingAlertStore(IAlertStore inner, string spoolPath, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentException.ThrowIfNullOrEmpty(spoolPath);
+        _inner = inner;
+        SpoolPath = Path.GetFullPath(spoolPath);
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    public string SpoolPath { get; }
+
+    /// <summary>Whether <paramref name="result"/> came from a save that was spooled, not stored.</summary>
+    public static bool IsSpooled(AlertSaveResult result) => result.AlertId == SpooledAlertId;
+
+    /// <summary>Saves through to the store, or spools when it fails or the spool is not yet replayed.</summary>
+    /// <returns>The store's result, or <c>(SpooledAlertId, IsNew: true)</c> when spooled: see <see cref="SaveOrSpoolAsync"/>.</returns>
+    public async Task<AlertSaveResult> SaveAlertAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken)
+    {
+        var result = await SaveOrSpoolAsync(incident, host, channels, cancellationToken).ConfigureAwait(false);
+        // IsNew: true for a spooled save, because whether it is new is decided at replay, and the
+        // outbox rows (the deliveries) are only written then.
+        return result.Spooled ? new AlertSaveResult(SpooledAlertId, IsNew: true) : result.Saved!.Value;
+    }
+
+    /// <summary>As <see cref="SaveAlertAsync"/>, saying plainly whether the incident was stored or spooled and why.</summary>
+    public async Task<SpoolingSaveResult> SaveOrSpoolAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(incident);
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(channels);
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (SpooledLinesLocked() > 0)
+            {
+                await AppendLocked(incident, host, channels, cancellationToken).ConfigureAwait(false);
+                return new SpoolingSaveResult(null, null);
+            }
+            try
+            {
+                return new SpoolingSaveResult(await _inner.SaveAlertAsync(incident, host, channels, cancellationToken).ConfigureAwait(false), null);
+            }
+            catch (StoreException e)
+            {
+                await AppendLocked(incident, host, channels, cancellationToken).ConfigureAwait(false);
+                return new SpoolingSaveResult(null, e);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Lines waiting in the spool.</summary>
+    public async Task<long> GetSpooledCountAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return SpooledLinesLocked();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Saves every spooled incident to the store, oldest first, then empties the spool. A
+    /// <see cref="StoreException"/> (the store is still down) leaves the spool as it was.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A line other than a torn last one is not a spool record; nothing is truncated.</exception>
+    public async Task<SpoolReplay> ReplaySpoolAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!File.Exists(SpoolPath))
+            {
+                _spooledLines = 0;
+                return new SpoolReplay(0, 0, TornTailDropped: false);
+            }
+            var text = await File.ReadAllTextAsync(SpoolPath, Encoding.UTF8, cancellationToken).ConfigureAwait(false);
+            var lines = text.Split('\n');
+            // A crash in the middle of an append leaves a last line without its newline. That save
+            // never returned (its fsync did not happen), so nobody was told it was kept: drop it.
+            var tornTail = lines[^1].Length > 0;
+            var complete = lines.AsSpan(0, lines.Length - 1).ToArray();
+
+            var records = new List<(SecurityIncident Incident, string Host, string[] Channels)>(complete.Length);
+            for (var i = 0; i < complete.Length; i++)
+                records.Add(ParseLine(complete[i], i + 1));
+
+            var created = 0;
+            foreach (var (incident, host, channels) in records)
+            {
+                var saved = await _inner.SaveAlertAsync(incident, host, channels, cancellationToken).ConfigureAwait(false);
+                if (saved.IsNew) created++;
+            }
+
+            await using (var truncate = new FileStream(SpoolPath, FileMode.Truncate, FileAccess.Write, FileShare.Read))
+                truncate.Flush(flushToDisk: true);
+            _spooledLines = 0;
+            return new SpoolReplay(records.Count, created, tornTail);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) =>
+        _inner.GetDueDeliveriesAsync(now, max, cancellationToken);
+
+    public Task RecordDeliveryAttemptAsync(long deliveryId, DeliveryStatus status, string? error, DateTimeOffset attemptedAt, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken) =>
+        _inner.RecordDeliveryAttemptAsync(deliveryId, status, error, attemptedAt, nextAttemptAt, cancellationToken);
+
+    public Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(AlertQuery query, CancellationToken cancellationToken) =>
+        _inner.ListAlertsAsync(query, cancellationToken);
+
+    public Task<AlertRecord?> GetAlertAsync(long id, CancellationToken cancellationToken) => _inner.GetAlertAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<DeliveryRecord>> GetDeliveriesAsync(long alertId, CancellationToken cancellationToken) =>
+        _inner.GetDeliveriesAsync(alertId, cancellationToken);
+
+    /// <summary>Releases the spool lock; the inner store belongs to the caller and stays open.</summary>
+    public void Dispose() => _gate.Dispose();
+
+    private long SpooledLinesLocked()
+    {
+        if (_spooledLines is { } known) return known;
+        long count = 0;
+        if (File.Exists(SpoolPath))
+        {
+            foreach (var line in File.ReadLines(SpoolPath, Encoding.UTF8))
+                if (line.Length > 0) count++;
+        }
+        _spooledLines = count;
+        return count;
+    }
+
+    private async Task AppendLocked(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken ct)
+    {
+        using var line = new MemoryStream();
+        await using (var json = new Utf8JsonWriter(line))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("v", FormatVersion);
+            json.WriteString("spooled_at", _time.GetUtcNow());
+            json.WriteString("host", host);
+            json.WriteStartArray("channels");
+            foreach (var channel in channels) json.WriteStringValue(channel);
+            json.WriteEndArray();
+            json.WritePropertyName("incident");
+            json.WriteRawValue(EcsJson.Serialize(incident));
+            json.WriteEndObject();
+        }
+        line.WriteByte((byte)'\n');
+
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            UnixCreateMode = FileMode600,
+        };
+        await using (var file = new FileStream(SpoolPath, options))
+        {
+            // One write of the whole line: a crash leaves at most a torn last line, never a mix.
+            await file.WriteAsync(line.GetBuffer().AsMemory(0, (int)line.Length), ct).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+        _spooledLines = SpooledLinesLocked() + 1;
+    }
+
+    private static (SecurityIncident Incident, string Host, string[] Channels) ParseLine(string line, int number)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            if (root.GetProperty("v").GetInt32() != FormatVersion)
+                throw new InvalidDataException($"spool line {number}: unknown format version {root.GetProperty("v").GetRawText()}");
+            var host = root.GetProperty("host").GetString() ?? throw new InvalidDataException($"spool line {number}: host is null");
+            var channels = root.GetProperty("channels").EnumerateArray()
+                .Select(c => c.GetString() ?? throw new InvalidDataException($"spool line {number}: a channel is null")).ToArray();
+            var incident = EcsJson.DeserializeIncident(root.GetProperty("incident").GetRawText())
+                ?? throw new InvalidDataException($"spool line {number}: incident is null");
+            return (incident, host, channels);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"spool line {number} is not a spool record: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>What <see cref="SpoolingAlertStore.SaveOrSpoolAsync"/> did.</summary>
+/// <param name="Saved">The store's result when the store took the incident; null when it was spooled.</param>
+/// <param name="StoreFailure">Why it was spooled, when the store refused it; null when it was spooled only because earlier saves are still waiting.</param>
+public sealed record SpoolingSaveResult(AlertSaveResult? Saved, StoreException? StoreFailure)
+{
+    public bool Spooled => Saved is null;
+}
+
+/// <summary>What a replay did.</summary>
+/// <param name="Replayed">Spooled saves written to the store.</param>
+/// <param name="Created">How many of them created a new alert (the rest updated one).</param>
+/// <param name="TornTailDropped">Whether a last line cut short by a crash was dropped.</param>
+public sealed record SpoolReplay(int Replayed, int Created, bool TornTailDropped);

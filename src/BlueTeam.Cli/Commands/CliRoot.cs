@@ -21,6 +21,7 @@ internal static class CliRoot
         root.Subcommands.Add(AlertsCommand.Build());
         root.Subcommands.Add(ConfigCommand.Build());
         root.Subcommands.Add(DbCommand.Build());
+        root.Subcommands.Add(VerifyCommand.Build());
         return root;
     }
 }

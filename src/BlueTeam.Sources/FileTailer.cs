@@ -175,6 +175,8 @@ public sealed class FileTailer : ISource, IDisposable
         if (copy is not null)
         {
             _logger.LogInformation("{Collector}: {Path} was rotated by copy and truncate (copy: {Copy}); reading it from the start", Name, path, copy);
+            // Lines written between our last read and the copy exist only in the copy: read them there.
+            await ReadCopyTailAsync(path, copy, state, writer, ct).ConfigureAwait(false);
         }
         else
         {
@@ -187,6 +189,28 @@ public sealed class FileTailer : ISource, IDisposable
         }
         state.Identity = state.Identity with { HeadHash = newHead };
         state.Position = 0;
+    }
+
+    private async Task ReadCopyTailAsync(string path, string copy, TailState state, ChannelWriter<RawLine> writer, CancellationToken ct)
+    {
+        var (stream, _, error) = TryOpen(copy);
+        if (stream is null)
+        {
+            _logger.LogWarning("{Collector}: cannot read the rotated copy {Copy} to finish it: {Reason}", Name, copy, error);
+            return;
+        }
+        using (stream)
+        {
+            if (stream.Length <= state.Position) return;
+            foreach (var line in _reader.ReadLines(stream, state.Position, includeUnterminated: false))
+            {
+                await writer.WriteAsync(new RawLine
+                {
+                    Collector = Name, Type = _options.Type, Path = path, File = state.Identity, Text = line.Text,
+                    Offset = line.Offset, EndOffset = line.EndOffset, Truncated = line.Truncated,
+                }, ct).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task ReportReplacedAsync(string path, TailState state, FileIdentity now, ChannelWriter<RawLine> writer, CancellationToken ct)

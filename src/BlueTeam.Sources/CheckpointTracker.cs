@@ -20,6 +20,12 @@ public sealed class CheckpointTracker
 
     public int PendingCount => _pending.Count;
 
+    /// <summary>Gives back checkpoints that could not be committed, unless a later position superseded them.</summary>
+    public void Return(IEnumerable<Checkpoint> uncommitted)
+    {
+        foreach (var c in uncommitted) _pending.TryAdd((c.Collector, c.Path), c);
+    }
+
     /// <summary>The checkpoints to commit now; the tracker forgets them.</summary>
     public IReadOnlyCollection<Checkpoint> Take()
     {

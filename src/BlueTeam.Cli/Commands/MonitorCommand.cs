@@ -2,73 +2,161 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Monitoring;
-using BlueTeam.Cli.Pipeline;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using BlueTeam.Sources;
+using BlueTeam.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
-/// <summary>`blueteam monitor`: the daemon.</summary>
+/// <summary>
+/// `blueteam monitor`: the daemon. One hosted worker per stage (sources → pipeline → delivery,
+/// plus the heartbeat), joined by a bounded queue. SIGINT/SIGTERM drain and commit, then print
+/// the session summary and exit 0; SIGHUP reloads rules, routes and channels, keeping the
+/// running configuration when the new one is invalid.
+/// </summary>
 internal static class MonitorCommand
 {
     public static Command Build()
     {
-        var cmd = new Command("monitor", "Watch the configured logs and alert in real time until stopped (SIGINT/SIGTERM)");
+        var cmd = new Command("monitor", "Watch the configured logs and alert in real time until stopped (SIGINT/SIGTERM; SIGHUP reloads the config)");
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, RunAsync));
         return cmd;
     }
 
     private static async Task<int> RunAsync(AppServices app, CancellationToken ct)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-
         var config = app.Config;
-        UseBundledSampleIfNothingReadable(config, app);
+        var log = app.Loggers.CreateLogger("blueteam.monitor");
+        UseBundledSampleIfNothingReadable(config, log);
 
         // Everything that can be wrong with the config fails here, before the first line is read.
-        var rules = app.BuildRules();
-        var channels = app.BuildChannels();
-        var store = await app.OpenMigratedStoreAsync(stop.Token).ConfigureAwait(false);
-        var engine = app.BuildEngine(channels, store);
-        var dispatcher = app.BuildDispatcher(channels, store);
-        var pipeline = new EventPipeline(AppServices.BuildParsers(), new BlueTeam.Correlation.Correlator(rules, app.Loggers.CreateLogger<BlueTeam.Correlation.Correlator>()));
+        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        using var spool = new SpoolingAlertStore(store, SpoolPath(config), app.Time);
+        var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, previous: null));
+        var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
         var collectors = config.Collectors.Where(c => c.Value.Enabled && c.Value.Type != CollectorType.Journald).ToList();
         foreach (var (name, _) in config.Collectors.Where(c => c.Value.Enabled && c.Value.Type == CollectorType.Journald))
-            app.Loggers.CreateLogger("blueteam.monitor").LogWarning("Collector {Name}: journald is not supported yet; it is not read", name);
-
-        IReadOnlyList<ISource> CreateSources() => collectors
-            .Select(c => (ISource)new FileTailer(c.Key, c.Value, store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}")))
+            log.LogWarning("Collector {Name}: journald is not supported yet; it is not read", name);
+        var sources = collectors
+            .Select(c => (ISource)new FileTailer(c.Key, c.Value, store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"), app.Time))
             .ToList();
+        foreach (var c in collectors) stats.Sources[c.Key] = new SourceStats();
 
-        var daemon = new MonitorDaemon(new MonitorParts(
-            config, CreateSources, collectors.SelectMany(c => c.Value.Paths).ToList(), pipeline, engine, dispatcher, store,
-            rules.Count(r => r.Descriptor.Enabled), app.Out, app.Time, app.Loggers.CreateLogger("blueteam.monitor")));
-        return await daemon.RunAsync(stop.Token).ConfigureAwait(false);
+        PrintBanner(app.Out, sources.Count, runtime.Current, store);
 
-        void Stop(PosixSignalContext context)
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        builder.Services.Replace(ServiceDescriptor.Singleton(app.Loggers));
+        builder.Services.AddSystemd(); // Type=notify: READY/STOPPING, journal-friendly logs under systemd
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o =>
         {
-            context.Cancel = true; // we exit ourselves, after the summary
-            stop.Cancel();
+            o.ShutdownTimeout = TimeSpan.FromSeconds(60);
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
+        builder.Services.AddSingleton(app.Time);
+        builder.Services.AddSingleton(runtime);
+        builder.Services.AddSingleton(stats);
+        builder.Services.AddSingleton<LineQueue>();
+        builder.Services.AddSingleton<WakeSignal>();
+        builder.Services.AddSingleton<IBlueTeamStore>(store);
+        builder.Services.AddSingleton<ICheckpointStore>(store);
+        builder.Services.AddSingleton(spool);
+        // Stopped in reverse order: sources first, then the pipeline drains, deliveries finish, the last heartbeat is written.
+        builder.Services.AddHostedService<HeartbeatWorker>();
+        builder.Services.AddHostedService<DeliveryWorker>();
+        builder.Services.AddHostedService<PipelineWorker>();
+        builder.Services.AddHostedService(sp => new SourceWorker(
+            sources, collectors.SelectMany(c => c.Value.Paths).ToList(), sp.GetRequiredService<LineQueue>(), runtime, sp.GetRequiredService<ILogger<SourceWorker>>()));
+
+        using var host = builder.Build();
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            Reload(app, runtime, spool, stats, log);
+        });
+
+        var workers = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
+        await host.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+
+        var failed = workers.Where(s => s.ExecuteTask is { IsFaulted: true }).ToList();
+        foreach (var f in failed)
+            log.LogCritical(f.ExecuteTask!.Exception, "{Worker} failed; the daemon stopped", f.GetType().Name);
+
+        PrintSummary(app.Out, stats, app.Time);
+        return failed.Count == 0 ? ExitCodes.Ok : ExitCodes.NotOk;
+    }
+
+    private static void Reload(AppServices app, DaemonRuntime runtime, SpoolingAlertStore spool, DaemonStats stats, ILogger log)
+    {
+        try
+        {
+            var next = ConfigLoader.Load(app.ConfigPath);
+            if (!next.Collectors.Keys.Order(StringComparer.Ordinal).SequenceEqual(runtime.Current.Config.Collectors.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal)
+                && runtime.Current.Config.Origin != "built-in defaults")
+                log.LogWarning("Collectors changed in the config: that takes a restart; rules, routes and channels are reloaded now");
+            next.Collectors = runtime.Current.Config.Collectors;
+            runtime.Swap(RuntimeParts.Build(app, next, spool, runtime.Current));
+            stats.Reloaded();
+            log.LogInformation("Configuration reloaded from {Origin}", next.Origin);
         }
+        catch (ConfigException e)
+        {
+            log.LogError("Configuration reload refused, the running configuration is kept:{NewLine}{Errors}",
+                Environment.NewLine, string.Join(Environment.NewLine, e.Errors.Select(x => "  " + SafeText.Inert(x.ToString()))));
+        }
+    }
+
+    private static string SpoolPath(BlueTeamConfig config)
+    {
+        var db = config.Database.Driver == DatabaseDriver.Sqlite ? config.Database.ResolveSqlitePath() : DefaultPaths.Database();
+        return Path.Combine(Path.GetDirectoryName(db) ?? ".", Path.GetFileNameWithoutExtension(db) + ".spool.jsonl");
+    }
+
+    private static void PrintBanner(IAnsiConsole console, int collectors, RuntimeParts parts, IBlueTeamStore store)
+    {
+        console.MarkupLine("[bold green]Blue Team Monitor Started[/]");
+        console.MarkupLine($"  Collectors: {collectors} enabled");
+        console.MarkupLine($"  Rules: {parts.Rules.Count(r => r.Descriptor.Enabled)} active");
+        console.MarkupLine($"  Poll interval: {parts.Config.Monitoring.PollIntervalSec}s");
+        console.MarkupLine($"  Store: {Markup.Escape(store.Description)}");
+        console.MarkupLine("  Press Ctrl+C to stop");
+        console.WriteLine();
+    }
+
+    private static void PrintSummary(IAnsiConsole console, DaemonStats stats, TimeProvider time)
+    {
+        var uptime = time.GetUtcNow() - stats.StartedAt;
+        console.WriteLine();
+        console.MarkupLine("[bold yellow]Monitor stopped.[/]");
+        console.MarkupLine("[bold]Session Summary:[/]");
+        console.MarkupLine($"  Uptime: {uptime:d\\.hh\\:mm\\:ss}");
+        console.MarkupLine($"  Events collected: {stats.Events}");
+        console.MarkupLine($"  Incidents detected: {stats.IncidentsNew} ({stats.IncidentUpdates} updates)");
+        console.MarkupLine($"  Alerts delivered: {stats.Delivered}");
+        console.MarkupLine($"  Deliveries failed: {stats.DeliveryFailed}");
+        if (stats.Spooled > 0) console.MarkupLine($"  Incidents spooled while the store was down: {stats.Spooled}");
+        if (stats.StoreErrors > 0) console.MarkupLine($"  Store errors (retried): {stats.StoreErrors}");
     }
 
     /// <summary>
     /// A newcomer running blueteam with no config on a machine whose logs it cannot read still
     /// sees it work: the bundled sample auth.log is watched instead, and that is said loudly.
     /// </summary>
-    private static void UseBundledSampleIfNothingReadable(BlueTeamConfig config, AppServices app)
+    private static void UseBundledSampleIfNothingReadable(BlueTeamConfig config, ILogger log)
     {
         if (config.Origin != "built-in defaults") return;
-        var paths = config.Collectors.Values.SelectMany(c => c.Paths);
+        var paths = config.Collectors.Values.SelectMany(c => c.Paths).ToList();
         if (paths.Any(CanRead)) return;
         var sample = Path.Combine(AppContext.BaseDirectory, "samples", "auth.log");
-        app.Loggers.CreateLogger("blueteam.monitor").LogWarning(
-            "No config file and none of {Paths} is readable: watching the bundled sample {Sample} instead", string.Join(", ", paths), sample);
+        log.LogWarning("No config file and none of {Paths} is readable: watching the bundled sample {Sample} instead", string.Join(", ", paths), sample);
         config.Collectors = new() { ["sample"] = new CollectorOptions { Type = CollectorType.Auth, Paths = [sample] } };
         // In this demonstration every alert also shows on the console, so the newcomer sees it.
         config.Alerting.Routing = new()

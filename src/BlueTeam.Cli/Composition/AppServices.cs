@@ -19,11 +19,15 @@ internal sealed class AppServices : IAsyncDisposable
 {
     private IBlueTeamStore? _store;
 
-    private AppServices(BlueTeamConfig config, ILoggerFactory loggers)
+    private AppServices(BlueTeamConfig config, ILoggerFactory loggers, string? configPath)
     {
         Config = config;
         Loggers = loggers;
+        ConfigPath = configPath;
     }
+
+    /// <summary>The --config value, so SIGHUP reloads from the same place.</summary>
+    public string? ConfigPath { get; }
 
     public BlueTeamConfig Config { get; }
     public ILoggerFactory Loggers { get; }
@@ -51,7 +55,7 @@ internal sealed class AppServices : IAsyncDisposable
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss "; o.ColorBehavior = LoggerColorBehavior.Disabled; })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace) // logs on stderr; stdout is for data
             .AddFilter("Microsoft", LogLevel.Warning));
-        return new AppServices(config, loggers);
+        return new AppServices(config, loggers, configPath);
     }
 
     /// <summary>The store, opened on first use (migrations applied by the caller that needs them).</summary>
@@ -71,7 +75,9 @@ internal sealed class AppServices : IAsyncDisposable
 
     public static ParserRegistry BuildParsers() => ParserRegistry.CreateDefault();
 
-    public IReadOnlyDictionary<string, IAlertChannel> BuildChannels() => ChannelFactory.Create(Config.Alerting, AlertConsole, Loggers, Time);
+    public IReadOnlyDictionary<string, IAlertChannel> BuildChannels() => BuildChannels(Config);
+
+    public IReadOnlyDictionary<string, IAlertChannel> BuildChannels(BlueTeamConfig config) => ChannelFactory.Create(config.Alerting, AlertConsole, Loggers, Time);
 
     public AlertEngine BuildEngine(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) =>
         new(new AlertRouter(Config.Alerting, channels.Keys), store, Config.Host, Loggers.CreateLogger<AlertEngine>());

@@ -1,0 +1,58 @@
+using BlueTeam.Alerting;
+using BlueTeam.Cli.Composition;
+using BlueTeam.Cli.Pipeline;
+using BlueTeam.Core.Config;
+using BlueTeam.Correlation;
+using BlueTeam.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace BlueTeam.Cli.Monitoring;
+
+/// <summary>
+/// The parts of the daemon that a SIGHUP may replace: rules, routes and channels. Workers read
+/// <see cref="Current"/> once per item, so a reload takes effect between two lines and never
+/// half-way through one.
+/// </summary>
+internal sealed class DaemonRuntime
+{
+    private volatile RuntimeParts _current;
+
+    public DaemonRuntime(RuntimeParts initial) => _current = initial;
+
+    public RuntimeParts Current => _current;
+
+    public void Swap(RuntimeParts next) => _current = next;
+}
+
+internal sealed record RuntimeParts(
+    BlueTeamConfig Config,
+    IReadOnlyList<IRule> Rules,
+    EventPipeline Pipeline,
+    IReadOnlyDictionary<string, IAlertChannel> Channels,
+    AlertEngine Engine,
+    DeliveryDispatcher Dispatcher)
+{
+    /// <summary>
+    /// Builds everything the config describes, validating as the daemon does at start. Rules whose
+    /// name and options did not change keep their instance, and so their windows and counts.
+    /// </summary>
+    public static RuntimeParts Build(AppServices app, BlueTeamConfig config, IAlertStore alertStore, RuntimeParts? previous)
+    {
+        var rules = RuleCatalog.Build(config.Correlation, config.Host).ToList();
+        if (previous is not null)
+        {
+            var kept = previous.Rules.ToDictionary(r => Signature(r.Descriptor), StringComparer.Ordinal);
+            for (var i = 0; i < rules.Count; i++)
+                if (kept.TryGetValue(Signature(rules[i].Descriptor), out var old)) rules[i] = old;
+        }
+        var channels = app.BuildChannels(config);
+        var router = new AlertRouter(config.Alerting, channels.Keys);
+        var engine = new AlertEngine(router, alertStore, config.Host, app.Loggers.CreateLogger<AlertEngine>());
+        var dispatcher = new DeliveryDispatcher(alertStore, channels, app.Time, retry: null, app.Loggers.CreateLogger<DeliveryDispatcher>());
+        var pipeline = new EventPipeline(AppServices.BuildParsers(), new Correlator(rules, app.Loggers.CreateLogger<Correlator>()));
+        return new RuntimeParts(config, rules, pipeline, channels, engine, dispatcher);
+    }
+
+    private static string Signature(RuleDescriptor d) =>
+        d.Name + "|" + d.Enabled + "|" + d.Severity + "|" + string.Join(",", d.Options.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}={o.Value}"));
+}

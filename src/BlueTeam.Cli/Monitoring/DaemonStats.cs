@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+
+namespace BlueTeam.Cli.Monitoring;
+
+/// <summary>
+/// The daemon's counters, shared by its workers (hence Interlocked), read by the summary, the
+/// heartbeat and the dashboard. "Delivered" counts deliveries that reached a channel — not
+/// incidents, which the seed counted as "alerts sent" whether or not anything was delivered.
+/// </summary>
+internal sealed class DaemonStats
+{
+    private long _lines, _events, _incidentsNew, _incidentUpdates, _delivered, _deliveryFailed, _storeErrors, _spooled, _reloads;
+
+    public DateTimeOffset StartedAt { get; init; }
+    public long Lines => Interlocked.Read(ref _lines);
+    public long Events => Interlocked.Read(ref _events);
+    public long IncidentsNew => Interlocked.Read(ref _incidentsNew);
+    public long IncidentUpdates => Interlocked.Read(ref _incidentUpdates);
+    public long Delivered => Interlocked.Read(ref _delivered);
+    public long DeliveryFailed => Interlocked.Read(ref _deliveryFailed);
+    public long StoreErrors => Interlocked.Read(ref _storeErrors);
+    public long Spooled => Interlocked.Read(ref _spooled);
+    public long Reloads => Interlocked.Read(ref _reloads);
+
+    public void LineRead() => Interlocked.Increment(ref _lines);
+    public void EventParsed() => Interlocked.Increment(ref _events);
+    public void IncidentStored(bool isNew) { if (isNew) Interlocked.Increment(ref _incidentsNew); else Interlocked.Increment(ref _incidentUpdates); }
+    public void DeliverySucceeded() => Interlocked.Increment(ref _delivered);
+    public void DeliveryFailedFinally() => Interlocked.Increment(ref _deliveryFailed);
+    public void StoreError() => Interlocked.Increment(ref _storeErrors);
+    public void IncidentSpooled() => Interlocked.Increment(ref _spooled);
+    public void Reloaded() => Interlocked.Increment(ref _reloads);
+
+    /// <summary>Per source: lines read and its state ("ok" or the reason it cannot read).</summary>
+    public ConcurrentDictionary<string, SourceStats> Sources { get; } = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, long> Counters() => new Dictionary<string, long>
+    {
+        ["lines"] = Lines,
+        ["events"] = Events,
+        ["incidents_new"] = IncidentsNew,
+        ["incident_updates"] = IncidentUpdates,
+        ["deliveries_delivered"] = Delivered,
+        ["deliveries_failed"] = DeliveryFailed,
+        ["store_errors"] = StoreErrors,
+        ["incidents_spooled"] = Spooled,
+        ["config_reloads"] = Reloads,
+    };
+}
+
+internal sealed class SourceStats
+{
+    private long _lines;
+    public long Lines => Interlocked.Read(ref _lines);
+    public void Line() => Interlocked.Increment(ref _lines);
+    public volatile string State = "ok";
+    public DateTimeOffset? LastLineAt { get; set; }
+}

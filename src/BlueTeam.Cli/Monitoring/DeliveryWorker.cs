@@ -1,0 +1,62 @@
+using BlueTeam.Alerting;
+using BlueTeam.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BlueTeam.Cli.Monitoring;
+
+/// <summary>
+/// Stage 3: the outbox worker. Sends due deliveries when the pipeline stored new alerts, and at
+/// least every second for retries that come due. Runs one last round at shutdown.
+/// </summary>
+internal sealed class DeliveryWorker : BackgroundService
+{
+    private static readonly TimeSpan Idle = TimeSpan.FromSeconds(1);
+    private readonly DaemonRuntime _runtime;
+    private readonly WakeSignal _wake;
+    private readonly DaemonStats _stats;
+    private readonly ILogger<DeliveryWorker> _logger;
+
+    public DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, ILogger<DeliveryWorker> logger)
+    {
+        _runtime = runtime;
+        _wake = wake;
+        _stats = stats;
+        _logger = logger;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await RoundAsync().ConfigureAwait(false);
+            try
+            {
+                await _wake.WaitAsync(Idle, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+        await RoundAsync().ConfigureAwait(false); // what the pipeline stored while draining
+    }
+
+    private async Task RoundAsync()
+    {
+        try
+        {
+            foreach (var attempt in await _runtime.Current.Dispatcher.DispatchDueAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                if (attempt.Status == DeliveryStatus.Delivered) _stats.DeliverySucceeded();
+                else if (attempt.Status == DeliveryStatus.Failed) _stats.DeliveryFailedFinally();
+            }
+        }
+        catch (StoreException e)
+        {
+            // The outbox is in the store: nothing is lost while it is down, only late.
+            _stats.StoreError();
+            _logger.LogWarning("Outbox unavailable, deliveries wait: {Message}", e.Message);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using BlueTeam.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+
+namespace BlueTeam.Cli.Monitoring;
+
+/// <summary>
+/// Writes this host's heartbeat row every poll interval (read by `blueteam status`, here or on
+/// another host of the fleet), replays the spool once the store is back, and pets the systemd
+/// watchdog when the unit asks for one.
+/// </summary>
+internal sealed class HeartbeatWorker : BackgroundService
+{
+    private readonly DaemonRuntime _runtime;
+    private readonly IBlueTeamStore _store;
+    private readonly SpoolingAlertStore _spool;
+    private readonly DaemonStats _stats;
+    private readonly TimeProvider _time;
+    private readonly ISystemdNotifier? _systemd;
+    private readonly ILogger<HeartbeatWorker> _logger;
+    private string? _lastError;
+
+    public HeartbeatWorker(DaemonRuntime runtime, IBlueTeamStore store, SpoolingAlertStore spool, DaemonStats stats, TimeProvider time, ILogger<HeartbeatWorker> logger, ISystemdNotifier? systemd = null)
+    {
+        _runtime = runtime;
+        _store = store;
+        _spool = spool;
+        _stats = stats;
+        _time = time;
+        _logger = logger;
+        _systemd = systemd;
+    }
+
+    public static string Version => typeof(HeartbeatWorker).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var watchdog = WatchdogInterval();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await BeatAsync().ConfigureAwait(false);
+            var wait = _runtime.Current.Config.Monitoring.PollInterval;
+            if (watchdog is { } w && w < wait) wait = w;
+            try
+            {
+                await Task.Delay(wait, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+        await BeatAsync().ConfigureAwait(false); // the final state, so `status` shows the stop
+    }
+
+    private async Task BeatAsync()
+    {
+        if (_systemd is { IsEnabled: true }) _systemd.Notify(new ServiceState("WATCHDOG=1"));
+        var now = _time.GetUtcNow();
+        try
+        {
+            if (await _spool.GetSpooledCountAsync(CancellationToken.None).ConfigureAwait(false) > 0)
+            {
+                var replay = await _spool.ReplaySpoolAsync(CancellationToken.None).ConfigureAwait(false);
+                _logger.LogInformation("Store is back: replayed {Count} spooled incidents ({Created} new)", replay.Replayed, replay.Created);
+            }
+            var backlog = await _store.GetOutboxBacklogAsync(CancellationToken.None).ConfigureAwait(false);
+            await _store.UpsertHeartbeatAsync(new Heartbeat
+            {
+                Host = _runtime.Current.Config.Host,
+                Version = Version,
+                StartedAt = _stats.StartedAt,
+                LastBeat = now,
+                Uptime = now - _stats.StartedAt,
+                Counters = _stats.Counters(),
+                Sources = _stats.Sources.ToDictionary(s => s.Key, s => s.Value.State, StringComparer.Ordinal),
+                OutboxBacklog = (int)Math.Min(int.MaxValue, backlog.Sum(b => b.Pending)),
+            }, CancellationToken.None).ConfigureAwait(false);
+            if (_lastError is not null) _logger.LogInformation("Store reachable again");
+            _lastError = null;
+        }
+        catch (StoreException e)
+        {
+            _stats.StoreError();
+            if (_lastError != e.Message) _logger.LogWarning("Heartbeat not written: {Message}", e.Message); // logged when the error changes
+            _lastError = e.Message;
+        }
+    }
+
+    private static TimeSpan? WatchdogInterval()
+    {
+        // systemd sets WATCHDOG_USEC when the unit has WatchdogSec=; ping at half of it.
+        var usec = Environment.GetEnvironmentVariable("WATCHDOG_USEC");
+        return long.TryParse(usec, out var u) && u > 0 ? TimeSpan.FromMicroseconds(u / 2) : null;
+    }
+}

@@ -1,0 +1,52 @@
+using BlueTeam.Sources;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BlueTeam.Cli.Monitoring;
+
+/// <summary>
+/// Stage 1: polls every source when a watched file changes (inotify) or the poll interval
+/// passes, writing lines into the bounded queue. On shutdown it stops reading and completes
+/// the queue, so the pipeline can drain what was read and commit.
+/// </summary>
+internal sealed class SourceWorker : BackgroundService
+{
+    private readonly IReadOnlyList<ISource> _sources;
+    private readonly IReadOnlyList<string> _watchedPaths;
+    private readonly LineQueue _queue;
+    private readonly DaemonRuntime _runtime;
+    private readonly ILogger<SourceWorker> _logger;
+
+    public SourceWorker(IReadOnlyList<ISource> sources, IReadOnlyList<string> watchedPaths, LineQueue queue, DaemonRuntime runtime, ILogger<SourceWorker> logger)
+    {
+        _sources = sources;
+        _watchedPaths = watchedPaths;
+        _queue = queue;
+        _runtime = runtime;
+        _logger = logger;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var wake = new FileChangeSignal(_watchedPaths);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                foreach (var source in _sources)
+                    await source.PollAsync(_queue.Writer, stoppingToken).ConfigureAwait(false);
+                await wake.WaitAsync(_runtime.Current.Config.Monitoring.PollInterval, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: a line not yet queued stays in its file and is read after the restart.
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            foreach (var source in _sources) (source as IDisposable)?.Dispose();
+            _logger.LogDebug("Sources stopped");
+        }
+    }
+}

@@ -158,7 +158,10 @@ public sealed class DeliveryDispatcher
                 break;
             case DeliveryOutcome.Transient when attempt < _retry.MaxAttempts:
                 status = DeliveryStatus.Pending;
-                next = attemptedAt + _retry.BackoffAfter(attempt);
+                var wait = _retry.BackoffAfter(attempt);
+                // A peer that says when to come back (429 Retry-After) is believed, within MaxDelay.
+                if (result.RetryAfter is { } asked && asked > wait) wait = asked < _retry.MaxDelay ? asked : _retry.MaxDelay;
+                next = attemptedAt + wait;
                 break;
             case DeliveryOutcome.Transient:
                 status = DeliveryStatus.Failed;

@@ -25,6 +25,16 @@ public sealed class AlertingOptions : IValidatable
     /// <summary>An update is sent again when its event count reached this factor times the count last sent. Default 2 (doubling).</summary>
     public int CountStepFactor { get; set; } = 2;
 
+    /// <summary>
+    /// Non-critical incidents of one rule queued for a channel within this time go out as one digest.
+    /// 0 (the default) sends each incident on its own as soon as it is stored.
+    /// </summary>
+    public int GroupWaitSec { get; set; }
+    public TimeSpan GroupWait => TimeSpan.FromSeconds(GroupWaitSec);
+
+    /// <summary>Channel → most sends (single alerts and digests) per rolling hour; over it, non-critical alerts are held and go out as one summary when the budget allows.</summary>
+    public Dictionary<string, int>? MaxPerHour { get; set; }
+
     /// <summary>Self-monitoring of delivery (NIST 3.3.4).</summary>
     public DeliveryFailureOptions DeliveryFailure { get; set; } = new();
 
@@ -32,6 +42,10 @@ public sealed class AlertingOptions : IValidatable
     {
         if (RepeatIntervalSec is < 0 or > 7 * 24 * 3600) yield return new("repeat_interval_sec", "must be between 0 and 604800 seconds (7 days)");
         if (CountStepFactor is < 2 or > 1000) yield return new("count_step_factor", "must be between 2 and 1000");
+        if (GroupWaitSec is < 0 or > 3600) yield return new("group_wait_sec", "must be between 0 and 3600 seconds");
+        if (MaxPerHour is not null)
+            foreach (var (channel, max) in MaxPerHour)
+                if (max < 1) yield return new($"max_per_hour.{channel}", "must be at least 1 (leave the channel out for no budget)");
         if (Routes is null) yield break;
         for (var i = 0; i < Routes.Count; i++)
             foreach (var p in Routes[i].Validate())

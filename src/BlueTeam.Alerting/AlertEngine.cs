@@ -1,3 +1,4 @@
+using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,11 +8,16 @@ namespace BlueTeam.Alerting;
 /// <summary>What happened to one raised incident.</summary>
 /// <param name="AlertId">The stored alert's id.</param>
 /// <param name="IsNew">True when the fingerprint was new; false when an existing alert was updated.</param>
-/// <param name="Route">
-/// The channels the severity routes to. Deliveries were queued for them only when <paramref name="IsNew"/>
-/// is true: an update of a known incident is recorded in the history but not sent again.
-/// </param>
-public sealed record RaisedAlert(long AlertId, bool IsNew, IReadOnlyList<string> Route);
+/// <param name="Route">The channels the incident routes to (before silences and dedup).</param>
+public sealed record RaisedAlert(long AlertId, bool IsNew, IReadOnlyList<string> Route)
+{
+    /// <summary>Channels a delivery was queued for by this raise (all of <see cref="Route"/> when new, possibly none on an update).</summary>
+    public IReadOnlyList<string> Queued { get; init; } = [];
+    /// <summary>Why deliveries were queued on an update; null when new or nothing was queued.</summary>
+    public NotifyReason? Reason { get; init; }
+    /// <summary>The silence that held the incident back, if any.</summary>
+    public long? SilencedBy { get; init; }
+}
 
 /// <summary>
 /// Takes incidents from the correlator, picks their route and writes them, with their outbox rows,
@@ -19,21 +25,36 @@ public sealed record RaisedAlert(long AlertId, bool IsNew, IReadOnlyList<string>
 /// holds up detection and nothing is lost if the daemon stops between detection and delivery.
 /// </summary>
 /// <remarks>
-/// Every incident is stored, whatever its route (info included), because the alert history is the
-/// audit record (NIST 3.3.1). A store failure is logged, counted and rethrown: losing an incident
-/// silently is the one thing this class must never do; the daemon decides whether to stop.
+/// <para>Stages, in order: route → silence → store → dedup (repeat interval, acks) → outbox.
+/// Every incident is stored, whatever its route (info and silenced included), because the alert
+/// history is the audit record (NIST 3.3.1).</para>
+/// <para>A new fingerprint is always queued to its route. An update of a known fingerprint is queued
+/// to a channel only when it got worse since that channel was last sent it (severity rose, or the
+/// event count reached <see cref="AlertingOptions.CountStepFactor"/> times the count sent), or when
+/// <see cref="AlertingOptions.RepeatInterval"/> has passed and the count grew at all. An acknowledged
+/// alert is queued again only when its severity rises above the severity it was acknowledged at.
+/// Without an <see cref="INotificationLog"/> updates are never re-sent (the behaviour before dedup).</para>
+/// <para>A store failure is logged, counted and rethrown: losing an incident silently is the one
+/// thing this class must never do; the daemon decides whether to stop.</para>
 /// </remarks>
 public sealed class AlertEngine
 {
     private readonly AlertRouter _router;
     private readonly IAlertStore _store;
     private readonly string _host;
+    private readonly AlertingOptions _options;
+    private readonly TimeProvider _time;
+    private readonly INotificationLog? _notifications;
+    private readonly ISilenceSource? _silences;
+    private readonly IAckSource? _acks;
     private readonly ILogger _logger;
 
     // Written by RaiseAsync, read by the dashboard and `status`; Interlocked keeps reads torn-free.
     private long _raised;
     private long _new;
     private long _updated;
+    private long _renotified;
+    private long _silenced;
     private long _storeFailures;
 
     /// <param name="router">Routes built from the config and the enabled channels.</param>
@@ -41,13 +62,35 @@ public sealed class AlertEngine
     /// <param name="host">The host name alerts carry (<c>BlueTeamConfig.Host</c>).</param>
     /// <param name="logger">Optional; store failures are logged here.</param>
     public AlertEngine(AlertRouter router, IAlertStore store, string host, ILogger<AlertEngine>? logger = null)
+        : this(router, store, host, new AlertingOptions(), TimeProvider.System, null, null, null, logger)
+    {
+    }
+
+    /// <param name="router">Routes built from the config and the enabled channels.</param>
+    /// <param name="store">The alert history and outbox.</param>
+    /// <param name="host">The host name alerts carry (<c>BlueTeamConfig.Host</c>).</param>
+    /// <param name="options">repeat_interval_sec, count_step_factor and delivery_failure.fallback are read.</param>
+    /// <param name="time">Clock for repeat intervals and silences.</param>
+    /// <param name="notifications">Per-channel send history; null: updates are never re-sent.</param>
+    /// <param name="silences">Silences; null: nothing is silenced.</param>
+    /// <param name="acks">Acknowledgements; null: nothing is acknowledged.</param>
+    /// <param name="logger">Optional.</param>
+    public AlertEngine(AlertRouter router, IAlertStore store, string host, AlertingOptions options, TimeProvider time,
+        INotificationLog? notifications, ISilenceSource? silences, IAckSource? acks, ILogger<AlertEngine>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(router);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
         _router = router;
         _store = store;
         _host = host;
+        _options = options;
+        _time = time;
+        _notifications = notifications;
+        _silences = silences;
+        _acks = acks;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -55,22 +98,57 @@ public sealed class AlertEngine
     public long IncidentsRaised => Interlocked.Read(ref _raised);
     /// <summary>Incidents stored under a fingerprint not seen before (deliveries queued).</summary>
     public long NewAlerts => Interlocked.Read(ref _new);
-    /// <summary>Incidents that updated an alert already stored (no new deliveries).</summary>
+    /// <summary>Incidents that updated an alert already stored.</summary>
     public long UpdatedAlerts => Interlocked.Read(ref _updated);
+    /// <summary>Updates that were queued again to at least one channel.</summary>
+    public long Renotified => Interlocked.Read(ref _renotified);
+    /// <summary>Incidents stored but held back by a silence.</summary>
+    public long Silenced => Interlocked.Read(ref _silenced);
     /// <summary>Incidents the store refused or failed to write.</summary>
     public long StoreFailures => Interlocked.Read(ref _storeFailures);
 
-    /// <summary>Stores the incident and queues one delivery per routed channel when it is new.</summary>
+    /// <summary>The router this engine uses (for <c>blueteam routes test</c>).</summary>
+    public AlertRouter Router => _router;
+
+    /// <summary>Stores the incident and queues deliveries as the class remarks describe.</summary>
     /// <exception cref="OperationCanceledException">Shutdown; nothing is counted.</exception>
     /// <remarks>Any store exception is logged, counted in <see cref="StoreFailures"/> and rethrown.</remarks>
-    public async Task<RaisedAlert> RaiseAsync(SecurityIncident incident, CancellationToken cancellationToken)
+    public Task<RaisedAlert> RaiseAsync(SecurityIncident incident, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(incident);
-        var route = _router.Route(incident.Severity);
-        AlertSaveResult saved;
+        return RaiseRoutedAsync(incident, _router.Route(incident, _host).Channels, cancellationToken);
+    }
+
+    /// <summary>
+    /// Raises an <c>alert_delivery_failure</c> incident on the channels that still work: its normal
+    /// route without the failing channel and without channels <paramref name="isHealthy"/> rejects;
+    /// when that leaves nothing, the first healthy enabled channel of
+    /// <see cref="DeliveryFailureOptions.Fallback"/>. Never the failing channel itself.
+    /// </summary>
+    public Task<RaisedAlert> RaiseDeliveryFailureAsync(DeliveryFailureIncident failure, Func<string, bool> isHealthy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        ArgumentNullException.ThrowIfNull(isHealthy);
+        var channels = FailureRoute(failure, isHealthy);
+        return RaiseRoutedAsync(failure.Incident, channels, cancellationToken);
+    }
+
+    internal IReadOnlyList<string> FailureRoute(DeliveryFailureIncident failure, Func<string, bool> isHealthy)
+    {
+        bool Usable(string c) => c != failure.FailingChannel && _router.IsEnabled(c) && isHealthy(c);
+        var routed = _router.Route(failure.Incident, _host).Channels.Where(Usable).ToList();
+        if (routed.Count > 0) return routed;
+        var fallback = _options.DeliveryFailure.Fallback
+            .Select(raw => ChannelNames.Known.FirstOrDefault(k => string.Equals(k, raw.Trim(), StringComparison.OrdinalIgnoreCase)))
+            .FirstOrDefault(c => c is not null && Usable(c));
+        return fallback is null ? [] : [fallback];
+    }
+
+    private async Task<RaisedAlert> RaiseRoutedAsync(SecurityIncident incident, IReadOnlyList<string> route, CancellationToken cancellationToken)
+    {
         try
         {
-            saved = await _store.SaveAlertAsync(incident, _host, route, cancellationToken).ConfigureAwait(false);
+            return await RaiseCoreAsync(incident, route, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -82,10 +160,78 @@ public sealed class AlertEngine
             Log.AlertStoreFailed(_logger, e, incident.Fingerprint, incident.Rule.Name);
             throw;
         }
+    }
 
+    private async Task<RaisedAlert> RaiseCoreAsync(SecurityIncident incident, IReadOnlyList<string> route, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var silence = await FindSilenceAsync(incident, now, cancellationToken).ConfigureAwait(false);
+        var saved = await _store.SaveAlertAsync(incident, _host, silence is null ? route : [], cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _raised);
         Interlocked.Increment(ref saved.IsNew ? ref _new : ref _updated);
-        Log.AlertStored(_logger, incident.Fingerprint, saved.AlertId, saved.IsNew, route.Count == 0 ? "(none)" : string.Join(",", route));
-        return new RaisedAlert(saved.AlertId, saved.IsNew, route);
+
+        if (silence is not null)
+        {
+            await _silences!.MarkSilencedAsync(saved.AlertId, silence.Id, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _silenced);
+            Log.AlertSilenced(_logger, incident.Fingerprint, saved.AlertId, silence.Id);
+            return new RaisedAlert(saved.AlertId, saved.IsNew, route) { SilencedBy = silence.Id };
+        }
+        if (saved.IsNew)
+        {
+            Log.AlertStored(_logger, incident.Fingerprint, saved.AlertId, true, route.Count == 0 ? "(none)" : string.Join(",", route));
+            return new RaisedAlert(saved.AlertId, true, route) { Queued = route };
+        }
+        if (_notifications is null || route.Count == 0)
+        {
+            Log.AlertStored(_logger, incident.Fingerprint, saved.AlertId, false, "(update, not re-sent)");
+            return new RaisedAlert(saved.AlertId, false, route);
+        }
+
+        var ack = _acks is null ? null : await _acks.GetAckAsync(saved.AlertId, cancellationToken).ConfigureAwait(false);
+        var last = (await _notifications.GetLastNotificationsAsync(saved.AlertId, cancellationToken).ConfigureAwait(false))
+            .ToDictionary(n => n.Channel, StringComparer.Ordinal);
+        var byReason = new Dictionary<NotifyReason, List<string>>();
+        foreach (var channel in route)
+        {
+            var reason = Decide(incident, last.GetValueOrDefault(channel), ack, now);
+            if (reason is null) continue;
+            if (!byReason.TryGetValue(reason.Value, out var list)) byReason[reason.Value] = list = [];
+            list.Add(channel);
+        }
+        foreach (var (reason, channels) in byReason)
+            await _notifications.EnqueueDeliveriesAsync(saved.AlertId, channels, reason, incident.Severity, incident.EventCount, now, cancellationToken).ConfigureAwait(false);
+
+        var queued = byReason.Values.SelectMany(c => c).ToList();
+        // The strongest reason names the raise: severity over count over repeat.
+        NotifyReason? first = byReason.Count == 0 ? null : byReason.Keys.Min();
+        if (queued.Count > 0) Interlocked.Increment(ref _renotified);
+        Log.AlertStored(_logger, incident.Fingerprint, saved.AlertId, false, queued.Count == 0 ? "(update, deduplicated)" : $"{first}: {string.Join(",", queued)}");
+        return new RaisedAlert(saved.AlertId, false, route) { Queued = queued, Reason = first };
+    }
+
+    private NotifyReason? Decide(SecurityIncident incident, ChannelNotification? last, AlertAck? ack, DateTimeOffset now)
+    {
+        if (ack is not null)
+        {
+            // Someone owns it: only worse news than what they acknowledged gets through.
+            if (incident.Severity <= ack.SeverityAtAck) return null;
+            if (last is not null && incident.Severity <= last.Severity) return null;
+            return NotifyReason.SeverityRose;
+        }
+        // Never sent to this channel (it joined the route because the severity rose, or rows were
+        // purged): that is news for this channel.
+        if (last is null) return NotifyReason.SeverityRose;
+        if (incident.Severity > last.Severity) return NotifyReason.SeverityRose;
+        if ((long)incident.EventCount >= (long)Math.Max(1, last.EventCount) * _options.CountStepFactor) return NotifyReason.CountGrew;
+        if (now - last.QueuedAt >= _options.RepeatInterval && incident.EventCount > last.EventCount) return NotifyReason.Repeat;
+        return null;
+    }
+
+    private async Task<Silence?> FindSilenceAsync(SecurityIncident incident, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_silences is null) return null;
+        var active = await _silences.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
+        return active.FirstOrDefault(s => s.Matches(incident, _host, now));
     }
 }

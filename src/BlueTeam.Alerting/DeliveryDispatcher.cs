@@ -1,3 +1,5 @@
+using System.Globalization;
+using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -41,7 +43,13 @@ public sealed class DeliveryDispatcher
     private readonly IReadOnlyDictionary<string, IAlertChannel> _channels;
     private readonly TimeProvider _time;
     private readonly DeliveryRetryOptions _retry;
+    private readonly DeliveryGrouping? _grouping;
     private readonly ILogger _logger;
+
+    // Send times per channel within the last hour, for max_per_hour; touched only by the dispatch loop.
+    // In memory on purpose: after a restart a channel may get one extra hour's budget, never less.
+    private readonly Dictionary<string, Queue<DateTimeOffset>> _sends = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _overBudget = new(StringComparer.Ordinal);
 
     // Last error logged per channel, so a channel that stays down is logged when its error
     // changes, not on every attempt; touched only by the dispatch loop.
@@ -56,8 +64,9 @@ public sealed class DeliveryDispatcher
     /// <param name="time">Clock for due times and backoff.</param>
     /// <param name="retry">Retry policy; defaults when null.</param>
     /// <param name="logger">Optional.</param>
+    /// <param name="grouping">Digests and per-channel budgets; null sends every delivery on its own.</param>
     public DeliveryDispatcher(IAlertStore store, IReadOnlyDictionary<string, IAlertChannel> channels, TimeProvider time,
-        DeliveryRetryOptions? retry = null, ILogger<DeliveryDispatcher>? logger = null)
+        DeliveryRetryOptions? retry = null, ILogger<DeliveryDispatcher>? logger = null, DeliveryGrouping? grouping = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(channels);
@@ -67,6 +76,7 @@ public sealed class DeliveryDispatcher
         _time = time;
         _retry = retry ?? new DeliveryRetryOptions();
         _retry.Validate();
+        _grouping = grouping is { IsActive: true } ? grouping : null;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -83,6 +93,11 @@ public sealed class DeliveryDispatcher
         var now = _time.GetUtcNow();
         var due = await _store.GetDueDeliveriesAsync(now, _retry.BatchSize, cancellationToken).ConfigureAwait(false);
         var attempts = new List<DeliveryAttempt>(due.Count);
+        if (_grouping is not null)
+        {
+            await DispatchGroupedAsync(due, now, attempts, cancellationToken).ConfigureAwait(false);
+            return attempts;
+        }
         var downThisRound = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var pending in due)
@@ -123,6 +138,113 @@ public sealed class DeliveryDispatcher
         return all;
     }
 
+    // One channel at a time: critical rows alone and at once; the others grouped by rule once the
+    // group's oldest alert has waited group_wait, within the channel's hourly budget. When there are
+    // more groups than budget left, the last send is one summary of everything still held.
+    private async Task DispatchGroupedAsync(IReadOnlyList<PendingDelivery> due, DateTimeOffset now, List<DeliveryAttempt> attempts, CancellationToken cancellationToken)
+    {
+        foreach (var byChannel in due.GroupBy(d => d.Delivery.Channel, StringComparer.Ordinal))
+        {
+            var channelName = byChannel.Key;
+            if (!_channels.TryGetValue(channelName, out var channel))
+            {
+                foreach (var pending in byChannel)
+                    attempts.Add(await RecordAsync(pending, DeliveryResult.Permanent("channel not configured"), _time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
+                continue;
+            }
+
+            var units = new List<List<PendingDelivery>>();
+            units.AddRange(byChannel.Where(p => p.Alert.Incident.Severity == Severity.Critical).Select(p => new List<PendingDelivery> { p }));
+            var groups = byChannel.Where(p => p.Alert.Incident.Severity != Severity.Critical)
+                .GroupBy(p => p.Alert.Incident.Rule.Name, StringComparer.Ordinal)
+                .Where(g => g.Min(p => p.Alert.CreatedAt) + _grouping!.GroupWait <= now)
+                .Select(g => g.ToList())
+                .ToList();
+
+            var budget = BudgetLeft(channelName, now);
+            var held = 0;
+            List<PendingDelivery>? summary = null;
+            if (groups.Count > budget)
+            {
+                // Keep budget-1 groups as they are and fold the rest into one summary (none fit at 0).
+                var keep = Math.Max(0, budget - 1);
+                var rest = groups.Skip(keep).SelectMany(g => g).ToList();
+                groups = groups.Take(keep).ToList();
+                if (budget > 0) groups.Add(summary = rest);
+                else held = rest.Count;
+            }
+            if (held > 0 && _overBudget.Add(channelName)) Log.ChannelOverBudget(_logger, channelName, _grouping!.MaxPerHour[channelName], held);
+            if (held == 0) _overBudget.Remove(channelName);
+            units.AddRange(groups);
+
+            foreach (var unit in units)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var alert = unit.Count == 1 ? unit[0].Alert : Digest(unit.Select(p => p.Alert).ToList(), budgetSummary: ReferenceEquals(unit, summary));
+                var result = await SendAsync(channel, alert, cancellationToken).ConfigureAwait(false);
+                var attemptedAt = _time.GetUtcNow();
+                NoteSend(channelName, attemptedAt);
+                foreach (var pending in unit)
+                    attempts.Add(await RecordAsync(pending, result, attemptedAt, cancellationToken).ConfigureAwait(false));
+                if (result.Outcome == DeliveryOutcome.Transient) break;
+            }
+        }
+    }
+
+    private int BudgetLeft(string channel, DateTimeOffset now)
+    {
+        if (!_grouping!.MaxPerHour.TryGetValue(channel, out var max)) return int.MaxValue;
+        if (!_sends.TryGetValue(channel, out var sends)) return max;
+        while (sends.Count > 0 && sends.Peek() <= now - TimeSpan.FromHours(1)) sends.Dequeue();
+        return Math.Max(0, max - sends.Count);
+    }
+
+    private void NoteSend(string channel, DateTimeOffset at)
+    {
+        if (!_grouping!.MaxPerHour.ContainsKey(channel)) return;
+        if (!_sends.TryGetValue(channel, out var sends)) _sends[channel] = sends = new Queue<DateTimeOffset>();
+        sends.Enqueue(at);
+    }
+
+    /// <summary>One record standing for several alerts: "ssh_brute_force from 37 sources in 1 min".</summary>
+    internal static AlertRecord Digest(IReadOnlyList<AlertRecord> alerts, bool budgetSummary)
+    {
+        const int listed = 50;
+        var incidents = alerts.Select(a => a.Incident).ToList();
+        var rules = incidents.Select(i => i.Rule.Name).Distinct(StringComparer.Ordinal).ToList();
+        var first = incidents.Min(i => i.FirstSeen);
+        var last = incidents.Max(i => i.LastSeen);
+        var sources = incidents.Select(i => i.Source?.Ip).Where(ip => ip is not null).Distinct(StringComparer.Ordinal).Count();
+        var span = Span(last - first);
+        var title = budgetSummary || rules.Count > 1
+            ? $"{alerts.Count} alerts held over the channel's budget: {string.Join(", ", rules.Select(r => $"{r} ×{incidents.Count(i => i.Rule.Name == r)}"))}"
+            : sources > 1 ? $"{rules[0]} from {sources} sources in {span}" : $"{rules[0]}: {alerts.Count} incidents in {span}";
+        var lines = alerts.Take(listed).Select(a =>
+            $"alert {a.Id.ToString(CultureInfo.InvariantCulture)} [{a.Incident.Severity.ToName()}] {a.Incident.Title}");
+        var description = string.Join("\n", lines) + (alerts.Count > listed ? $"\n… and {(alerts.Count - listed).ToString(CultureInfo.InvariantCulture)} more (blueteam alerts list)" : "");
+        var incident = new SecurityIncident
+        {
+            Rule = rules.Count == 1 ? incidents[0].Rule : new IncidentRule { Id = "BT-DIGEST", Name = "digest" },
+            Title = title,
+            Severity = incidents.Max(i => i.Severity),
+            Description = description,
+            DetectedBy = rules.Count == 1 ? incidents[0].DetectedBy : "digest",
+            NistControls = incidents.SelectMany(i => i.NistControls).Distinct(StringComparer.Ordinal).ToList(),
+            CuiInvolved = incidents.Any(i => i.CuiInvolved),
+            Host = incidents[0].Host,
+            FirstSeen = first,
+            LastSeen = last,
+            EventCount = incidents.Sum(i => i.EventCount),
+            Fingerprint = SecurityIncident.ComputeFingerprint("BT-DIGEST", first, alerts.Select(a => a.Id.ToString(CultureInfo.InvariantCulture)).ToArray()),
+        };
+        return new AlertRecord { Id = alerts[0].Id, Fingerprint = incident.Fingerprint, Host = alerts[0].Host, Incident = incident, CreatedAt = alerts[0].CreatedAt, UpdatedAt = alerts[^1].UpdatedAt };
+    }
+
+    private static string Span(TimeSpan t) =>
+        t < TimeSpan.FromMinutes(1) ? $"{Math.Max(1, (int)Math.Ceiling(t.TotalSeconds))} s"
+        : t < TimeSpan.FromHours(2) ? $"{(int)Math.Ceiling(t.TotalMinutes)} min"
+        : $"{(int)Math.Ceiling(t.TotalHours)} h";
+
     private async Task<DeliveryResult> SendAsync(IAlertChannel channel, AlertRecord alert, CancellationToken cancellationToken)
     {
         try
@@ -158,7 +280,10 @@ public sealed class DeliveryDispatcher
                 break;
             case DeliveryOutcome.Transient when attempt < _retry.MaxAttempts:
                 status = DeliveryStatus.Pending;
-                next = attemptedAt + _retry.BackoffAfter(attempt);
+                var wait = _retry.BackoffAfter(attempt);
+                // A peer that says when to come back (429 Retry-After) is believed, within MaxDelay.
+                if (result.RetryAfter is { } asked && asked > wait) wait = asked < _retry.MaxDelay ? asked : _retry.MaxDelay;
+                next = attemptedAt + wait;
                 break;
             case DeliveryOutcome.Transient:
                 status = DeliveryStatus.Failed;
@@ -196,5 +321,20 @@ public sealed class DeliveryDispatcher
         if (_lastError.TryGetValue(channel, out var last) && last == error) return;
         _lastError[channel] = error;
         Log.ChannelFailing(_logger, channel, error);
+    }
+}
+
+/// <summary>Digest and budget settings for the <see cref="DeliveryDispatcher"/>.</summary>
+/// <param name="GroupWait">How long the oldest non-critical alert of a (channel, rule) group waits for company.</param>
+/// <param name="MaxPerHour">Channel → most sends per rolling hour.</param>
+public sealed record DeliveryGrouping(TimeSpan GroupWait, IReadOnlyDictionary<string, int> MaxPerHour)
+{
+    /// <summary>False when neither digests nor budgets are configured (the dispatcher then sends row by row).</summary>
+    public bool IsActive => GroupWait > TimeSpan.Zero || MaxPerHour.Count > 0;
+
+    public static DeliveryGrouping From(AlertingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new(options.GroupWait, options.MaxPerHour is null ? new Dictionary<string, int>() : new Dictionary<string, int>(options.MaxPerHour, StringComparer.Ordinal));
     }
 }

@@ -22,7 +22,14 @@ public enum DeliveryOutcome
 
 public readonly record struct DeliveryResult(DeliveryOutcome Outcome, string? Error = null)
 {
+    /// <summary>
+    /// For a transient result: the least time the peer asked to be left alone (HTTP Retry-After).
+    /// The dispatcher waits at least this long, capped at its maximum delay.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static DeliveryResult Delivered() => new(DeliveryOutcome.Delivered);
     public static DeliveryResult Transient(string error) => new(DeliveryOutcome.Transient, error);
+    public static DeliveryResult Transient(string error, TimeSpan? retryAfter) => new(DeliveryOutcome.Transient, error) { RetryAfter = retryAfter };
     public static DeliveryResult Permanent(string error) => new(DeliveryOutcome.Permanent, error);
 }

@@ -29,4 +29,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1400, Level = LogLevel.Debug, Message = "{Server} accepted the message but QUIT failed; counted as delivered")]
     public static partial void SmtpQuitFailed(ILogger logger, Exception exception, string server);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Incident {Fingerprint} stored as alert {AlertId} but not delivered: silence {SilenceId} matches it")]
+    public static partial void AlertSilenced(ILogger logger, string fingerprint, long alertId, long silenceId);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Error, Message = "Alert delivery to {Channel} is failing ({Why}); raising alert_delivery_failure (NIST 3.3.4)")]
+    public static partial void DeliveryFailureRaised(ILogger logger, string channel, string why);
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Channel {Channel} is over its budget of {MaxPerHour} per hour; {Held} non-critical alert(s) held for a summary")]
+    public static partial void ChannelOverBudget(ILogger logger, string channel, int maxPerHour, int held);
+
+    [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Webhook {Url} answered {Status}")]
+    public static partial void WebhookAnswered(ILogger logger, string url, int status);
 }

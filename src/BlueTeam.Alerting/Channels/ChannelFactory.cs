@@ -37,11 +37,32 @@ public static class ChannelFactory
             {
                 // A missing socket is not a config error: syslog may start after blueteam, and the
                 // outbox keeps the records until it does. Say so once, now.
-                if (!File.Exists(options.Syslog.Socket))
-                    Log.SyslogSocketMissing(loggers.CreateLogger<SyslogChannel>(), options.Syslog.Socket);
-                channels.Add(ChannelNames.Syslog, new SyslogChannel(options.Syslog, time));
+                if (options.Syslog.Transport == SyslogTransport.Local)
+                {
+                    if (!File.Exists(options.Syslog.Socket))
+                        Log.SyslogSocketMissing(loggers.CreateLogger<SyslogChannel>(), options.Syslog.Socket);
+                    channels.Add(ChannelNames.Syslog, new SyslogChannel(options.Syslog, time));
+                }
+                else
+                {
+                    try { channels.Add(ChannelNames.Syslog, new RemoteSyslogChannel(options.Syslog, time)); }
+                    catch (ConfigException e) { errors.AddRange(e.Errors); }
+                }
             }
             errors.AddRange(problems);
+        }
+
+        if (options.Webhook.Enabled)
+        {
+            try { channels.Add(ChannelNames.Webhook, new WebhookChannel(options.Webhook, time)); }
+            catch (ConfigException e) { errors.AddRange(e.Errors); }
+        }
+
+        if (options.File.Enabled)
+        {
+            var problems = Problems(options.File, "alerting.file");
+            errors.AddRange(problems);
+            if (problems.Count == 0) channels.Add(ChannelNames.File, new FileChannel(options.File));
         }
 
         if (options.Email.Enabled)

@@ -10,11 +10,10 @@ using MailKit.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MimeKit;
-using MimeKit.Text;
 
 namespace BlueTeam.Alerting.Channels;
 
-/// <summary>Sends one plain-text e-mail per alert over SMTP (MailKit), to every configured recipient.</summary>
+/// <summary>Sends one e-mail per alert over SMTP (MailKit): plain text, with an HTML alternative unless <c>html: false</c>, to the recipients of its severity.</summary>
 /// <remarks>
 /// <para>Headers are built by MimeKit from typed values, and the subject is made inert first, so a
 /// CR/LF in an incident title can never add a header (a Bcc, say). The body's fields are made
@@ -29,7 +28,7 @@ public sealed class EmailChannel : IAlertChannel
 {
     private readonly EmailChannelOptions _options;
     private readonly MailboxAddress _from;
-    private readonly IReadOnlyList<MailboxAddress> _recipients;
+    private readonly Dictionary<Severity, IReadOnlyList<MailboxAddress>> _recipients = [];
     private readonly string? _password;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -48,12 +47,24 @@ public sealed class EmailChannel : IAlertChannel
 
         var errors = new List<ConfigError>();
         var from = ParseAddress(options.FromAddress, "alerting.email.from_address", errors);
-        var recipients = new List<MailboxAddress>();
-        for (var n = 0; n < options.Recipients.Count; n++)
-            if (ParseAddress(options.Recipients[n], $"alerting.email.recipients[{n}]", errors) is { } r) recipients.Add(r);
-        if (options.Recipients.Count == 0)
+        foreach (var severity in Enum.GetValues<Severity>())
+        {
+            var bySeverity = options.RecipientsBySeverity is not null && options.RecipientsBySeverity.ContainsKey(severity);
+            var list = options.RecipientsFor(severity);
+            var recipients = new List<MailboxAddress>();
+            for (var n = 0; n < list.Count; n++)
+            {
+                var key = bySeverity ? $"alerting.email.recipients_by_severity.{severity.ToName()}[{n}]" : $"alerting.email.recipients[{n}]";
+                if (ParseAddress(list[n], key, errors) is { } r) recipients.Add(r);
+            }
+            _recipients[severity] = recipients;
+        }
+        if (options.Recipients.Count == 0 && (options.RecipientsBySeverity is null || options.RecipientsBySeverity.Count == 0))
             errors.Add(new ConfigError("alerting.email.recipients", "alerting.email", "needs at least one address when email is enabled"));
-        _recipients = recipients;
+        // Parse errors for the shared list would repeat once per severity; keep each once.
+        var distinct = errors.Distinct().ToList();
+        errors.Clear();
+        errors.AddRange(distinct);
         _password = ResolvePassword(options, errors);
         if (errors.Count > 0 || from is null) throw new ConfigException("alerting.email", errors);
         _from = from;
@@ -72,6 +83,8 @@ public sealed class EmailChannel : IAlertChannel
     public async Task<DeliveryResult> SendAsync(AlertRecord alert, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alert);
+        if (_recipients[alert.Incident.Severity].Count == 0)
+            return DeliveryResult.Permanent($"no recipients configured for severity {alert.Incident.Severity.ToName()} (alerting.email.recipients_by_severity)");
         var message = BuildMessage(alert);
         var timeout = TimeSpan.FromSeconds(_options.TimeoutSec);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -149,11 +162,13 @@ public sealed class EmailChannel : IAlertChannel
         var i = alert.Incident;
         var message = new MimeMessage { Date = _time.GetUtcNow() };
         message.From.Add(_from);
-        message.To.AddRange(_recipients);
+        message.To.AddRange(_recipients[i.Severity]);
         message.Subject = $"[{i.Severity.ToName().ToUpperInvariant()}] {SafeText.Inert(i.Title, 512)}";
         message.Headers.Add("X-BlueTeam-Alert-Id", alert.Id.ToString(CultureInfo.InvariantCulture));
         message.Headers.Add("X-BlueTeam-Fingerprint", SafeText.Inert(i.Fingerprint, 128));
-        message.Body = new TextPart(TextFormat.Plain) { Text = BuildBody(alert) };
+        var body = new BodyBuilder { TextBody = BuildBody(alert) };
+        if (_options.Html) body.HtmlBody = BuildHtmlBody(alert);
+        message.Body = body.ToMessageBody();
         return message;
     }
 
@@ -180,6 +195,34 @@ public sealed class EmailChannel : IAlertChannel
           .Append("Alert ID: ").Append(alert.Id.ToString(CultureInfo.InvariantCulture)).Append('\n')
           .Append('\n')
           .Append("Description:\n").Append(S(i.Description)).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The HTML alternative: the same fields in a table. Every value is made inert and then
+    /// HTML-encoded, so attacker text cannot add markup, links or scripts to the mail.
+    /// </summary>
+    internal static string BuildHtmlBody(AlertRecord alert)
+    {
+        var i = alert.Incident;
+        static string H(string? text) => System.Net.WebUtility.HtmlEncode(string.IsNullOrEmpty(text) ? "-" : SafeText.Inert(text));
+        static string T(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var colour = i.Severity switch { Severity.Critical => "#8b0000", Severity.High => "#c0392b", Severity.Medium => "#b7950b", Severity.Low => "#2471a3", _ => "#555555" };
+        var rows = new (string, string)[]
+        {
+            ("Severity", i.Severity.ToName()), ("Detected by", i.DetectedBy), ("NIST Controls", string.Join(", ", i.NistControls)),
+            ("CUI Involved", i.CuiInvolved ? "True" : "False"), ("Source IP", i.Source?.Ip ?? "-"), ("User", i.User?.Name ?? "-"),
+            ("Host", i.Host?.Hostname ?? alert.Host), ("First seen", T(i.FirstSeen)), ("Last seen", T(i.LastSeen)),
+            ("Event count", i.EventCount.ToString(CultureInfo.InvariantCulture)), ("Fingerprint", i.Fingerprint),
+            ("Alert ID", alert.Id.ToString(CultureInfo.InvariantCulture)),
+        };
+        var sb = new StringBuilder();
+        sb.Append("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">")
+          .Append("<h2 style=\"color:").Append(colour).Append("\">[").Append(i.Severity.ToName().ToUpperInvariant()).Append("] ").Append(H(i.Title)).Append("</h2>")
+          .Append("<table cellpadding=\"4\" style=\"border-collapse:collapse\">");
+        foreach (var (name, value) in rows)
+            sb.Append("<tr><th align=\"left\">").Append(H(name)).Append("</th><td>").Append(H(value)).Append("</td></tr>");
+        sb.Append("</table><h3>Description</h3><p>").Append(H(i.Description)).Append("</p></body></html>");
         return sb.ToString();
     }
 

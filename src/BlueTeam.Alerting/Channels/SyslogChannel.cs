@@ -89,7 +89,16 @@ public sealed class SyslogChannel : IAlertChannel
         sb.Append('<').Append(pri.ToString(CultureInfo.InvariantCulture)).Append('>')
           .Append(stamp).Append(' ')
           .Append(_ident).Append('[').Append(_pid.ToString(CultureInfo.InvariantCulture)).Append("]: ")
-          .Append("SECURITY_INCIDENT [").Append(i.Severity.ToName().ToUpperInvariant()).Append("] ")
+          .Append(FormatText(alert));
+        return sb.ToString();
+    }
+
+    /// <summary>The key=value message text (no header), shared with <see cref="RemoteSyslogChannel"/>.</summary>
+    internal static string FormatText(AlertRecord alert)
+    {
+        var i = alert.Incident;
+        var sb = new StringBuilder(256);
+        sb.Append("SECURITY_INCIDENT [").Append(i.Severity.ToName().ToUpperInvariant()).Append("] ")
           .Append(SafeText.Inert(i.Title, MaxTitleLength))
           .Append(" | detected_by=").Append(Value(i.DetectedBy))
           .Append(" nist=").Append(Value(string.Join(",", i.NistControls)))

@@ -6,15 +6,21 @@ namespace BlueTeam.Tests.Support;
 /// <summary>
 /// An <see cref="IAlertStore"/> in memory that keeps the contract the SQLite and PostgreSQL stores
 /// keep: upsert by fingerprint, outbox rows only for new alerts, due = pending and next attempt
-/// reached, oldest first.
+/// reached, oldest first; plus the noise-control interfaces alerting defines (notification log,
+/// silences, acks) with the semantics their XML docs give the SQL stores.
 /// </summary>
-public sealed class InMemoryAlertStore : IAlertStore
+public sealed class InMemoryAlertStore : IAlertStore, INotificationLog, ISilenceSource, IAckSource
 {
     private readonly TimeProvider _time;
     // Test code and the code under test may touch the store from different threads.
     private readonly Lock _lock = new();
     private readonly List<AlertRecord> _alerts = [];
     private readonly List<DeliveryRecord> _deliveries = [];
+    // Per delivery row: what it was queued for (the SQL stores keep these as columns).
+    private readonly Dictionary<long, (DateTimeOffset QueuedAt, Severity Severity, int EventCount, NotifyReason Reason)> _queued = [];
+    private readonly List<Silence> _silences = [];
+    private readonly Dictionary<long, long> _silencedBy = [];
+    private readonly Dictionary<long, AlertAck> _acks = [];
     private long _nextAlertId = 1;
     private long _nextDeliveryId = 1;
 
@@ -49,7 +55,10 @@ public sealed class InMemoryAlertStore : IAlertStore
             };
             _alerts.Add(alert);
             foreach (var channel in channels.Distinct())
+            {
+                _queued[_nextDeliveryId] = (now, incident.Severity, incident.EventCount, NotifyReason.New);
                 _deliveries.Add(new DeliveryRecord { Id = _nextDeliveryId++, AlertId = alert.Id, Channel = channel, Status = DeliveryStatus.Pending });
+            }
             return Task.FromResult(new AlertSaveResult(alert.Id, true));
         }
     }
@@ -121,5 +130,69 @@ public sealed class InMemoryAlertStore : IAlertStore
             IReadOnlyList<DeliveryRecord> list = _deliveries.Where(d => d.AlertId == alertId).OrderBy(d => d.Id).ToList();
             return Task.FromResult(list);
         }
+    }
+
+    public Task<IReadOnlyList<ChannelNotification>> GetLastNotificationsAsync(long alertId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            IReadOnlyList<ChannelNotification> list = _deliveries.Where(d => d.AlertId == alertId)
+                .GroupBy(d => d.Channel)
+                .Select(g => g.MaxBy(d => d.Id)!)
+                .Select(d => new ChannelNotification(d.Channel, _queued[d.Id].QueuedAt, _queued[d.Id].Severity, _queued[d.Id].EventCount, d.Status))
+                .ToList();
+            return Task.FromResult(list);
+        }
+    }
+
+    public Task EnqueueDeliveriesAsync(long alertId, IReadOnlyCollection<string> channels, NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            if (!_alerts.Any(a => a.Id == alertId)) throw new KeyNotFoundException($"no alert {alertId}");
+            foreach (var channel in channels.Distinct())
+            {
+                _queued[_nextDeliveryId] = (queuedAt, severity, eventCount, reason);
+                _deliveries.Add(new DeliveryRecord { Id = _nextDeliveryId++, AlertId = alertId, Channel = channel, Status = DeliveryStatus.Pending });
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The reason each delivery row was queued for.</summary>
+    public NotifyReason ReasonOf(long deliveryId) { lock (_lock) return _queued[deliveryId].Reason; }
+
+    public void AddSilence(Silence silence) { lock (_lock) _silences.Add(silence); }
+
+    public void Acknowledge(long alertId, string by, DateTimeOffset at)
+    {
+        lock (_lock) _acks[alertId] = new AlertAck(alertId, by, at, _alerts.Single(a => a.Id == alertId).Incident.Severity);
+    }
+
+    public long? SilencedBy(long alertId) { lock (_lock) return _silencedBy.TryGetValue(alertId, out var s) ? s : null; }
+
+    public Task<IReadOnlyList<Silence>> GetActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            IReadOnlyList<Silence> list = _silences.Where(s => s.StartsAt <= now && now < s.EndsAt).ToList();
+            return Task.FromResult(list);
+        }
+    }
+
+    public Task MarkSilencedAsync(long alertId, long silenceId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock) _silencedBy[alertId] = silenceId;
+        return Task.CompletedTask;
+    }
+
+    public Task<AlertAck?> GetAckAsync(long alertId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock) return Task.FromResult(_acks.TryGetValue(alertId, out var a) ? a : null);
     }
 }

@@ -1,0 +1,95 @@
+using BlueTeam.Core.Events;
+
+namespace BlueTeam.Alerting;
+
+// What the engine needs from the store to keep noise down. Each is a small interface the store
+// implements next to IAlertStore (SQLite and PostgreSQL), so alerting never references storage and
+// a store that lacks one still works: the engine then falls back to the behaviour before it.
+
+/// <summary>Why a delivery row was queued.</summary>
+public enum NotifyReason
+{
+    /// <summary>The fingerprint was new.</summary>
+    New,
+    /// <summary>An open incident's severity rose above what the channel was last sent.</summary>
+    SeverityRose,
+    /// <summary>An open incident's event count reached the next step (default: doubled) since the last send.</summary>
+    CountGrew,
+    /// <summary>The incident went on and repeat_interval passed since the channel was last sent it.</summary>
+    Repeat,
+}
+
+/// <summary>The newest delivery row queued for one (alert, channel), with what it was queued for.</summary>
+/// <param name="QueuedAt">When the row was written (wall clock of the writer).</param>
+/// <param name="Severity">The alert's severity when the row was queued.</param>
+/// <param name="EventCount">The alert's event count when the row was queued.</param>
+public sealed record ChannelNotification(string Channel, DateTimeOffset QueuedAt, Severity Severity, int EventCount, DeliveryStatus Status);
+
+/// <summary>
+/// Per-channel notification history of an alert, and a way to queue deliveries for an alert that
+/// already exists (<see cref="IAlertStore.SaveAlertAsync"/> queues them only for new fingerprints).
+/// </summary>
+public interface INotificationLog
+{
+    /// <summary>For each channel that has any delivery row for the alert, its newest row (any status).</summary>
+    /// <remarks>Rows written by <see cref="IAlertStore.SaveAlertAsync"/> count too, with the alert's severity and count at insert.</remarks>
+    Task<IReadOnlyList<ChannelNotification>> GetLastNotificationsAsync(long alertId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes one pending delivery row per channel for an existing alert (due at once), recording
+    /// the reason, <paramref name="severity"/>, <paramref name="eventCount"/> and <paramref name="queuedAt"/>.
+    /// </summary>
+    Task EnqueueDeliveriesAsync(long alertId, IReadOnlyCollection<string> channels, NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt, CancellationToken cancellationToken);
+}
+
+/// <summary>A silence: while active, matching incidents are stored and marked but not delivered.</summary>
+/// <remarks>Matchers use route semantics: every one given must hold; label values ending in '*' match by prefix.</remarks>
+public sealed record Silence
+{
+    public required long Id { get; init; }
+    public required DateTimeOffset StartsAt { get; init; }
+    public required DateTimeOffset EndsAt { get; init; }
+    public string CreatedBy { get; init; } = "";
+    public string Comment { get; init; } = "";
+    /// <summary>Exact rule name (<c>rule.name</c>), or null for any.</summary>
+    public string? RuleName { get; init; }
+    /// <summary>Exact fingerprint, or null for any.</summary>
+    public string? Fingerprint { get; init; }
+    /// <summary>Label (<c>host</c>, <c>source.ip</c>, <c>user.name</c>, <c>nist_control</c>) → value.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>True when active at <paramref name="now"/> and every matcher holds.</summary>
+    public bool Matches(SecurityIncident incident, string host, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(incident);
+        if (now < StartsAt || now >= EndsAt) return false;
+        if (RuleName is not null && !string.Equals(RuleName, incident.Rule.Name, StringComparison.Ordinal)) return false;
+        if (Fingerprint is not null && !string.Equals(Fingerprint, incident.Fingerprint, StringComparison.Ordinal)) return false;
+        foreach (var (label, pattern) in Labels)
+            if (!AlertRouter.LabelValues(incident, host, label).Any(v => AlertRouter.Glob(pattern, v))) return false;
+        // A silence with no matcher at all would mute everything; the store refuses to create one,
+        // and this refuses to honour one.
+        return RuleName is not null || Fingerprint is not null || Labels.Count > 0;
+    }
+}
+
+/// <summary>Silences kept by the store.</summary>
+public interface ISilenceSource
+{
+    /// <summary>Silences whose time range contains <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<Silence>> GetActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Marks the stored alert as silenced by that silence (shown in history and audit).</summary>
+    Task MarkSilencedAsync(long alertId, long silenceId, CancellationToken cancellationToken);
+}
+
+/// <summary>An acknowledgement: someone owns the alert; it is not re-notified unless its severity rises.</summary>
+/// <param name="SeverityAtAck">The alert's severity when it was acknowledged.</param>
+public sealed record AlertAck(long AlertId, string By, DateTimeOffset At, Severity SeverityAtAck);
+
+/// <summary>Acknowledgements kept by the store.</summary>
+public interface IAckSource
+{
+    /// <summary>The alert's acknowledgement, or null when nobody acknowledged it.</summary>
+    Task<AlertAck?> GetAckAsync(long alertId, CancellationToken cancellationToken);
+}

@@ -58,6 +58,31 @@ public sealed class Correlator
         return incidents ?? (IReadOnlyList<SecurityIncident>)[];
     }
 
+    /// <summary>
+    /// Lets wall-clock rules (absence) judge <paramref name="now"/>; the daemon calls it on every
+    /// poll with its TimeProvider's time. Event-time rules are not involved. Isolated like <see cref="Process"/>.
+    /// </summary>
+    public IReadOnlyList<SecurityIncident> Tick(DateTimeOffset now)
+    {
+        List<SecurityIncident>? incidents = null;
+        foreach (var rule in _rules)
+        {
+            if (rule is not ITickingRule ticking) continue;
+            IReadOnlyList<SecurityIncident> fromRule;
+            try
+            {
+                fromRule = ticking.Tick(now);
+            }
+            catch (Exception e)
+            {
+                RecordFailure(rule, e);
+                continue;
+            }
+            if (fromRule.Count > 0) (incidents ??= []).AddRange(fromRule);
+        }
+        return incidents ?? (IReadOnlyList<SecurityIncident>)[];
+    }
+
     private void RecordFailure(IRule rule, Exception e)
     {
         _ruleErrors++;

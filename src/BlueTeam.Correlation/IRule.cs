@@ -10,6 +10,25 @@ public interface IRule
 {
     RuleDescriptor Descriptor { get; }
     IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent);
+
+    /// <summary>Whether the rule looks at <paramref name="securityEvent"/> at all (its filter), for <c>rules test</c>; no state changes.</summary>
+    bool Matches(SecurityEvent securityEvent) => true;
+}
+
+/// <summary>A rule that also judges the passing of wall-clock time (absence); the daemon calls <see cref="Tick"/> on every poll.</summary>
+public interface ITickingRule
+{
+    /// <summary>The incidents that <paramref name="now"/> (wall-clock) opened or updated.</summary>
+    IReadOnlyList<SecurityIncident> Tick(DateTimeOffset now);
+}
+
+/// <summary>A rule's bounded per-key state, for health output and the flood test.</summary>
+public interface IStatefulRule
+{
+    /// <summary>Keys with state now (never more than the rule's max_keys).</summary>
+    int TrackedKeys { get; }
+    /// <summary>Keys dropped because the table was full, not because their window closed.</summary>
+    long EvictedKeys { get; }
 }
 
 /// <summary>What a rule is, with its effective options (defaults overridden by the config).</summary>
@@ -23,6 +42,12 @@ public sealed record RuleDescriptor
     public required IReadOnlyList<string> NistControls { get; init; }
     public required string Description { get; init; }
     public bool Enabled { get; init; } = true;
+    /// <summary>The rule's kind (threshold, distinct_count, sequence, first_seen, schedule, absence, or any for several detections).</summary>
+    public string Kind { get; init; } = "";
+    /// <summary>Where the rule was defined: "built-in" or the rule file's path.</summary>
+    public string Origin { get; init; } = "built-in";
+    /// <summary>The rule's filter in words, for <c>rules list</c>.</summary>
+    public string Filter { get; init; } = "";
     /// <summary>Effective option values, for `rules list`.</summary>
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
 }

@@ -2,65 +2,48 @@ using BlueTeam.Core.Events;
 
 namespace BlueTeam.Correlation;
 
-/// <summary>A rule's effective options: its defaults, overridden by <c>correlation.rules.&lt;name&gt;</c>.</summary>
+/// <summary>
+/// A rule's effective options: the rule file's defaults, overridden by <c>correlation.rules.&lt;name&gt;</c>.
+/// Each kind reads the ones that concern it; <see cref="RuleOptionNames"/> lists them by kind.
+/// </summary>
 public sealed record RuleSettings
 {
     public bool Enabled { get; init; } = true;
-    /// <summary>How many matching events make an incident.</summary>
-    public int Threshold { get; init; } = 1;
-    /// <summary>How close together (in event time) those events must be.</summary>
-    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(5);
     public Severity Severity { get; init; } = Severity.Medium;
+    /// <summary>How many matching events (distinct values, first-step events) make an incident.</summary>
+    public int Threshold { get; init; } = 1;
+    /// <summary>How close together (in event time) those events must be; an incident is updated while events keep coming within it.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Most group keys with state; past it the least recently seen key is evicted (and counted).</summary>
+    public int MaxKeys { get; init; } = DefaultMaxKeys;
+    /// <summary>schedule: expected hours ("HH:MM-HH:MM").</summary>
+    public IReadOnlyList<string> Hours { get; init; } = [];
+    /// <summary>schedule: expected days (mon … sun).</summary>
+    public IReadOnlyList<string> Days { get; init; } = [];
+    /// <summary>schedule: IANA zone of Hours/Days; null = the host's zone.</summary>
+    public string? TimeZone { get; init; }
+    /// <summary>absence: default silence allowed, wall-clock.</summary>
+    public TimeSpan Silent { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>absence: per-source silence allowed, overriding <see cref="Silent"/>.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> Collectors { get; init; } = new Dictionary<string, TimeSpan>();
+    /// <summary>Extra values for the rule's <c>$groups</c> list.</summary>
+    public IReadOnlyList<string> Groups { get; init; } = [];
+
+    public const int DefaultMaxKeys = 100_000;
 }
 
-/// <summary>
-/// How the catalogue knows a rule: its identity, its defaults, which options it accepts, and how
-/// to build it from effective settings and the configured host name.
-/// </summary>
-public sealed record RuleRegistration
-{
-    public required string Name { get; init; }
-    public required string Id { get; init; }
-    public required string Title { get; init; }
-    public required IReadOnlyList<string> NistControls { get; init; }
-    public required RuleSettings Defaults { get; init; }
-    /// <summary>The option keys the rule reads; every rule reads <c>enabled</c> and <c>severity</c>.</summary>
-    public required IReadOnlySet<string> Options { get; init; }
-    /// <summary>The rule's description for these settings (says the threshold and window it applies).</summary>
-    public required Func<RuleSettings, string> Describe { get; init; }
-    public required Func<RuleSettings, string, IRule> Create { get; init; }
-
-    /// <summary>The descriptor of a rule built with <paramref name="settings"/>, for <c>rules list</c> and for the rule itself.</summary>
-    public RuleDescriptor Descriptor(RuleSettings settings)
-    {
-        var options = new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            [RuleOptionNames.Enabled] = settings.Enabled ? "true" : "false",
-            [RuleOptionNames.Severity] = settings.Severity.ToName(),
-        };
-        if (Options.Contains(RuleOptionNames.Threshold))
-            options[RuleOptionNames.Threshold] = settings.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (Options.Contains(RuleOptionNames.WindowSec))
-            options[RuleOptionNames.WindowSec] = ((long)settings.Window.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return new RuleDescriptor
-        {
-            Id = Id,
-            Name = Name,
-            Title = Title,
-            Severity = settings.Severity,
-            NistControls = NistControls,
-            Description = Describe(settings),
-            Enabled = settings.Enabled,
-            Options = options,
-        };
-    }
-}
-
-/// <summary>The config keys of <see cref="BlueTeam.Core.Config.RuleOptions"/>, as they are spelled in blueteam.yaml.</summary>
+/// <summary>The option keys, as they are spelled in blueteam.yaml and in rule files.</summary>
 public static class RuleOptionNames
 {
     public const string Enabled = "enabled";
+    public const string Severity = "severity";
     public const string Threshold = "threshold";
     public const string WindowSec = "window_sec";
-    public const string Severity = "severity";
+    public const string MaxKeys = "max_keys";
+    public const string Hours = "hours";
+    public const string Days = "days";
+    public const string TimeZone = "time_zone";
+    public const string SilentSec = "silent_sec";
+    public const string Collectors = "collectors";
+    public const string Groups = "groups";
 }

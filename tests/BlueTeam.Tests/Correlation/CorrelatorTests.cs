@@ -1,6 +1,5 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
-using BlueTeam.Correlation.Rules;
 using BlueTeam.Parsing.Auth;
 using BlueTeam.Tests.Parsing;
 using Microsoft.Extensions.Logging;
@@ -14,7 +13,7 @@ public class CorrelatorTests
     private static SecurityEvent Failure(int second) =>
         Parser.Parse(AuthLines.Line(AuthLines.FailedPassword(new TimeSpan(8, 30, second), "203.0.113.7")), AuthLines.Context)!;
 
-    private static SshBruteForceRule BruteForce() => new(SshBruteForceRule.Registration.Defaults, "configured-host");
+    private static IRule BruteForce() => Rules.Build("ssh_brute_force");
 
     [Fact]
     public void Process_EventsBelowThreshold_ReturnsNoIncidents()

@@ -1,6 +1,5 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
-using BlueTeam.Correlation.Rules;
 using BlueTeam.Parsing.Auth;
 using BlueTeam.Tests.Parsing;
 
@@ -13,14 +12,20 @@ public class SshBruteForceRuleTests
     private static readonly DateTimeOffset Day = new(2026, 3, 10, 0, 0, 0, TimeSpan.Zero);
     private static readonly AuthLogParser Parser = new();
 
-    private static SshBruteForceRule NewRule(int threshold = 5, int windowSec = 300, int maxSources = SshBruteForceRule.DefaultMaxSources) =>
-        new(SshBruteForceRule.Registration.Defaults with { Threshold = threshold, Window = TimeSpan.FromSeconds(windowSec) }, "configured-host", maxSources);
+    private const string RuleId = "BT-AUTH-001";
+    private const string RuleName = "ssh_brute_force";
+
+    private static IRule NewRule(int threshold = 5, int windowSec = 300, int maxSources = RuleSettings.DefaultMaxKeys) =>
+        Rules.Build(RuleName, new BlueTeam.Core.Config.RuleOptions { Threshold = threshold, WindowSec = windowSec, MaxKeys = maxSources });
+
+    private static int Tracked(IRule rule) => ((IStatefulRule)rule).TrackedKeys;
+    private static long Evicted(IRule rule) => ((IStatefulRule)rule).EvictedKeys;
 
     private static SecurityEvent Event(string line) =>
         Parser.Parse(AuthLines.Line(line), AuthLines.Context) ?? throw new InvalidOperationException($"the parser gave no event for: {line}");
 
     /// <summary>Every incident the rule returned, in order, for these log lines.</summary>
-    private static List<SecurityIncident> Run(SshBruteForceRule rule, IEnumerable<string> lines) =>
+    private static List<SecurityIncident> Run(IRule rule, IEnumerable<string> lines) =>
         lines.SelectMany(l => rule.Evaluate(Event(l))).ToList();
 
     private static IEnumerable<string> Failures(string ip, int count, int everySec, int startSec = 0, string user = "root") =>
@@ -37,13 +42,13 @@ public class SshBruteForceRuleTests
         Assert.Equal(12, last.EventCount);
         Assert.Equal(Day + T0, last.FirstSeen);
         Assert.Equal(Day + T0 + TimeSpan.FromSeconds(110), last.LastSeen);
-        Assert.Equal(SecurityIncident.ComputeFingerprint(SshBruteForceRule.RuleId, Day + T0, "203.0.113.7"), last.Fingerprint);
+        Assert.Equal(SecurityIncident.ComputeFingerprint(RuleId, Day + T0, "203.0.113.7"), last.Fingerprint);
         Assert.Equal("SSH brute force from 203.0.113.7", last.Title);
         Assert.Equal(Severity.High, last.Severity);
         Assert.Equal(["3.14.6", "3.14.7"], last.NistControls);
-        Assert.Equal(SshBruteForceRule.RuleId, last.Rule.Id);
-        Assert.Equal(SshBruteForceRule.RuleName, last.Rule.Name);
-        Assert.Equal(SshBruteForceRule.RuleName, last.DetectedBy);
+        Assert.Equal(RuleId, last.Rule.Id);
+        Assert.Equal(RuleName, last.Rule.Name);
+        Assert.Equal(RuleName, last.DetectedBy);
         Assert.Equal("203.0.113.7", last.Source?.Ip);
         Assert.Equal("root", last.User?.Name);
         Assert.Equal("eqmon-web01", last.Host?.Hostname);
@@ -132,7 +137,7 @@ public class SshBruteForceRuleTests
 
         Assert.Equal(5, incident.EventCount);
         Assert.Equal(Day + T0, incident.FirstSeen);
-        Assert.Equal(SecurityIncident.ComputeFingerprint(SshBruteForceRule.RuleId, Day + T0, "203.0.113.7"), incident.Fingerprint);
+        Assert.Equal(SecurityIncident.ComputeFingerprint(RuleId, Day + T0, "203.0.113.7"), incident.Fingerprint);
     }
 
     [Fact]
@@ -179,8 +184,8 @@ public class SshBruteForceRuleTests
             AuthLines.FailedPassword(T0, "203.0.113.3"),
         ]);
 
-        Assert.Equal(2, rule.TrackedSources);
-        Assert.Equal(1, rule.EvictedSources);
+        Assert.Equal(2, Tracked(rule));
+        Assert.Equal(1, Evicted(rule));
         // .1 survived the eviction (.2 was the least recently seen): four more failures open its incident.
         Assert.Single(Run(rule, Failures("203.0.113.1", 3, everySec: 1, startSec: 1)));
     }
@@ -190,12 +195,12 @@ public class SshBruteForceRuleTests
     {
         var rule = NewRule();
         Run(rule, Failures("203.0.113.1", 3, everySec: 10));
-        Assert.Equal(1, rule.TrackedSources);
+        Assert.Equal(1, Tracked(rule));
 
         Run(rule, Failures("203.0.113.2", 1, everySec: 10, startSec: 1000));
 
-        Assert.Equal(1, rule.TrackedSources);
-        Assert.Equal(0, rule.EvictedSources);
+        Assert.Equal(1, Tracked(rule));
+        Assert.Equal(0, Evicted(rule));
     }
 
     [Fact]

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using BlueTeam.Core.Events;
+
+namespace BlueTeam.Correlation.Fields;
+
+/// <summary>Tests one text value of a field.</summary>
+public interface IValueMatcher
+{
+    bool Matches(string value);
+    /// <summary>How the matcher reads in <c>rules list</c> and error messages (e.g. <c>in [root, admin]</c>).</summary>
+    string Describe();
+}
+
+/// <summary>The value is exactly this text (ordinal; lower-case both sides with ignore_case).</summary>
+public sealed class EqualsMatcher(string expected, bool ignoreCase = false) : IValueMatcher
+{
+    private readonly StringComparison _comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+    public bool Matches(string value) => string.Equals(value, expected, _comparison);
+    public string Describe() => $"equals {expected}";
+}
+
+/// <summary>The value is one of a set.</summary>
+public sealed class InMatcher : IValueMatcher
+{
+    private readonly HashSet<string> _values;
+    public InMatcher(IEnumerable<string> values, bool ignoreCase = false) =>
+        _values = new HashSet<string>(values, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+    public bool Matches(string value) => _values.Contains(value);
+    public string Describe() => $"in [{string.Join(", ", _values.Order(StringComparer.Ordinal))}]";
+}
+
+/// <summary>The value contains this text.</summary>
+public sealed class ContainsMatcher(string part, bool ignoreCase = false) : IValueMatcher
+{
+    private readonly StringComparison _comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+    public bool Matches(string value) => value.Contains(part, _comparison);
+    public string Describe() => $"contains {part}";
+}
+
+/// <summary>
+/// The value matches a .NET regular expression, run by the non-backtracking engine: its time is
+/// linear in the input, so a hostile URL or user agent cannot stall the correlator (ReDoS).
+/// Constructs that engine cannot run (backreferences, lookarounds) are refused at load.
+/// </summary>
+public sealed class RegexMatcher : IValueMatcher
+{
+    private readonly Regex _regex;
+    private readonly string _pattern;
+
+    public RegexMatcher(string pattern, bool ignoreCase = false)
+    {
+        _pattern = pattern;
+        var options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
+        if (ignoreCase) options |= RegexOptions.IgnoreCase;
+        _regex = new Regex(pattern, options);
+    }
+
+    public bool Matches(string value) => _regex.IsMatch(value);
+    public string Describe() => $"regex {_pattern}";
+}
+
+/// <summary>The value is an IP address inside one of these networks.</summary>
+public sealed class CidrMatcher : IValueMatcher
+{
+    private readonly IPNetwork[] _networks;
+    public CidrMatcher(IEnumerable<IPNetwork> networks) => _networks = [.. networks];
+
+    public bool Matches(string value)
+    {
+        if (!IPAddress.TryParse(value, out var address)) return false;
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        foreach (var n in _networks) if (n.Contains(address)) return true;
+        return false;
+    }
+
+    public string Describe() => $"cidr [{string.Join(", ", _networks)}]";
+}
+
+/// <summary>One condition on one field: some value of the field matches (or, negated, none does).</summary>
+public sealed class FieldCondition
+{
+    public FieldCondition(EventField field, IValueMatcher? matcher, bool negate = false, bool? exists = null)
+    {
+        Field = field;
+        Matcher = matcher;
+        Negate = negate;
+        Exists = exists;
+    }
+
+    public EventField Field { get; }
+    /// <summary>Null for a bare existence test.</summary>
+    public IValueMatcher? Matcher { get; }
+    public bool Negate { get; }
+    public bool? Exists { get; }
+
+    public bool Matches(SecurityEvent e)
+    {
+        if (Exists is { } mustExist)
+            return mustExist == Field.ReadAll(e).Any(v => v.Length > 0);
+        var any = false;
+        foreach (var value in Field.ReadAll(e))
+        {
+            if (Matcher!.Matches(value)) { any = true; break; }
+        }
+        return any != Negate;
+    }
+
+    public override string ToString() =>
+        Exists is { } x ? $"{Field.Name} {(x ? "exists" : "is absent")}" : $"{Field.Name} {(Negate ? "not " : "")}{Matcher!.Describe()}";
+}
+
+/// <summary>All conditions hold (an empty filter matches every event).</summary>
+public sealed class EventFilter
+{
+    public static readonly EventFilter All = new([]);
+
+    public EventFilter(IReadOnlyList<FieldCondition> conditions) => Conditions = conditions;
+
+    public IReadOnlyList<FieldCondition> Conditions { get; }
+
+    public bool Matches(SecurityEvent e)
+    {
+        foreach (var c in Conditions) if (!c.Matches(e)) return false;
+        return true;
+    }
+
+    public override string ToString() => Conditions.Count == 0 ? "every event" : string.Join(" and ", Conditions);
+}

@@ -1,0 +1,40 @@
+using BlueTeam.Core.Events;
+
+namespace BlueTeam.Correlation.Kinds;
+
+/// <summary>
+/// A rule with several detections (web_scanner: a known scanner's user agent, or many distinct
+/// 4xx paths): each detection is a rule of its own kind under the same name, and the rule fires
+/// when any of them does. Detections are told apart in fingerprints, so their incidents never merge.
+/// </summary>
+public sealed class AnyOfRule : IRule, ITickingRule, IStatefulRule
+{
+    private readonly IRule[] _detections;
+
+    public AnyOfRule(RuleDescriptor descriptor, IEnumerable<IRule> detections)
+    {
+        Descriptor = descriptor;
+        _detections = [.. detections];
+    }
+
+    public RuleDescriptor Descriptor { get; }
+    public IReadOnlyList<IRule> Detections => _detections;
+    public int TrackedKeys => _detections.OfType<IStatefulRule>().Sum(d => d.TrackedKeys);
+    public long EvictedKeys => _detections.OfType<IStatefulRule>().Sum(d => d.EvictedKeys);
+
+    public bool Matches(SecurityEvent securityEvent) => _detections.Any(d => d.Matches(securityEvent));
+
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    {
+        List<SecurityIncident>? found = null;
+        foreach (var d in _detections)
+        {
+            var incidents = d.Evaluate(securityEvent);
+            if (incidents.Count > 0) (found ??= []).AddRange(incidents);
+        }
+        return found ?? (IReadOnlyList<SecurityIncident>)[];
+    }
+
+    public IReadOnlyList<SecurityIncident> Tick(DateTimeOffset now) =>
+        [.. _detections.OfType<ITickingRule>().SelectMany(d => d.Tick(now))];
+}

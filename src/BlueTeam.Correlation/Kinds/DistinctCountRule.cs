@@ -1,0 +1,100 @@
+using System.Globalization;
+using BlueTeam.Core.Events;
+using BlueTeam.Correlation.Fields;
+using BlueTeam.Correlation.State;
+
+namespace BlueTeam.Correlation.Kinds;
+
+/// <summary>
+/// Kind <c>distinct_count</c>: <c>threshold</c> or more distinct values of the <c>distinct</c>
+/// field among matching events with the same group key within <c>window_sec</c> (password spray:
+/// many user names failing from one source; scanning: many paths answered 4xx).
+/// </summary>
+/// <remarks>
+/// Before the threshold, each key keeps only the latest event per distinct value, so its state is
+/// bounded by the threshold whatever the event rate. Once open, the incident is updated by every
+/// matching event within a window of its last one; the distinct values it reports are capped at
+/// <see cref="MaxDistinctTracked"/> (beyond that the count reads as a lower bound).
+/// </remarks>
+public sealed class DistinctCountRule : IRule, IStatefulRule
+{
+    public const string Kind = "distinct_count";
+    public const int MaxDistinctTracked = 10_000;
+
+    private readonly RuleSpec _spec;
+    private readonly EventField _distinct;
+    private readonly KeyedStateTable<KeyState> _keys;
+    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
+
+    public DistinctCountRule(RuleSpec spec, EventField distinct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Settings.Threshold, 1);
+        _spec = spec;
+        _distinct = distinct;
+        _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
+    }
+
+    public RuleDescriptor Descriptor => _spec.Descriptor;
+    public int TrackedKeys => _keys.Count;
+    public long EvictedKeys => _keys.Evicted;
+
+    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
+
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    {
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var values, out var key)) return [];
+        var value = _distinct.ReadText(securityEvent);
+        if (string.IsNullOrEmpty(value)) return [];
+
+        var window = _spec.Settings.Window;
+        var time = securityEvent.Timestamp;
+        if (time > _watermark) _watermark = time;
+        _keys.ExpireBefore(_watermark - window);
+        var state = _keys.Touch(key, k => new KeyState(k, values));
+        if (time > state.LastSeen) state.LastSeen = time;
+
+        if (state.Burst is { } burst)
+        {
+            if (time <= burst.LastSeen + window && time >= burst.FirstSeen - window)
+            {
+                burst.Add(securityEvent);
+                if (state.Distinct.Count < MaxDistinctTracked) state.Distinct.Add(value);
+                return [burst.ToIncident(Stats(state))];
+            }
+            if (time < burst.FirstSeen) return [];
+            state.Burst = null;
+            state.Distinct.Clear();
+        }
+
+        if (!state.Pending.TryGetValue(value, out var held) || held.Timestamp <= time) state.Pending[value] = securityEvent;
+        var newest = state.Pending.Values.Max(e => e.Timestamp);
+        foreach (var stale in state.Pending.Where(p => p.Value.Timestamp < newest - window).Select(p => p.Key).ToList())
+            state.Pending.Remove(stale);
+        if (state.Pending.Count < _spec.Settings.Threshold) return [];
+
+        // Placed in time order so that the window start, and so the fingerprint, does not depend on arrival order.
+        var ordered = state.Pending.Values.OrderBy(e => e.Timestamp).ToList();
+        var opened = new IncidentAccumulator(_spec, state.KeyValues, ordered[0].Timestamp, ordered[0]);
+        foreach (var e in ordered) opened.Add(e);
+        foreach (var v in state.Pending.Keys) state.Distinct.Add(v);
+        state.Pending.Clear();
+        state.Burst = opened;
+        return [opened.ToIncident(Stats(state))];
+    }
+
+    private static Dictionary<string, string> Stats(KeyState state) => new(StringComparer.Ordinal)
+    {
+        ["distinct_count"] = state.Distinct.Count.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
+    {
+        public string[] KeyValues { get; } = keyValues;
+        public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
+        /// <summary>Latest event per distinct value, all within a window of the newest; fewer values than the threshold.</summary>
+        public Dictionary<string, SecurityEvent> Pending { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Distinct { get; } = new(StringComparer.Ordinal);
+        public IncidentAccumulator? Burst { get; set; }
+        public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
+    }
+}

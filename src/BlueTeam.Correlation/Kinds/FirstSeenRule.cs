@@ -1,0 +1,78 @@
+using BlueTeam.Core.Events;
+using BlueTeam.Correlation.Fields;
+using BlueTeam.Correlation.State;
+
+namespace BlueTeam.Correlation.Kinds;
+
+/// <summary>
+/// Kind <c>first_seen</c>: a value of the <c>value</c> field never seen before for the group key
+/// (a user logging in from a source address it never used), with the history kept in an
+/// <see cref="IFirstSeenStore"/>.
+/// </summary>
+/// <remarks>
+/// A key seen for the very first time is learned silently unless the rule says
+/// <c>alert_on_new_key: true</c>: otherwise the first day of monitoring would report every user.
+/// One incident per (key, value): its window starts at the first sighting, so a replay gives the
+/// same fingerprint, and repeats within <c>window_sec</c> update it.
+/// </remarks>
+public sealed class FirstSeenRule : IRule, IStatefulRule
+{
+    public const string Kind = "first_seen";
+
+    private readonly RuleSpec _spec;
+    private readonly EventField _value;
+    private readonly IFirstSeenStore _store;
+    private readonly bool _alertOnNewKey;
+    // Incidents still open (for updates within the window), bounded like any other per-key state.
+    private readonly KeyedStateTable<OpenIncident> _open;
+    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
+
+    public FirstSeenRule(RuleSpec spec, EventField value, IFirstSeenStore store, bool alertOnNewKey)
+    {
+        _spec = spec;
+        _value = value;
+        _store = store;
+        _alertOnNewKey = alertOnNewKey;
+        _open = new KeyedStateTable<OpenIncident>(spec.Settings.MaxKeys);
+    }
+
+    public RuleDescriptor Descriptor => _spec.Descriptor;
+    public int TrackedKeys => _open.Count;
+    public long EvictedKeys => _open.Evicted;
+
+    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
+
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    {
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var keyValues, out var key)) return [];
+        var value = _value.ReadText(securityEvent);
+        if (string.IsNullOrEmpty(value)) return [];
+
+        var window = _spec.Settings.Window;
+        var time = securityEvent.Timestamp;
+        if (time > _watermark) _watermark = time;
+        _open.ExpireBefore(_watermark - window);
+
+        var pairKey = key + '\u001f' + value;
+        if (_open.TryGet(pairKey, out var open) && time <= open.Incident.LastSeen + window && time >= open.Incident.FirstSeen)
+        {
+            _open.Touch(pairKey, _ => open);
+            open.Incident.Add(securityEvent);
+            return [open.Incident.ToIncident()];
+        }
+
+        var result = _store.Observe(_spec.Name, key, value, time);
+        if (result == FirstSeenResult.Known || (result == FirstSeenResult.NewKey && !_alertOnNewKey)) return [];
+
+        var incident = new IncidentAccumulator(_spec, [.. keyValues, value], time, securityEvent);
+        incident.Add(securityEvent);
+        _open.Touch(pairKey, k => new OpenIncident(k, incident));
+        return [incident.ToIncident(new Dictionary<string, string>(StringComparer.Ordinal) { [_value.Name] = value })];
+    }
+
+    private sealed class OpenIncident(string key, IncidentAccumulator incident) : KeyedState(key)
+    {
+        public IncidentAccumulator Incident { get; } = incident;
+        public override DateTimeOffset LastActivity => Incident.LastSeen;
+    }
+}

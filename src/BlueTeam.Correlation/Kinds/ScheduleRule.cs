@@ -1,0 +1,39 @@
+using BlueTeam.Core.Events;
+using BlueTeam.Correlation.State;
+
+namespace BlueTeam.Correlation.Kinds;
+
+/// <summary>
+/// Kind <c>schedule</c>: a matching event outside the expected <c>hours</c> on the expected
+/// <c>days</c>, read in <c>time_zone</c> (a login at 03:00 on a Sunday; a log truncated outside
+/// the rotation window). Event time, so a replayed log is judged by when things happened.
+/// </summary>
+/// <remarks>Events outside the schedule are grouped like a threshold rule (default threshold 1): one incident per key and window.</remarks>
+public sealed class ScheduleRule : IRule, IStatefulRule
+{
+    public const string Kind = "schedule";
+
+    private readonly RuleSpec _spec;
+    private readonly WeeklySchedule _schedule;
+    private readonly BurstCounter _counter;
+
+    public ScheduleRule(RuleSpec spec, WeeklySchedule schedule)
+    {
+        _spec = spec;
+        _schedule = schedule;
+        _counter = new BurstCounter(spec);
+    }
+
+    public RuleDescriptor Descriptor => _spec.Descriptor;
+    public int TrackedKeys => _counter.TrackedKeys;
+    public long EvictedKeys => _counter.EvictedKeys;
+
+    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
+
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    {
+        if (!_spec.Filter.Matches(securityEvent) || _schedule.Contains(securityEvent.Timestamp)) return [];
+        if (!_spec.TryKey(securityEvent, out var values, out var key)) return [];
+        return _counter.Add(securityEvent, values, key);
+    }
+}

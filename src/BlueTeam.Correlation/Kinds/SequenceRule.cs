@@ -1,0 +1,117 @@
+using BlueTeam.Core.Events;
+using BlueTeam.Correlation.Fields;
+using BlueTeam.Correlation.State;
+
+namespace BlueTeam.Correlation.Kinds;
+
+/// <summary>
+/// Kind <c>sequence</c>: <c>threshold</c> or more events matching the <c>first</c> step, then an
+/// event matching the <c>then</c> step, for the same key, all within <c>window_sec</c> (e.g. five
+/// failed logins from a source and then a successful one: the guess worked).
+/// </summary>
+/// <remarks>
+/// The incident's window starts at the earliest first-step event counted, which fixes the
+/// fingerprint; further then-step (and first-step) events within a window of the incident's last
+/// event update it. Its user is the account of the then-step event, the one that got in. Per key,
+/// at most <see cref="MaxFirstStepsKept"/> first-step events are held (the newest), all within a window.
+/// </remarks>
+public sealed class SequenceRule : IRule, IStatefulRule
+{
+    public const string Kind = "sequence";
+
+    private readonly RuleSpec _spec;
+    private readonly EventFilter _first;
+    private readonly EventFilter _then;
+    private readonly KeyedStateTable<KeyState> _keys;
+    private readonly int _maxKept;
+    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
+
+    public SequenceRule(RuleSpec spec, EventFilter first, EventFilter then)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Settings.Threshold, 1);
+        _spec = spec;
+        _first = first;
+        _then = then;
+        _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
+        _maxKept = Math.Max(spec.Settings.Threshold, MaxFirstStepsKept);
+    }
+
+    /// <summary>First-step events kept per key (at least the threshold).</summary>
+    public const int MaxFirstStepsKept = 64;
+
+    public RuleDescriptor Descriptor => _spec.Descriptor;
+    public int TrackedKeys => _keys.Count;
+    public long EvictedKeys => _keys.Evicted;
+
+    public bool Matches(SecurityEvent securityEvent) => _first.Matches(securityEvent) || _then.Matches(securityEvent);
+
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    {
+        var isFirst = _first.Matches(securityEvent);
+        var isThen = !isFirst && _then.Matches(securityEvent);
+        if (!isFirst && !isThen) return [];
+        if (!_spec.TryKey(securityEvent, out var values, out var key)) return [];
+
+        var window = _spec.Settings.Window;
+        var time = securityEvent.Timestamp;
+        if (time > _watermark) _watermark = time;
+        _keys.ExpireBefore(_watermark - window);
+
+        if (isThen && !_keys.TryGet(key, out _)) return []; // nothing came first: the common case, keep no state
+        var state = _keys.Touch(key, k => new KeyState(k, values));
+        if (time > state.LastSeen) state.LastSeen = time;
+
+        if (state.Open is { } open)
+        {
+            if (time <= open.LastSeen + window && time >= open.FirstSeen - window)
+            {
+                open.Add(securityEvent);
+                if (isThen) open.UserOverride = securityEvent.User?.Name;
+                return isThen ? [open.ToIncident()] : [];
+            }
+            if (time >= open.FirstSeen) state.Open = null;
+            else return [];
+        }
+
+        if (isFirst)
+        {
+            state.AddFirst(securityEvent, window, _maxKept);
+            return [];
+        }
+
+        // A then-step event: enough first-step events in the window before it?
+        var counted = state.Firsts.Where(f => f.Timestamp <= time && f.Timestamp >= time - window).ToList();
+        if (counted.Count < _spec.Settings.Threshold) return [];
+
+        var opened = new IncidentAccumulator(_spec, state.KeyValues, counted[0].Timestamp, counted[0]);
+        // Evidence: the latest first-step events and the then-step event, which matters most.
+        var skip = Math.Max(0, counted.Count - (SecurityIncident.MaxEvidence - 1));
+        for (var i = 0; i < counted.Count; i++) opened.Add(counted[i], asEvidence: i >= skip);
+        opened.Add(securityEvent);
+        opened.UserOverride = securityEvent.User?.Name;
+        state.Firsts.Clear();
+        state.Open = opened;
+        return [opened.ToIncident()];
+    }
+
+    private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
+    {
+        public string[] KeyValues { get; } = keyValues;
+        public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
+        /// <summary>First-step events, sorted by time, within a window of the newest.</summary>
+        public List<SecurityEvent> Firsts { get; } = [];
+        public IncidentAccumulator? Open { get; set; }
+        public override DateTimeOffset LastActivity => Open is { } o && o.LastSeen > LastSeen ? o.LastSeen : LastSeen;
+
+        public void AddFirst(SecurityEvent e, TimeSpan window, int max)
+        {
+            var at = Firsts.Count;
+            while (at > 0 && Firsts[at - 1].Timestamp > e.Timestamp) at--;
+            Firsts.Insert(at, e);
+            var newest = Firsts[^1].Timestamp;
+            var drop = 0;
+            while (drop < Firsts.Count && (Firsts[drop].Timestamp < newest - window || Firsts.Count - drop > max)) drop++;
+            if (drop > 0) Firsts.RemoveRange(0, drop);
+        }
+    }
+}

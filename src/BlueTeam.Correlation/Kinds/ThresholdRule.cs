@@ -1,0 +1,35 @@
+using BlueTeam.Core.Events;
+using BlueTeam.Correlation.State;
+
+namespace BlueTeam.Correlation.Kinds;
+
+/// <summary>
+/// Kind <c>threshold</c>: <c>threshold</c> or more matching events with the same group key within
+/// <c>window_sec</c> of each other, in event time. With threshold 1 it is a single-event rule
+/// (root_login, account_created) that still makes one incident per key and window, not one per event.
+/// </summary>
+public sealed class ThresholdRule : IRule, IStatefulRule
+{
+    public const string Kind = "threshold";
+
+    private readonly RuleSpec _spec;
+    private readonly BurstCounter _counter;
+
+    public ThresholdRule(RuleSpec spec)
+    {
+        _spec = spec;
+        _counter = new BurstCounter(spec);
+    }
+
+    public RuleDescriptor Descriptor => _spec.Descriptor;
+    public int TrackedKeys => _counter.TrackedKeys;
+    public long EvictedKeys => _counter.EvictedKeys;
+
+    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
+
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    {
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var values, out var key)) return [];
+        return _counter.Add(securityEvent, values, key);
+    }
+}

@@ -1,0 +1,90 @@
+using BlueTeam.Core.Events;
+using BlueTeam.Correlation.Kinds;
+
+namespace BlueTeam.Correlation.State;
+
+/// <summary>
+/// Counts events per key in event time and opens one incident per burst: <c>threshold</c> events
+/// within <c>window</c> of each other. The engine behind the threshold and schedule kinds.
+/// </summary>
+/// <remarks>
+/// <para>The burst's fingerprint is fixed when it opens, from the rule id, the key and the time of
+/// its first event, so replaying the same log gives the same fingerprint. Every further event
+/// while the burst goes on returns the same incident with a larger event_count and a later
+/// last_seen. The burst ends when an event comes more than a window after the previous one.</para>
+/// <para>Events may arrive out of order within a window (several files, clock jumps): they are
+/// placed by their timestamp. An event older than the open burst by more than a window is a
+/// straggler from a window already judged and is ignored. Keys idle for longer than the window
+/// (against the newest event time seen) are dropped; past max_keys the least recently seen is evicted.</para>
+/// </remarks>
+public sealed class BurstCounter
+{
+    private readonly RuleSpec _spec;
+    private readonly KeyedStateTable<KeyState> _keys;
+    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
+
+    public BurstCounter(RuleSpec spec)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(spec.Settings.Threshold, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(spec.Settings.Window, TimeSpan.Zero);
+        _spec = spec;
+        _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
+    }
+
+    public int TrackedKeys => _keys.Count;
+    public long EvictedKeys => _keys.Evicted;
+
+    public IReadOnlyList<SecurityIncident> Add(SecurityEvent e, string[] keyValues, string key)
+    {
+        var window = _spec.Settings.Window;
+        var time = e.Timestamp;
+        if (time > _watermark) _watermark = time;
+        _keys.ExpireBefore(_watermark - window);
+
+        var state = _keys.Touch(key, k => new KeyState(k, keyValues));
+        if (time > state.LastSeen) state.LastSeen = time;
+
+        if (state.Burst is { } burst)
+        {
+            if (time <= burst.LastSeen + window && time >= burst.FirstSeen - window)
+            {
+                burst.Add(e);
+                return [burst.ToIncident()];
+            }
+            if (time < burst.FirstSeen) return [];
+            state.Burst = null;
+        }
+
+        state.AddPending(e, window);
+        if (state.Pending.Count < _spec.Settings.Threshold) return [];
+
+        var opened = new IncidentAccumulator(_spec, state.KeyValues, state.Pending[0].Timestamp, state.Pending[0]);
+        foreach (var p in state.Pending) opened.Add(p);
+        state.Pending.Clear();
+        state.Burst = opened;
+        return [opened.ToIncident()];
+    }
+
+    private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
+    {
+        public string[] KeyValues { get; } = keyValues;
+        public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
+        /// <summary>Events not yet part of a burst, sorted by time, all within one window of the newest; fewer than the threshold.</summary>
+        public List<SecurityEvent> Pending { get; } = [];
+        public IncidentAccumulator? Burst { get; set; }
+
+        public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
+
+        public void AddPending(SecurityEvent e, TimeSpan window)
+        {
+            // Insert after any equal timestamps so that a replay keeps the log's order.
+            var at = Pending.Count;
+            while (at > 0 && Pending[at - 1].Timestamp > e.Timestamp) at--;
+            Pending.Insert(at, e);
+            var newest = Pending[^1].Timestamp;
+            var drop = 0;
+            while (drop < Pending.Count && Pending[drop].Timestamp < newest - window) drop++;
+            if (drop > 0) Pending.RemoveRange(0, drop);
+        }
+    }
+}

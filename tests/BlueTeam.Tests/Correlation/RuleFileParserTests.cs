@@ -1,0 +1,101 @@
+using BlueTeam.Core.Config;
+using BlueTeam.Correlation.Declarative;
+
+namespace BlueTeam.Tests.Correlation;
+
+public class RuleFileParserTests
+{
+    private const string Valid = """
+        id: SITE-001
+        name: site_rule
+        title: Site rule
+        description: a rule
+        severity: high
+        nist_controls: ["3.14.6"]
+        kind: threshold
+        match:
+          event.action: ssh_login
+        group_by: [source.address]
+        incident_title: "x from {source.address}"
+        """;
+
+    private static ConfigError OneError(string yaml)
+    {
+        var e = Assert.Throws<ConfigException>(() => RuleFileParser.Parse(yaml, "site.yaml"));
+        Assert.Equal("site.yaml", e.Origin);
+        return Assert.Single(e.Errors);
+    }
+
+    [Fact]
+    public void Parse_ValidFile_ReadsDefinition()
+    {
+        var d = RuleFileParser.Parse(Valid, "site.yaml");
+        Assert.Equal("site_rule", d.Name);
+        Assert.Equal("threshold", d.Kind);
+        Assert.Contains("window_sec", d.Options);
+    }
+
+    [Fact]
+    public void Parse_UnknownKey_NamesKeyAndLine()
+    {
+        var error = OneError(Valid + "\nthreshhold: 3\n");
+        Assert.Equal("threshhold", error.Key);
+        Assert.Equal("site.yaml:12", error.Location);
+    }
+
+    [Fact]
+    public void Parse_BadRegex_NamesTheMatcherKey()
+    {
+        var error = OneError(Valid.Replace("event.action: ssh_login", "url.original: {regex: \"(unclosed\"}", StringComparison.Ordinal));
+        Assert.Equal("match.url.original.regex", error.Key);
+        Assert.Equal("site.yaml:9", error.Location);
+        Assert.Contains("invalid regular expression", error.Message);
+    }
+
+    [Fact]
+    public void Parse_BacktrackingOnlyConstruct_IsRefused()
+    {
+        var error = OneError(Valid.Replace("event.action: ssh_login", "message: {regex: \"(a)\\\\1\"}", StringComparison.Ordinal));
+        Assert.Equal("match.message.regex", error.Key);
+    }
+
+    [Fact]
+    public void Parse_BadCidr_NamesTheMatcherKey()
+    {
+        var error = OneError(Valid.Replace("event.action: ssh_login", "source.ip: {cidr: [10.0.0.0/33]}", StringComparison.Ordinal));
+        Assert.Equal("match.source.ip.cidr", error.Key);
+        Assert.Contains("10.0.0.0/33", error.Message);
+    }
+
+    [Fact]
+    public void Parse_UnknownField_NamesIt()
+    {
+        var error = OneError(Valid.Replace("event.action: ssh_login", "usr.name: root", StringComparison.Ordinal));
+        Assert.Equal("match.usr.name", error.Key);
+        Assert.Contains("unknown field 'usr.name'", error.Message);
+    }
+
+    [Fact]
+    public void Parse_UnknownKindAndOperator_EachReported()
+    {
+        var e = Assert.Throws<ConfigException>(() => RuleFileParser.Parse(
+            Valid.Replace("kind: threshold", "kind: thresold", StringComparison.Ordinal), "site.yaml"));
+        Assert.Equal("kind", Assert.Single(e.Errors).Key);
+        var op = OneError(Valid.Replace("event.action: ssh_login", "event.action: {startswith: ssh}", StringComparison.Ordinal));
+        Assert.Equal("match.event.action.startswith", op.Key);
+    }
+
+    [Fact]
+    public void Parse_BadPlaceholder_NamesIncidentTitle()
+    {
+        var error = OneError(Valid.Replace("{source.address}", "{sorce.address}", StringComparison.Ordinal));
+        Assert.Equal("incident_title", error.Key);
+    }
+
+    [Fact]
+    public void BuiltInFiles_AllParse()
+    {
+        foreach (var file in Directory.EnumerateFiles(RuleCatalogTests.RepoRules(), "*.yaml"))
+            RuleFileParser.Parse(File.ReadAllText(file), file);
+    }
+}

@@ -95,10 +95,11 @@ public sealed class AuditLogParser(AuditEventAssembler? assembler = null) : IMul
         var pid = int.TryParse(Get("pid"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : (int?)null;
         var exe = Meaningful(Get("exe"));
         var comm = Meaningful(Get("comm"));
-        var args = execve is null ? null : ExecveArgs(execve);
+        var cmd = main.Type == "USER_CMD" ? main.Get("cmd") : null;
+        // sudo logs the command as one string; split on spaces as Elastic does (quoting inside it is lost).
+        var args = execve is not null ? ExecveArgs(execve) : cmd?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var proctitle = records.FirstOrDefault(r => r.Type == "PROCTITLE")?.Get("proctitle");
         var cwd = records.FirstOrDefault(r => r.Type == "CWD")?.Get("cwd") ?? Meaningful(main.Get("cwd"));
-        var cmd = main.Type == "USER_CMD" ? main.Get("cmd") : null;
         var process = new EcsProcess
         {
             Pid = pid,
@@ -198,7 +199,7 @@ public sealed class AuditLogParser(AuditEventAssembler? assembler = null) : IMul
         return [EcsValues.Host];
     }
 
-    private static List<string>? ExecveArgs(AuditRecord execve)
+    private static string[]? ExecveArgs(AuditRecord execve)
     {
         var args = new List<string>();
         if (!int.TryParse(execve.Get("argc"), NumberStyles.None, CultureInfo.InvariantCulture, out var argc) || argc is < 0 or > 4096) argc = 4096;
@@ -208,7 +209,7 @@ public sealed class AuditLogParser(AuditEventAssembler? assembler = null) : IMul
             if (v is null) break;
             args.Add(v);
         }
-        return args.Count == 0 ? null : args;
+        return args.Count == 0 ? null : [.. args];
     }
 
     /// <summary>Null for auditd's "nothing here" values.</summary>

@@ -75,12 +75,14 @@ public sealed class AppJsonParser : ILogParser
             var cui = IsTrue(Str("labels.cui")) || string.Equals(Str("labels.classification"), "cui", StringComparison.OrdinalIgnoreCase);
 
             string action;
-            if (ContainsAny(lower, "login", "logon", "signin", "sign_in", "sign-in", "authenticat")) action = EventActions.AppLogin;
-            else if (ContainsAny(lower, "permission_denied", "permission denied", "permission-denied", "access_denied", "forbidden", "unauthorized", "not_authorized"))
+            // Refusals first: "unauthorized" must not read as an authentication event.
+            if (ContainsAny(lower, "permission_denied", "permission denied", "permission-denied", "access_denied", "forbidden", "unauthorized", "not_authorized"))
             {
                 action = EventActions.AppPermissionDenied;
                 outcome = EcsValues.Failure;
             }
+            else if (ContainsAny(lower, "login", "logon", "signin", "sign_in", "sign-in", "authenticat") || lower.StartsWith("auth.", StringComparison.Ordinal) || lower.StartsWith("auth_", StringComparison.Ordinal))
+                action = EventActions.AppLogin;
             else if (lower.Contains("export", StringComparison.Ordinal) && (cui || lower.Contains("cui", StringComparison.Ordinal)))
             {
                 action = EventActions.AppCuiExport;

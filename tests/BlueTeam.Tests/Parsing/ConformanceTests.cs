@@ -23,7 +23,7 @@ public class ConformanceTests(ITestOutputHelper output)
     // ------------------------------------------------------------------ Elastic system/auth
 
     [Theory]
-    [InlineData("elastic-integrations/system-auth/test-auth.log", 10)]
+    [InlineData("elastic-integrations/system-auth/test-auth.log", 12)]
     [InlineData("elastic-integrations/system-auth/test-auth-rhel79.log", 3)]
     [InlineData("elastic-integrations/system-auth/test-sudo-no-tty.log", 1)]
     [InlineData("elastic-integrations/system-auth/test-pam-faillock.log", 1)]

@@ -26,4 +26,30 @@ public sealed class ParseContext
     public DateTimeOffset Now { get; init; } = DateTimeOffset.UtcNow;
     /// <summary>host.hostname when the line itself names none.</summary>
     public string? DefaultHost { get; init; }
+    /// <summary>
+    /// For JSON application logs: ECS field name → the application's JSON field name
+    /// (<c>CollectorOptions.Fields</c>); null or missing keys take the parser's defaults.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Fields { get; init; }
+}
+
+/// <summary>
+/// A parser whose events span several lines (auditd writes one event as several records, and may
+/// interleave the records of concurrent events). <see cref="ILogParser.Parse"/> still takes one
+/// line; it returns an event when that line completed one, and any further events completed by the
+/// same line wait in <see cref="TakeCompleted"/>.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: one pipeline consumer feeds it. The caller's loop is: after every
+/// <c>Parse</c>, drain <see cref="TakeCompleted"/> until null; at the end of input (end of a scanned
+/// file, shutdown, or a source that has been idle for a while) call <see cref="Flush"/> and drain
+/// again. <see cref="ParserRegistry.ParseAll"/> and <see cref="ParserRegistry.Flush"/> do exactly this.
+/// </remarks>
+public interface IMultiLineParser : ILogParser
+{
+    /// <summary>The next event completed but not yet handed out, or null.</summary>
+    SecurityEvent? TakeCompleted();
+
+    /// <summary>Treats every buffered event as complete (end of input); they become available through <see cref="TakeCompleted"/>.</summary>
+    void Flush();
 }

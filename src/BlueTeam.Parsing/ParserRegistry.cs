@@ -1,6 +1,9 @@
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
+using BlueTeam.Parsing.App;
+using BlueTeam.Parsing.Audit;
 using BlueTeam.Parsing.Auth;
+using BlueTeam.Parsing.Web;
 using BlueTeam.Parsing.Syslog;
 using BlueTeam.Sources;
 
@@ -25,10 +28,13 @@ public sealed class ParserRegistry
         }
     }
 
-    /// <summary>The built-in parsers, one line each.</summary>
+    /// <summary>The built-in parsers, one line each. The audit parser holds partial events, so each registry gets its own.</summary>
     public static ParserRegistry CreateDefault() => new(
     [
         new AuthLogParser(),
+        new AuditLogParser(),
+        new AccessLogParser(),
+        new AppJsonParser(),
     ]);
 
     /// <summary>The formats some registered parser reads.</summary>
@@ -49,6 +55,31 @@ public sealed class ParserRegistry
         RawLineKind.LogTruncated => CollectorNote(line, context, EventActions.LogTruncated),
         _ => null,
     };
+
+    /// <summary>
+    /// Every event <paramref name="line"/> yields: the one <see cref="Parse"/> returns plus any further
+    /// events a multi-line parser completed with it. The pipeline should call this rather than Parse.
+    /// </summary>
+    public IEnumerable<SecurityEvent> ParseAll(RawLine line, ParseContext context)
+    {
+        if (Parse(line, context) is { } first) yield return first;
+        if (line.Kind == RawLineKind.Line && _parsers.TryGetValue(line.Type, out var parser) && parser is IMultiLineParser multi)
+            while (multi.TakeCompleted() is { } more) yield return more;
+    }
+
+    /// <summary>
+    /// End of input for multi-line parsers (end of a scanned file, shutdown, or a source idle for a
+    /// few seconds): the events they still buffer, complete as they are.
+    /// </summary>
+    public IEnumerable<SecurityEvent> Flush()
+    {
+        foreach (var parser in _parsers.Values)
+        {
+            if (parser is not IMultiLineParser multi) continue;
+            multi.Flush();
+            while (multi.TakeCompleted() is { } e) yield return e;
+        }
+    }
 
     private static SecurityEvent CollectorNote(RawLine line, ParseContext context, string action) => new()
     {
@@ -82,23 +113,14 @@ public sealed class ParserRegistry
             var l = raw.TrimEnd('\r');
             if (l.IsWhiteSpace()) continue;
             if (++total > 50) break;
-            if (l.StartsWith("type=", StringComparison.Ordinal) && l.Contains("msg=audit(", StringComparison.Ordinal)) audit++;
+            if (Audit.AuditRecordParser.LooksLikeRecord(l)) audit++;
             else if (l.TrimStart().StartsWith("{", StringComparison.Ordinal)) json++;
             else if (SyslogHeaderParser.TryParse(l, probe, out _)) auth++;
-            else if (LooksLikeAccessLog(l)) access++;
+            else if (AccessLogParser.LooksLikeAccessLog(l)) access++;
         }
         if (total == 0) return null;
         var (best, count) = new[] { (CollectorType.Auth, auth), (CollectorType.Audit, audit), (CollectorType.Access, access), (CollectorType.Json, json) }
             .MaxBy(p => p.Item2);
         return count * 2 > Math.Min(total, 50) ? best : null;
-    }
-
-    /// <summary>Common/combined log format: <c>host ident user [date] "request" …</c>.</summary>
-    private static bool LooksLikeAccessLog(ReadOnlySpan<char> l)
-    {
-        var bracket = l.IndexOf(" [", StringComparison.Ordinal);
-        if (bracket < 0) return false;
-        var close = l[bracket..].IndexOf("] \"", StringComparison.Ordinal);
-        return close > 0 && l[..bracket].Count(' ') == 2;
     }
 }

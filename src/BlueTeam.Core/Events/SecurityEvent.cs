@@ -15,6 +15,11 @@ public sealed class SecurityEvent
     [JsonPropertyName("user")] public EcsUser? User { get; init; }
     [JsonPropertyName("host")] public EcsHost? Host { get; init; }
     [JsonPropertyName("process")] public EcsProcess? Process { get; init; }
+    [JsonPropertyName("group")] public EcsGroup? Group { get; init; }
+    [JsonPropertyName("file")] public EcsFile? File { get; init; }
+    [JsonPropertyName("http")] public EcsHttp? Http { get; init; }
+    [JsonPropertyName("url")] public EcsUrl? Url { get; init; }
+    [JsonPropertyName("user_agent")] public EcsUserAgent? UserAgent { get; init; }
     [JsonPropertyName("log")] public EcsLog? Log { get; init; }
     [JsonPropertyName("message")] public string? Message { get; init; }
 
@@ -27,7 +32,7 @@ public sealed class EcsEvent
     [JsonPropertyName("kind")] public string Kind { get; init; } = "event";
     [JsonPropertyName("category")] public IReadOnlyList<string> Category { get; init; } = [];
     [JsonPropertyName("type")] public IReadOnlyList<string> Type { get; init; } = [];
-    /// <summary>What happened, in blueteam's vocabulary (ssh_login, ssh_invalid_user, …).</summary>
+    /// <summary>What happened, in blueteam's vocabulary (ssh_login, sudo_command, …: the list is BlueTeam.Parsing.EventActions).</summary>
     [JsonPropertyName("action")] public string Action { get; init; } = "";
     /// <summary>success, failure or unknown, as ECS defines it.</summary>
     [JsonPropertyName("outcome")] public string? Outcome { get; init; }
@@ -59,6 +64,59 @@ public sealed class EcsProcess
 {
     [JsonPropertyName("name")] public string? Name { get; init; }
     [JsonPropertyName("pid")] public int? Pid { get; init; }
+    [JsonPropertyName("executable")] public string? Executable { get; init; }
+    [JsonPropertyName("command_line")] public string? CommandLine { get; init; }
+    [JsonPropertyName("args")] public IReadOnlyList<string>? Args { get; init; }
+    [JsonPropertyName("working_directory")] public string? WorkingDirectory { get; init; }
+}
+
+public sealed class EcsGroup
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("id")] public string? Id { get; init; }
+}
+
+public sealed class EcsFile
+{
+    [JsonPropertyName("path")] public string? Path { get; init; }
+}
+
+public sealed class EcsHttp
+{
+    [JsonPropertyName("request")] public EcsHttpRequest? Request { get; init; }
+    [JsonPropertyName("response")] public EcsHttpResponse? Response { get; init; }
+    /// <summary>"1.1", "2.0": the protocol version without the "HTTP/" prefix, as ECS writes it.</summary>
+    [JsonPropertyName("version")] public string? Version { get; init; }
+}
+
+public sealed class EcsHttpRequest
+{
+    /// <summary>As the client sent it (ECS keeps the case; Elastic's nginx pipeline writes GET, Apache's get).</summary>
+    [JsonPropertyName("method")] public string? Method { get; init; }
+    [JsonPropertyName("referrer")] public string? Referrer { get; init; }
+}
+
+public sealed class EcsHttpResponse
+{
+    [JsonPropertyName("status_code")] public int? StatusCode { get; init; }
+    [JsonPropertyName("body")] public EcsHttpBody? Body { get; init; }
+}
+
+public sealed class EcsHttpBody
+{
+    [JsonPropertyName("bytes")] public long? Bytes { get; init; }
+}
+
+public sealed class EcsUrl
+{
+    [JsonPropertyName("original")] public string? Original { get; init; }
+    [JsonPropertyName("path")] public string? Path { get; init; }
+    [JsonPropertyName("query")] public string? Query { get; init; }
+}
+
+public sealed class EcsUserAgent
+{
+    [JsonPropertyName("original")] public string? Original { get; init; }
 }
 
 public sealed class EcsLog
@@ -82,4 +140,22 @@ public static class EcsValues
     public const string Session = "session";
     public const string Start = "start";
     public const string Info = "info";
+    public const string End = "end";
+    public const string Change = "change";
+    public const string Creation = "creation";
+    public const string Deletion = "deletion";
+    public const string Denied = "denied";
+    public const string Allowed = "allowed";
+    public const string Access = "access";
+    public const string Error = "error";
+    public const string Iam = "iam";
+    public const string Process = "process";
+    public const string Host = "host";
+    public const string File = "file";
+    public const string Web = "web";
+    public const string Network = "network";
+    public const string Configuration = "configuration";
+    public const string User = "user";
+    public const string Group = "group";
+    public const string Connection = "connection";
 }

@@ -6,18 +6,33 @@ using BlueTeam.Sources;
 namespace BlueTeam.Parsing.Auth;
 
 /// <summary>
-/// Reads auth.log / secure: splits the syslog header once, then hands the message to the first
-/// registered <see cref="IAuthMessageParser"/> that handles the line's program.
+/// Reads auth.log / secure / kern.log: splits the syslog header once, then offers the message to
+/// each registered <see cref="IAuthMessageParser"/> that handles the line's program, in order,
+/// until one returns an event.
 /// </summary>
+/// <remarks>
+/// rsyslog's <c>message repeated N times: [ … ]</c> is unwrapped: the inner message is parsed as if
+/// logged by the same program, and the event carries <c>labels.repeat_count = N</c> so that
+/// counting rules add N.
+/// </remarks>
 public sealed class AuthLogParser : ILogParser
 {
+    public const string RepeatCountLabel = "repeat_count";
+    private const string RepeatedPrefix = "message repeated ";
+
     /// <summary>
-    /// The built-in message parsers, one line each. Supporting another program (sudo, su,
-    /// useradd…) is one new <see cref="IAuthMessageParser"/> and one line here.
+    /// The built-in message parsers, one line each. Supporting another program is one new
+    /// <see cref="IAuthMessageParser"/> and one line here. PAM first: its lines come from every program.
     /// </summary>
     public static IReadOnlyList<IAuthMessageParser> BuiltInMessageParsers { get; } =
     [
+        new PamMessageParser(),
         new SshdMessageParser(),
+        new SudoMessageParser(),
+        new SuMessageParser(),
+        new AccountMessageParser(),
+        new UnixChkpwdMessageParser(),
+        new KernelMessageParser(),
     ];
 
     private readonly IAuthMessageParser[] _parsers;
@@ -33,10 +48,42 @@ public sealed class AuthLogParser : ILogParser
         if (line.Kind != RawLineKind.Line) return null;
         if (!SyslogHeaderParser.TryParse(line.Text, context, out var record)) return null;
 
+        if (record.Message.StartsWith(RepeatedPrefix, StringComparison.Ordinal)) return ParseRepeated(record, line, context);
+        return Dispatch(record, line, context);
+    }
+
+    private SecurityEvent? Dispatch(in SyslogRecord record, RawLine line, ParseContext context)
+    {
         foreach (var parser in _parsers)
         {
-            if (parser.Handles(record.Program)) return parser.Parse(in record, line, context);
+            if (!parser.Handles(record.Program)) continue;
+            if (parser.Parse(in record, line, context) is { } e) return e;
         }
         return null;
+    }
+
+    /// <summary><c>message repeated N times: [ inner]</c>.</summary>
+    private SecurityEvent? ParseRepeated(in SyslogRecord record, RawLine line, ParseContext context)
+    {
+        var rest = record.Message[RepeatedPrefix.Length..];
+        var space = rest.IndexOf(' ');
+        if (space <= 0 || !int.TryParse(rest[..space], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)) return null;
+        rest = rest[(space + 1)..];
+        if (!rest.StartsWith("times: [", StringComparison.Ordinal) || rest[^1] != ']') return null;
+        var inner = rest[8..^1].Trim(' ');
+
+        var innerRecord = new SyslogRecord
+        {
+            Timestamp = record.Timestamp,
+            Hostname = record.Hostname,
+            Program = record.Program,
+            ProgramQualifier = record.ProgramQualifier,
+            Pid = record.Pid,
+            Message = inner,
+        };
+        var e = Dispatch(innerRecord, line, context);
+        // The event is fresh and not yet shared, and AuthEvent builds its labels as a Dictionary: adding here is safe.
+        if (e?.Labels is Dictionary<string, string> labels) labels[RepeatCountLabel] = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return e;
     }
 }

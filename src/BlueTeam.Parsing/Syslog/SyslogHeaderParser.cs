@@ -3,7 +3,8 @@ namespace BlueTeam.Parsing.Syslog;
 /// <summary>
 /// Splits the header off a syslog line as rsyslog and syslog-ng write them to files:
 /// RFC 3164 (<c>Mar 10 08:30:00 host prog[pid]: msg</c>) and RFC 3339 high-precision
-/// (<c>2026-03-10T08:30:00.123456+01:00 host prog[pid]: msg</c>).
+/// (<c>2026-03-10T08:30:00.123456+01:00 host prog[pid]: msg</c>), each optionally behind a
+/// <c>&lt;PRI&gt;</c>, and RFC 5424 (<c>&lt;PRI&gt;1 TIMESTAMP HOST APP PROCID MSGID SD MSG</c>).
 /// </summary>
 /// <remarks>
 /// Hand-written rather than a regex because every line of every auth log passes through here:
@@ -26,6 +27,12 @@ public static class SyslogHeaderParser
     {
         record = default;
         while (line.Length > 0 && line[^1] is '\r' or '\n') line = line[..^1];
+
+        if (line.Length > 0 && line[0] == '<')
+        {
+            if (!TrySkipPriority(ref line)) return false;
+            if (line.Length > 2 && line[0] == '1' && line[1] == ' ') return TryParseRfc5424(line[2..], context, out record);
+        }
 
         DateTimeOffset timestamp;
         int consumed;
@@ -65,6 +72,87 @@ public static class SyslogHeaderParser
             Pid = pid,
             Message = message,
         };
+        return true;
+    }
+
+    /// <summary>"&lt;0..191&gt;", as a relay or a network listener leaves it in front of the line.</summary>
+    private static bool TrySkipPriority(ref ReadOnlySpan<char> line)
+    {
+        var close = line.IndexOf('>');
+        if (close is < 2 or > 4 || !TryParseDigits(line[1..close], out var pri) || pri > 191) return false;
+        line = line[(close + 1)..];
+        return true;
+    }
+
+    // ---- RFC 5424: "TIMESTAMP HOST APP PROCID MSGID SD [MSG]" after "<PRI>1 "; "-" is the nil value ----
+
+    private static bool TryParseRfc5424(ReadOnlySpan<char> s, ParseContext context, out SyslogRecord record)
+    {
+        record = default;
+        DateTimeOffset timestamp;
+        if (s.StartsWith("- ", StringComparison.Ordinal))
+        {
+            // No timestamp in the message: the best we know is when it was read.
+            timestamp = context.Now;
+            s = s[2..];
+        }
+        else
+        {
+            if (!TryParseRfc3339(s, context, out timestamp, out var consumed) || consumed >= s.Length || s[consumed] != ' ') return false;
+            s = s[(consumed + 1)..];
+        }
+
+        if (!TryTakeField(ref s, out var hostname) || !TryTakeField(ref s, out var app)
+            || !TryTakeField(ref s, out var procId) || !TryTakeField(ref s, out _)) return false;
+        if (app.Length > MaxTagLength) return false;
+
+        // Structured data: "-" or one or more [id k="v" …] elements, where a value may hold an escaped ']'.
+        if (s.StartsWith("-", StringComparison.Ordinal)) s = s[1..];
+        else
+        {
+            if (s.IsEmpty || s[0] != '[') return false;
+            while (!s.IsEmpty && s[0] == '[')
+            {
+                var i = 1;
+                var quoted = false;
+                for (; i < s.Length; i++)
+                {
+                    var c = s[i];
+                    if (c == '\\') { i++; continue; }
+                    if (c == '"') quoted = !quoted;
+                    else if (c == ']' && !quoted) break;
+                }
+                if (i >= s.Length) return false;
+                s = s[(i + 1)..];
+            }
+        }
+        if (!s.IsEmpty)
+        {
+            if (s[0] != ' ') return false;
+            s = s[1..];
+        }
+        if (!s.IsEmpty && s[0] == '\uFEFF') s = s[1..];
+
+        int? pid = null;
+        if (TryParseDigits(procId, out var p)) pid = p;
+        record = new SyslogRecord
+        {
+            Timestamp = timestamp,
+            Hostname = hostname.SequenceEqual("-") ? default : hostname,
+            Program = app.SequenceEqual("-") ? default : app,
+            Pid = pid,
+            Message = s,
+        };
+        return true;
+    }
+
+    private static bool TryTakeField(scoped ref ReadOnlySpan<char> s, out ReadOnlySpan<char> field)
+    {
+        var space = s.IndexOf(' ');
+        field = default;
+        if (space <= 0) return false;
+        field = s[..space];
+        s = s[(space + 1)..];
         return true;
     }
 

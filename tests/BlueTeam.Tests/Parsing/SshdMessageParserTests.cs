@@ -156,9 +156,8 @@ public class SshdMessageParserTests
     }
 
     [Theory]
-    [InlineData("Mar 10 08:30:00 h sshd[1]: Connection closed by 203.0.113.7 port 22 [preauth]")]
-    [InlineData("Mar 10 08:30:00 h sshd[1]: Did not receive identification string from 89.160.20.156")]
-    [InlineData("Mar 10 08:30:00 h sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4")]
+    [InlineData("Mar 10 08:30:00 h sshd[1]: Server listening on 0.0.0.0 port 22.")]
+    [InlineData("Mar 10 08:30:00 h sshd[1]: fatal: Write failed: Connection reset by peer [preauth]")]
     [InlineData("Mar 10 08:30:00 h sshd[1]: Failed password for root from not_an_ip! port 22 ssh2")]
     [InlineData("Mar 10 08:30:00 h sshd[1]: Failed password for root from 203.0.113.7 port 99999999 ssh2")]
     [InlineData("Mar 10 08:30:00 h sshd[1]: Invalid user bob from")]

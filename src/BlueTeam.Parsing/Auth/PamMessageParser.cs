@@ -1,0 +1,126 @@
+using BlueTeam.Core.Events;
+using BlueTeam.Parsing.Syslog;
+using BlueTeam.Sources;
+
+namespace BlueTeam.Parsing.Auth;
+
+/// <summary>
+/// PAM module messages, whatever program logs them: <c>pam_unix(SERVICE:auth): authentication failure; …</c>,
+/// <c>session opened/closed for user X</c>, <c>password changed for X</c>, <c>pam_faillock(…): Consecutive
+/// login failures for user X account temporarily locked</c>, and the old Red Hat form where the module is
+/// in the tag (<c>sshd(pam_unix)[pid]: authentication failure; …</c>).
+/// </summary>
+/// <remarks>Registered before the program parsers, and declines (null, no allocation) any message that is not PAM's.</remarks>
+public sealed class PamMessageParser : IAuthMessageParser
+{
+    private const int MaxMessageLength = 4096;
+
+    public bool Handles(ReadOnlySpan<char> program) => true;
+
+    public SecurityEvent? Parse(in SyslogRecord record, RawLine line, ParseContext context)
+    {
+        var message = record.Message;
+        if (message.Length > MaxMessageLength) return null;
+
+        ReadOnlySpan<char> module, service, rest;
+        if (message.StartsWith("pam_", StringComparison.Ordinal))
+        {
+            // "pam_unix(sshd:auth): rest"
+            var open = message.IndexOf('(');
+            var close = message.IndexOf("): ", StringComparison.Ordinal);
+            if (open < 0 || close < open) return null;
+            module = message[..open];
+            var inner = message[(open + 1)..close];
+            var colon = inner.IndexOf(':');
+            service = colon < 0 ? inner : inner[..colon];
+            rest = message[(close + 3)..];
+        }
+        else if (record.ProgramQualifier.StartsWith("pam_", StringComparison.Ordinal))
+        {
+            module = record.ProgramQualifier;
+            service = record.Program;
+            rest = message;
+        }
+        else return null;
+
+        if (module.SequenceEqual("pam_faillock"))
+            return rest.StartsWith("Consecutive login failures for user ", StringComparison.Ordinal) ? Locked(record, line, context, service, rest) : null;
+
+        if (rest.StartsWith("authentication failure;", StringComparison.Ordinal)) return AuthFailure(record, line, context, service, rest);
+        if (rest.StartsWith("session opened for user ", StringComparison.Ordinal)) return Session(record, line, context, service, rest[24..], opened: true);
+        if (rest.StartsWith("session closed for user ", StringComparison.Ordinal)) return Session(record, line, context, service, rest[24..], opened: false);
+        if (rest.StartsWith("password changed for ", StringComparison.Ordinal))
+        {
+            var user = rest[21..].Trim().ToString();
+            return AuthEvent.Create(record, line, context, EventActions.PasswordChanged, EcsValues.Success,
+                [EcsValues.Iam], [EcsValues.User, EcsValues.Change], user: AuthEvent.User(user, target: user),
+                labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
+        }
+        return null;
+    }
+
+    private static SecurityEvent AuthFailure(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> service, ReadOnlySpan<char> rest)
+    {
+        var ruser = AuthEvent.Value(rest, "ruser");
+        var user = AuthEvent.Value(rest, "user");
+        var rhost = AuthEvent.Value(rest, "rhost");
+        // With a requesting user (sudo, su), the account asked for is the effective identity; without one (sshd), it is the user.
+        var eventUser = ruser.IsEmpty
+            ? AuthEvent.User(user.ToString())
+            : AuthEvent.User(ruser.ToString(), effective: user.ToString());
+        return AuthEvent.Create(record, line, context, EventActions.PamAuthFailure, EcsValues.Failure,
+            [EcsValues.Authentication], [EcsValues.Info], user: eventUser, source: rhost.IsEmpty ? null : AuthEvent.Source(rhost),
+            reason: "authentication failure", labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
+    }
+
+    /// <summary><c>X[(uid=N)][ by Y(uid=M)]</c>.</summary>
+    private static SecurityEvent Session(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> service, ReadOnlySpan<char> rest, bool opened)
+    {
+        var by = rest.IndexOf(" by ", StringComparison.Ordinal);
+        var who = (by < 0 ? rest : rest[..by]).Trim();
+        var paren = who.IndexOf('(');
+        if (paren >= 0) who = who[..paren];
+        ReadOnlySpan<char> actor = default;
+        if (by >= 0)
+        {
+            actor = rest[(by + 4)..];
+            var p = actor.IndexOf('(');
+            actor = p < 0 ? actor.Trim() : actor[..p];
+        }
+        // su and sudo sessions are opened by the person switching identity; elsewhere "by" names a daemon (LOGIN, sshd's uid 0).
+        var switching = service.StartsWith("su", StringComparison.Ordinal) && !actor.IsEmpty && !actor.SequenceEqual(who);
+        var user = switching ? AuthEvent.User(actor.ToString(), effective: who.ToString()) : AuthEvent.User(who.ToString());
+        return AuthEvent.Create(record, line, context, opened ? EventActions.SessionOpened : EventActions.SessionClosed, EcsValues.Success,
+            [EcsValues.Session], [opened ? EcsValues.Start : EcsValues.End], user: user,
+            labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
+    }
+
+    private static SecurityEvent Locked(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> service, ReadOnlySpan<char> rest)
+    {
+        var user = rest["Consecutive login failures for user ".Length..];
+        var space = user.IndexOf(' ');
+        if (space >= 0) user = user[..space];
+        return AuthEvent.Create(record, line, context, EventActions.AccountLocked, EcsValues.Failure,
+            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(user.ToString()),
+            reason: "account temporarily locked", labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
+    }
+}
+
+/// <summary><c>unix_chkpwd: password check failed for user (X)</c>: pam_unix's helper, logging a failed password of a non-root caller (screen lockers, su).</summary>
+public sealed class UnixChkpwdMessageParser : IAuthMessageParser
+{
+    private const string Prefix = "password check failed for user (";
+
+    public bool Handles(ReadOnlySpan<char> program) => program.SequenceEqual("unix_chkpwd");
+
+    public SecurityEvent? Parse(in SyslogRecord record, RawLine line, ParseContext context)
+    {
+        var message = record.Message;
+        if (!message.StartsWith(Prefix, StringComparison.Ordinal)) return null;
+        var user = message[Prefix.Length..];
+        var close = user.IndexOf(')');
+        if (close <= 0 || close > 256) return null;
+        return AuthEvent.Create(record, line, context, EventActions.PasswordCheckFailed, EcsValues.Failure,
+            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(user[..close].ToString()), reason: "password check failed");
+    }
+}

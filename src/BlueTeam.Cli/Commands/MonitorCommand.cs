@@ -39,7 +39,7 @@ internal static class MonitorCommand
         // Everything that can be wrong with the config fails here, before the first line is read.
         var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
         using var spool = new SpoolingAlertStore(store, SpoolPath(config), app.Time);
-        var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, previous: null));
+        var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, store, previous: null));
         var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
         var collectors = config.Collectors.Where(c => c.Value.Enabled && c.Value.Type != CollectorType.Journald).ToList();
         foreach (var (name, _) in config.Collectors.Where(c => c.Value.Enabled && c.Value.Type == CollectorType.Journald))
@@ -79,7 +79,7 @@ internal static class MonitorCommand
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            Reload(app, runtime, spool, stats, log);
+            Reload(app, runtime, spool, store, stats, log);
         });
 
         var workers = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
@@ -94,7 +94,7 @@ internal static class MonitorCommand
         return failed.Count == 0 ? ExitCodes.Ok : ExitCodes.NotOk;
     }
 
-    private static void Reload(AppServices app, DaemonRuntime runtime, SpoolingAlertStore spool, DaemonStats stats, ILogger log)
+    private static void Reload(AppServices app, DaemonRuntime runtime, SpoolingAlertStore spool, IBlueTeamStore store, DaemonStats stats, ILogger log)
     {
         try
         {
@@ -103,7 +103,7 @@ internal static class MonitorCommand
                 && runtime.Current.Config.Origin != "built-in defaults")
                 log.LogWarning("Collectors changed in the config: that takes a restart; rules, routes and channels are reloaded now");
             next.Collectors = runtime.Current.Config.Collectors;
-            runtime.Swap(RuntimeParts.Build(app, next, spool, runtime.Current));
+            runtime.Swap(RuntimeParts.Build(app, next, spool, store, runtime.Current));
             stats.Reloaded();
             log.LogInformation("Configuration reloaded from {Origin}", next.Origin);
         }

@@ -19,7 +19,7 @@ internal static class ScanCommand
     private static readonly Argument<FileInfo[]> Files = new("files") { Description = "Log files to read", Arity = ArgumentArity.OneOrMore };
     private static readonly Option<string> Emit = new("--emit") { Description = "What to print: incidents or events", DefaultValueFactory = _ => "incidents" };
     private static readonly Option<string> Format = new("--format", "-f") { Description = "Output format: text or jsonl", DefaultValueFactory = _ => "text" };
-    private static readonly Option<CollectorType> Type = new("--type", "-t") { Description = "Log format of the files", DefaultValueFactory = _ => CollectorType.Auth };
+    private static readonly Option<CollectorType?> Type = new("--type", "-t") { Description = "Log format of the files: auth, audit, access or json (default: detected per file)" };
     private static readonly Option<int?> Year = new("--year") { Description = "Year of RFC 3164 timestamps (default: inferred from each file's modification time)" };
     private static readonly Option<bool> StoreOption = new("--store") { Description = "Save the incidents found in the store (without delivering them)" };
 
@@ -43,14 +43,28 @@ internal static class ScanCommand
         var type = parse.GetValue(Type);
         var year = parse.GetValue(Year);
 
-        var parsers = AppServices.BuildParsers();
-        var correlator = app.BuildCorrelator();
+        var pipeline = new EventPipeline(AppServices.BuildParsers(), app.BuildCorrelator());
         var incidents = new Dictionary<string, SecurityIncident>(StringComparer.Ordinal);
         var order = new List<string>();
         var reader = new LineReader();
         var stopwatch = Stopwatch.StartNew();
         var stdout = Console.Out;
-        long lines = 0, events = 0;
+        var events = new List<SecurityEvent>();
+        var found = new List<SecurityIncident>();
+        long lines = 0, eventCount = 0;
+
+        async Task EmitAsync()
+        {
+            eventCount += events.Count;
+            if (emitEvents) foreach (var e in events) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
+            foreach (var incident in found)
+            {
+                if (!incidents.ContainsKey(incident.Fingerprint)) order.Add(incident.Fingerprint);
+                incidents[incident.Fingerprint] = incident; // the latest state of each incident
+            }
+            events.Clear();
+            found.Clear();
+        }
 
         foreach (var file in files)
         {
@@ -59,32 +73,23 @@ internal static class ScanCommand
                 await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(file.FullName)}: file not found").ConfigureAwait(false);
                 return ExitCodes.NotOk;
             }
-            var context = new ParseContext
-            {
-                Year = year,
-                Now = file.LastWriteTimeUtc,
-                DefaultHost = app.Config.Host,
-            };
-            var pipeline = new EventPipeline(parsers, correlator);
+            var format = type ?? DetectFormat(file.FullName);
+            var context = AppServices.ContextFor(null, app.Config, file.LastWriteTimeUtc, year);
             await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
             foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
             {
                 ct.ThrowIfCancellationRequested();
+                lines++;
                 var raw = new RawLine
                 {
-                    Collector = "scan", Type = type, Path = file.FullName, Text = span.Text,
+                    Collector = "scan", Type = format, Path = file.FullName, Text = span.Text,
                     Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
                 };
-                var (e, found) = pipeline.Process(raw, context);
-                if (e is not null && emitEvents) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
-                foreach (var incident in found)
-                {
-                    if (!incidents.ContainsKey(incident.Fingerprint)) order.Add(incident.Fingerprint);
-                    incidents[incident.Fingerprint] = incident;
-                }
+                pipeline.Process(raw, context, events, found);
+                if (events.Count > 0 || found.Count > 0) await EmitAsync().ConfigureAwait(false);
             }
-            lines += pipeline.Lines;
-            events += pipeline.Events;
+            pipeline.Flush(events, found); // end of the file: multi-record events (auditd) still buffered
+            await EmitAsync().ConfigureAwait(false);
         }
 
         if (!emitEvents)
@@ -100,8 +105,17 @@ internal static class ScanCommand
 
         var seconds = stopwatch.Elapsed.TotalSeconds;
         await Console.Error.WriteLineAsync(
-            $"scanned {lines:N0} lines, {events:N0} events, {incidents.Count:N0} incidents in {seconds:F2} s ({(seconds > 0 ? lines / seconds : 0):N0} lines/s)").ConfigureAwait(false);
+            $"scanned {lines:N0} lines, {eventCount:N0} events, {incidents.Count:N0} incidents in {seconds:F2} s ({(seconds > 0 ? lines / seconds : 0):N0} lines/s)").ConfigureAwait(false);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The format of a file given without --type, from its first lines (auth when undecided).</summary>
+    private static CollectorType DetectFormat(string path)
+    {
+        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+        var head = new System.Text.StringBuilder();
+        for (var i = 0; i < 20 && reader.ReadLine() is { } line; i++) head.AppendLine(line.Length > 4096 ? line[..4096] : line);
+        return ParserRegistry.DetectFormat(head.ToString()) ?? CollectorType.Auth;
     }
 
     private static Task WriteEventAsync(TextWriter w, SecurityEvent e, bool jsonl) =>

@@ -3,6 +3,7 @@ using BlueTeam.Alerting.Channels;
 using BlueTeam.Core.Config;
 using BlueTeam.Correlation;
 using BlueTeam.Parsing;
+using BlueTeam.Core.Events;
 using BlueTeam.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -69,9 +70,20 @@ internal sealed class AppServices : IAsyncDisposable
         return Store;
     }
 
-    public IReadOnlyList<IRule> BuildRules() => RuleCatalog.Build(Config.Correlation, Config.Host);
+    /// <summary>The rules for an ad-hoc run (scan, rules test): in-memory first-seen history, no expected sources.</summary>
+    public IReadOnlyList<IRule> BuildRules() => RuleCatalog.Build(Config.Correlation, new RuleContext { Host = Config.Host, Time = Time });
 
     public Correlator BuildCorrelator() => new(BuildRules(), Loggers.CreateLogger<Correlator>());
+
+    /// <summary>How to complete the lines of a collector: its time zone and, for JSON logs, its field names.</summary>
+    public static ParseContext ContextFor(CollectorOptions? collector, BlueTeamConfig config, DateTimeOffset now, int? year = null) => new()
+    {
+        Now = now,
+        Year = year,
+        DefaultHost = config.Host,
+        TimeZone = collector?.TimeZone is { } zone ? TimeZoneInfo.FindSystemTimeZoneById(zone) : TimeZoneInfo.Local,
+        Fields = collector?.Fields,
+    };
 
     public static ParserRegistry BuildParsers() => ParserRegistry.CreateDefault();
 
@@ -79,11 +91,20 @@ internal sealed class AppServices : IAsyncDisposable
 
     public IReadOnlyDictionary<string, IAlertChannel> BuildChannels(BlueTeamConfig config) => ChannelFactory.Create(config.Alerting, AlertConsole, Loggers, Time);
 
-    public AlertEngine BuildEngine(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) =>
-        new(new AlertRouter(Config.Alerting, channels.Keys), store, Config.Host, Loggers.CreateLogger<AlertEngine>());
+    public AlertEngine BuildEngine(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) => BuildEngine(Config, channels, store, store);
 
-    public DeliveryDispatcher BuildDispatcher(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) =>
-        new(store, channels, Time, retry: null, Loggers.CreateLogger<DeliveryDispatcher>());
+    /// <summary>The engine with everything the store offers for noise control (send history, silences, acks).</summary>
+    public AlertEngine BuildEngine(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store, object capabilities) =>
+        new(new AlertRouter(config.Alerting, channels.Keys), store, config.Host, config.Alerting, Time,
+            capabilities as INotificationLog, capabilities as ISilenceSource, capabilities as IAckSource, Loggers.CreateLogger<AlertEngine>());
+
+    public DeliveryDispatcher BuildDispatcher(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) => BuildDispatcher(Config, channels, store);
+
+    public DeliveryDispatcher BuildDispatcher(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) =>
+        new(store, channels, Time, retry: null, Loggers.CreateLogger<DeliveryDispatcher>(), DeliveryGrouping.From(config.Alerting));
+
+    public DeliveryHealthMonitor BuildHealthMonitor(BlueTeamConfig config) =>
+        new(config.Alerting.DeliveryFailure, config.Host, Time, Loggers.CreateLogger<DeliveryHealthMonitor>());
 
     /// <summary>Everything the daemon validates at start, so `config check` fails exactly when the daemon would.</summary>
     public void ValidateAll()

@@ -3,6 +3,7 @@ using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Pipeline;
 using BlueTeam.Core.Config;
 using BlueTeam.Correlation;
+using BlueTeam.Parsing;
 using BlueTeam.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -27,18 +28,26 @@ internal sealed class DaemonRuntime
 internal sealed record RuntimeParts(
     BlueTeamConfig Config,
     IReadOnlyList<IRule> Rules,
+    ParserRegistry Parsers,
     EventPipeline Pipeline,
     IReadOnlyDictionary<string, IAlertChannel> Channels,
     AlertEngine Engine,
-    DeliveryDispatcher Dispatcher)
+    DeliveryDispatcher Dispatcher,
+    DeliveryHealthMonitor Health)
 {
     /// <summary>
     /// Builds everything the config describes, validating as the daemon does at start. Rules whose
     /// name and options did not change keep their instance, and so their windows and counts.
     /// </summary>
-    public static RuntimeParts Build(AppServices app, BlueTeamConfig config, IAlertStore alertStore, RuntimeParts? previous)
+    public static RuntimeParts Build(AppServices app, BlueTeamConfig config, IAlertStore alertStore, object storeCapabilities, RuntimeParts? previous)
     {
-        var rules = RuleCatalog.Build(config.Correlation, config.Host).ToList();
+        var context = new RuleContext
+        {
+            Host = config.Host,
+            Time = app.Time,
+            ExpectedSources = config.Collectors.Where(c => c.Value.Enabled).Select(c => c.Key).ToList(),
+        };
+        var rules = RuleCatalog.Build(config.Correlation, context).ToList();
         if (previous is not null)
         {
             var kept = previous.Rules.ToDictionary(r => Signature(r.Descriptor), StringComparer.Ordinal);
@@ -46,11 +55,13 @@ internal sealed record RuntimeParts(
                 if (kept.TryGetValue(Signature(rules[i].Descriptor), out var old)) rules[i] = old;
         }
         var channels = app.BuildChannels(config);
-        var router = new AlertRouter(config.Alerting, channels.Keys);
-        var engine = new AlertEngine(router, alertStore, config.Host, app.Loggers.CreateLogger<AlertEngine>());
-        var dispatcher = new DeliveryDispatcher(alertStore, channels, app.Time, retry: null, app.Loggers.CreateLogger<DeliveryDispatcher>());
-        var pipeline = new EventPipeline(AppServices.BuildParsers(), new Correlator(rules, app.Loggers.CreateLogger<Correlator>()));
-        return new RuntimeParts(config, rules, pipeline, channels, engine, dispatcher);
+        var engine = app.BuildEngine(config, channels, alertStore, storeCapabilities);
+        var dispatcher = app.BuildDispatcher(config, channels, alertStore);
+        // Parsers keep their buffers (auditd records awaiting the rest of their event) across a reload.
+        var parsers = previous?.Parsers ?? AppServices.BuildParsers();
+        var pipeline = new EventPipeline(parsers, new Correlator(rules, app.Loggers.CreateLogger<Correlator>()));
+        var health = previous?.Health ?? app.BuildHealthMonitor(config);
+        return new RuntimeParts(config, rules, parsers, pipeline, channels, engine, dispatcher, health);
     }
 
     private static string Signature(RuleDescriptor d) =>

@@ -46,10 +46,18 @@ internal sealed class DeliveryWorker : BackgroundService
     {
         try
         {
-            foreach (var attempt in await _runtime.Current.Dispatcher.DispatchDueAsync(CancellationToken.None).ConfigureAwait(false))
+            var parts = _runtime.Current;
+            var attempts = await parts.Dispatcher.DispatchDueAsync(CancellationToken.None).ConfigureAwait(false);
+            foreach (var attempt in attempts)
             {
                 if (attempt.Status == DeliveryStatus.Delivered) _stats.DeliverySucceeded();
                 else if (attempt.Status == DeliveryStatus.Failed) _stats.DeliveryFailedFinally();
+            }
+            // NIST 3.3.4: failing to deliver is itself an incident, sent down the channels that still work.
+            foreach (var failure in parts.Health.Observe(attempts))
+            {
+                await parts.Engine.RaiseDeliveryFailureAsync(failure, parts.Health.IsHealthy, CancellationToken.None).ConfigureAwait(false);
+                _stats.IncidentStored(isNew: true);
             }
         }
         catch (StoreException e)

@@ -1,3 +1,5 @@
+using BlueTeam.Cli.Composition;
+using BlueTeam.Core.Events;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 using BlueTeam.Storage;
@@ -8,13 +10,16 @@ namespace BlueTeam.Cli.Monitoring;
 
 /// <summary>
 /// Stage 2: parse → correlate → store (with its outbox rows) for each queued line, then commit
-/// the checkpoints of the lines whose incidents are stored. It drains the queue to its end on
-/// shutdown, so SIGTERM loses nothing and commits everything it read.
+/// the checkpoints of the lines whose incidents are stored. When the queue is idle it lets
+/// multi-record parsers (auditd) finish what they hold and lets wall-clock rules (absence) look
+/// at the time. It drains the queue to its end on shutdown, so SIGTERM loses nothing.
 /// </summary>
 internal sealed class PipelineWorker : BackgroundService
 {
     private const int CommitEveryLines = 2000;
     private static readonly TimeSpan CommitEvery = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan IdleFlush = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan TickEvery = TimeSpan.FromSeconds(1);
 
     private readonly LineQueue _queue;
     private readonly DaemonRuntime _runtime;
@@ -24,6 +29,12 @@ internal sealed class PipelineWorker : BackgroundService
     private readonly WakeSignal _deliveryWake;
     private readonly TimeProvider _time;
     private readonly ILogger<PipelineWorker> _logger;
+    private readonly List<SecurityEvent> _events = [];
+    private readonly List<SecurityIncident> _incidents = [];
+    private readonly Dictionary<string, ParseContext> _contexts = new(StringComparer.Ordinal);
+    private DateTimeOffset _lastLine;
+    private DateTimeOffset _lastTick;
+    private bool _flushed = true;
 
     public PipelineWorker(LineQueue queue, DaemonRuntime runtime, ICheckpointStore checkpoints, DaemonStats stats, WakeSignal deliveryWake, TimeProvider time, ILogger<PipelineWorker> logger)
     {
@@ -42,56 +53,115 @@ internal sealed class PipelineWorker : BackgroundService
         // Deliberately not cancelled by stoppingToken: the source worker completes the queue at
         // shutdown, and this loop ends when everything queued has been processed.
         var ct = CancellationToken.None;
-        var sinceCommit = 0;
-        var lastCommit = _time.GetUtcNow();
-        var context = NewContext();
-        await foreach (var line in _queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        var reader = _queue.Reader;
+        while (true)
         {
-            await ProcessAsync(line, context, ct).ConfigureAwait(false);
-            sinceCommit++;
-            var now = _time.GetUtcNow();
-            if (sinceCommit >= CommitEveryLines || now - lastCommit >= CommitEvery || _queue.Depth == 0)
+            var more = await WaitForLinesAsync(TickEvery).ConfigureAwait(false);
+            if (more is null) break; // queue completed and empty: shutdown
+            if (more == true)
             {
+                var sinceCommit = 0;
+                var batchStart = _time.GetUtcNow();
+                _contexts.Clear();
+                while (reader.TryRead(out var line))
+                {
+                    await ProcessAsync(line, ct).ConfigureAwait(false);
+                    if (++sinceCommit >= CommitEveryLines || _time.GetUtcNow() - batchStart >= CommitEvery) break;
+                }
                 await CommitAsync(ct).ConfigureAwait(false);
-                sinceCommit = 0;
-                lastCommit = now;
-                context = NewContext();
             }
+            await IdleWorkAsync(ct).ConfigureAwait(false);
         }
+        await FlushParsersAsync(ct).ConfigureAwait(false);
         await CommitAsync(ct).ConfigureAwait(false);
         _logger.LogDebug("Pipeline drained");
     }
 
-    private ParseContext NewContext() => new() { Now = _time.GetUtcNow(), DefaultHost = _runtime.Current.Config.Host };
-
-    private async Task ProcessAsync(RawLine line, ParseContext context, CancellationToken ct)
+    /// <summary>True when lines are waiting, false after <paramref name="timeout"/> with none, null when the queue is finished.</summary>
+    private async Task<bool?> WaitForLinesAsync(TimeSpan timeout)
     {
-        var parts = _runtime.Current;
+        using var cts = new CancellationTokenSource(timeout, _time);
+        try
+        {
+            return await _queue.Reader.WaitToReadAsync(cts.Token).ConfigureAwait(false) ? true : null;
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            return false; // idle
+        }
+    }
+
+    private async Task IdleWorkAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        if (!_flushed && now - _lastLine >= IdleFlush) await FlushParsersAsync(ct).ConfigureAwait(false);
+        if (now - _lastTick >= TickEvery)
+        {
+            _lastTick = now;
+            _incidents.Clear();
+            _incidents.AddRange(_runtime.Current.Pipeline.Correlator.Tick(now));
+            await RaiseAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FlushParsersAsync(CancellationToken ct)
+    {
+        _flushed = true;
+        _events.Clear();
+        _incidents.Clear();
+        _runtime.Current.Pipeline.Flush(_events, _incidents);
+        for (var i = 0; i < _events.Count; i++) _stats.EventParsed();
+        await RaiseAsync(ct).ConfigureAwait(false);
+    }
+
+    private ParseContext ContextFor(RawLine line)
+    {
+        if (_contexts.TryGetValue(line.Collector, out var context)) return context;
+        var config = _runtime.Current.Config;
+        config.Collectors.TryGetValue(line.Collector, out var collector);
+        context = AppServices.ContextFor(collector, config, _time.GetUtcNow());
+        _contexts[line.Collector] = context;
+        return context;
+    }
+
+    private async Task ProcessAsync(RawLine line, CancellationToken ct)
+    {
         var source = _stats.Sources.GetOrAdd(line.Collector, _ => new SourceStats());
+        var now = _time.GetUtcNow();
         if (line.Kind == RawLineKind.Line)
         {
             _stats.LineRead();
             source.Line();
-            source.LastLineAt = _time.GetUtcNow();
+            source.LastLineAt = now;
             source.State = "ok";
+            _lastLine = now;
+            _flushed = false;
         }
         else if (line.Kind == RawLineKind.CollectorError)
         {
             source.State = line.Text;
         }
 
-        var (e, incidents) = parts.Pipeline.Process(line, context);
-        if (e is not null) _stats.EventParsed();
-        var raised = false;
-        foreach (var incident in incidents)
+        _events.Clear();
+        _incidents.Clear();
+        _runtime.Current.Pipeline.Process(line, ContextFor(line), _events, _incidents);
+        for (var i = 0; i < _events.Count; i++) _stats.EventParsed();
+        await RaiseAsync(ct).ConfigureAwait(false);
+        _tracker.Processed(line);
+    }
+
+    private async Task RaiseAsync(CancellationToken ct)
+    {
+        if (_incidents.Count == 0) return;
+        var engine = _runtime.Current.Engine;
+        foreach (var incident in _incidents)
         {
-            var result = await parts.Engine.RaiseAsync(incident, ct).ConfigureAwait(false);
+            var result = await engine.RaiseAsync(incident, ct).ConfigureAwait(false);
             if (result.AlertId == SpoolingAlertStore.SpooledAlertId) _stats.IncidentSpooled(); // store down: kept in the spool
             else _stats.IncidentStored(result.IsNew);
-            raised = true;
         }
-        if (raised) _deliveryWake.Set();
-        _tracker.Processed(line);
+        _incidents.Clear();
+        _deliveryWake.Set();
     }
 
     private async Task CommitAsync(CancellationToken ct)

@@ -6,29 +6,42 @@ using BlueTeam.Sources;
 namespace BlueTeam.Cli.Pipeline;
 
 /// <summary>
-/// parse → correlate for one raw line: the part of the pipeline that `scan` and the daemon share,
-/// so that a replay of yesterday's log gives the same incidents as watching it live.
+/// parse → correlate: the part of the pipeline that `scan` and the daemon share, so that a replay
+/// of yesterday's log gives the same incidents as watching it live. Not thread-safe: one consumer.
 /// </summary>
 internal sealed class EventPipeline
 {
     private readonly ParserRegistry _parsers;
-    private readonly Correlator _correlator;
 
     public EventPipeline(ParserRegistry parsers, Correlator correlator)
     {
         _parsers = parsers;
-        _correlator = correlator;
+        Correlator = correlator;
     }
 
-    public long Lines { get; private set; }
-    public long Events { get; private set; }
+    public Correlator Correlator { get; }
 
-    public (SecurityEvent? Event, IReadOnlyList<SecurityIncident> Incidents) Process(RawLine line, ParseContext context)
+    /// <summary>
+    /// The events <paramref name="line"/> completes (none, one, or several for multi-record
+    /// formats such as auditd) and the incidents they open or update, appended to the lists the
+    /// caller passes (reused across lines, so the hot path allocates no lists).
+    /// </summary>
+    public void Process(RawLine line, ParseContext context, List<SecurityEvent> events, List<SecurityIncident> incidents)
     {
-        Lines++;
-        var e = _parsers.Parse(line, context);
-        if (e is null) return (null, []);
-        Events++;
-        return (e, _correlator.Process(e));
+        foreach (var e in _parsers.ParseAll(line, context))
+        {
+            events.Add(e);
+            incidents.AddRange(Correlator.Process(e));
+        }
+    }
+
+    /// <summary>End of input (end of a scanned file, an idle source, shutdown): what multi-line parsers still hold.</summary>
+    public void Flush(List<SecurityEvent> events, List<SecurityIncident> incidents)
+    {
+        foreach (var e in _parsers.Flush())
+        {
+            events.Add(e);
+            incidents.AddRange(Correlator.Process(e));
+        }
     }
 }

@@ -24,5 +24,7 @@ public sealed class CollectorOptions : IValidatable
         for (var i = 0; i < Paths.Count; i++)
             if (string.IsNullOrWhiteSpace(Paths[i]) || !System.IO.Path.IsPathRooted(Paths[i]))
                 yield return new($"paths[{i}]", "must be an absolute path");
+        if (TimeZone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
+            yield return new("time_zone", $"'{Text.SafeText.Inert(TimeZone, 64)}' is not a time zone known to this machine (e.g. Europe/Berlin, UTC)");
     }
 }

@@ -8,7 +8,7 @@ namespace BlueTeam.Storage;
 /// history, heartbeats, silences and acknowledgements. One contract, two backends (SQLite by
 /// default, PostgreSQL for a fleet), checked by one contract test suite.
 /// </summary>
-public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, IHeartbeatStore, ISilenceStore, IAsyncDisposable
+public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, IHeartbeatStore, ISilenceStore, IAlertHistoryReader, IAsyncDisposable
 {
     /// <summary>Applies the versioned migrations not yet applied; returns the versions applied now.</summary>
     Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken);

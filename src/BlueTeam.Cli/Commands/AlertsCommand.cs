@@ -3,13 +3,17 @@ using System.Globalization;
 using System.Text.Json;
 using BlueTeam.Alerting;
 using BlueTeam.Cli.Composition;
+using BlueTeam.Cli.Output;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
-/// <summary>`blueteam alerts list`: the stored alert history with delivery status.</summary>
+/// <summary>
+/// `blueteam alerts list|show|ack`: the stored alert history with delivery status, one alert in
+/// full, and recording that someone has looked at an alert.
+/// </summary>
 internal static class AlertsCommand
 {
     private static readonly Option<string> Format = new("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
@@ -22,7 +26,41 @@ internal static class AlertsCommand
         Format.AcceptOnlyFromAmong("table", "json");
         var list = new Command("list", "List stored alerts, newest first") { Format, Limit, MinSeverity, Rule };
         list.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => ListAsync(app, parse, token)));
-        return new Command("alerts", "The alert history") { list };
+
+        var showId = new Argument<long>("id") { Description = "The alert's id (from alerts list)" };
+        var showFormat = new Option<string>("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
+        showFormat.AcceptOnlyFromAmong("table", "json");
+        var show = new Command("show", "One alert in full: the incident, its evidence, deliveries, triage and audit-chain entries") { showId, showFormat };
+        show.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => IncidentView.ShowAsync(app, parse.GetValue(showId), parse.GetValue(showFormat)!, token)));
+
+        var ackId = new Argument<long>("id") { Description = "The alert's id (from alerts list)" };
+        var by = new Option<string>("--by") { Description = "Who acknowledges it (recorded in the audit chain)", Required = true };
+        var note = new Option<string?>("--note") { Description = "Why, or what was done about it" };
+        var ack = new Command("ack", "Acknowledge an alert: it is not notified again unless its severity rises") { ackId, by, note };
+        ack.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => AckAsync(app, parse.GetValue(ackId), parse.GetValue(by)!, parse.GetValue(note), token)));
+
+        return new Command("alerts", "The alert history") { list, show, ack };
+    }
+
+    private static async Task<int> AckAsync(AppServices app, long id, string by, string? note, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(by))
+        {
+            await Console.Error.WriteLineAsync("blueteam: --by must name who acknowledges the alert").ConfigureAwait(false);
+            return ExitCodes.ConfigError;
+        }
+        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var before = await store.GetTriageAsync(id, ct).ConfigureAwait(false);
+        if (before is null || await store.AckAlertAsync(id, by.Trim(), string.IsNullOrWhiteSpace(note) ? null : note, ct).ConfigureAwait(false) is not { } triage)
+        {
+            await Console.Error.WriteLineAsync($"blueteam: no alert with id {id.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);
+            return ExitCodes.NotOk;
+        }
+        var sev = triage.AckedSeverity?.ToName() ?? "-";
+        app.Out.MarkupLine($"acknowledged alert {id.ToString(CultureInfo.InvariantCulture)} (severity {sev}) by {Inert.Cell(triage.AckedBy)}; it is not notified again unless its severity rises above {sev}");
+        if (before.IsAcked)
+            app.Out.MarkupLine($"this replaces the acknowledgement by {Inert.Cell(before.AckedBy)} at {DurationText.Timestamp(before.AckedAt!.Value)}");
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> ListAsync(AppServices app, ParseResult parse, CancellationToken ct)

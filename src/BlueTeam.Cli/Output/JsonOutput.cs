@@ -1,0 +1,27 @@
+using System.Text.Json;
+
+namespace BlueTeam.Cli.Output;
+
+/// <summary>
+/// JSON on standard output. The default encoder escapes control characters (ESC becomes \u001B)
+/// and HTML-sensitive characters, so untrusted strings are inert in the JSON text itself.
+/// </summary>
+internal static class JsonOutput
+{
+    public static async Task WriteAsync(Action<Utf8JsonWriter> write, CancellationToken ct)
+    {
+        await using var stdout = Console.OpenStandardOutput();
+        await using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            write(json);
+            await json.FlushAsync(ct).ConfigureAwait(false);
+        }
+        await stdout.WriteAsync("\n"u8.ToArray(), ct).ConfigureAwait(false);
+    }
+
+    public static void WriteTimestamp(this Utf8JsonWriter w, string name, DateTimeOffset? at)
+    {
+        if (at is { } value) w.WriteString(name, value.ToUniversalTime());
+        else w.WriteNull(name);
+    }
+}

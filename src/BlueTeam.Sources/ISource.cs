@@ -16,7 +16,19 @@ public interface ISource
 }
 
 /// <summary>Where each file was read up to, committed after the lines before it were processed.</summary>
-public sealed record Checkpoint(string Collector, string Path, FileIdentity File, long Offset, DateTimeOffset UpdatedAt);
+public sealed record Checkpoint(string Collector, string Path, FileIdentity File, long Offset, DateTimeOffset UpdatedAt)
+{
+    /// <summary>
+    /// Where to start reading again after a restart so the correlator can rebuild the windows
+    /// still open at <see cref="Offset"/> (lines before Offset are replayed into the rules
+    /// without raising anything: their incidents are already stored). Equal to Offset when
+    /// nothing before it is still needed; never greater.
+    /// </summary>
+    public long ReplayFrom { get; init; } = -1;
+
+    /// <summary><see cref="ReplayFrom"/> when set, else <see cref="Offset"/>.</summary>
+    public long EffectiveReplayFrom => ReplayFrom is >= 0 && ReplayFrom <= Offset ? ReplayFrom : Offset;
+}
 
 /// <summary>Storage of checkpoints; implemented by the store.</summary>
 public interface ICheckpointStore

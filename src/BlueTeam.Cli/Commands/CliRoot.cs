@@ -24,6 +24,10 @@ internal static class CliRoot
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(RulesCommand.Build());
         root.Subcommands.Add(RoutesCommand.Build());
+        root.Subcommands.Add(StatusCommand.Build());
+        root.Subcommands.Add(IncidentsCommand.Build());
+        root.Subcommands.Add(SilenceCommand.Build());
+        root.Subcommands.Add(ReportCommand.Build());
         return root;
     }
 }

@@ -139,7 +139,7 @@ internal sealed class PipelineWorker : BackgroundService
         }
         else if (line.Kind == RawLineKind.CollectorError)
         {
-            source.State = line.Text;
+            source.State = "error: " + line.Text; // `blueteam status` reports a source whose state starts with "error" as failing
         }
 
         _events.Clear();

@@ -11,6 +11,7 @@ have_initdb() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -
 have_initdb || need+=(postgresql)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]} (Debian packages)"
   as_root=""; [ "$(id -u)" -ne 0 ] && as_root="sudo"

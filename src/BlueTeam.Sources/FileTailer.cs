@@ -58,7 +58,7 @@ public sealed class FileTailer : ISource, IDisposable
         if (!_loaded)
         {
             foreach (var cp in await _checkpoints.GetCheckpointsAsync(Name, cancellationToken).ConfigureAwait(false))
-                _files[cp.Path] = new TailState { Identity = cp.File, Position = cp.Offset, FromCheckpoint = true };
+                _files[cp.Path] = new TailState { Identity = cp.File, Position = cp.EffectiveReplayFrom, ReplayUntil = cp.Offset, FromCheckpoint = true };
             _loaded = true;
         }
         foreach (var path in PathExpander.Expand(_options.Paths))
@@ -130,6 +130,7 @@ public sealed class FileTailer : ISource, IDisposable
     private static void Follow(TailState state, FileStream stream, FileIdentity identity, long position)
     {
         if (!ReferenceEquals(state.Stream, stream)) state.Stream?.Dispose();
+        if (!SameInode(state.Identity, identity)) state.ReplayUntil = 0; // replay applies to the checkpointed file only
         state.Stream = stream;
         state.Identity = identity;
         state.Position = position;
@@ -157,6 +158,7 @@ public sealed class FileTailer : ISource, IDisposable
                 {
                     Collector = Name, Type = _options.Type, Path = path, File = state.Identity, Text = line.Text,
                     Offset = line.Offset, EndOffset = line.EndOffset, Truncated = line.Truncated,
+                    Replay = line.EndOffset <= state.ReplayUntil,
                 }, ct).ConfigureAwait(false);
                 state.Position = line.EndOffset;
             }
@@ -189,6 +191,7 @@ public sealed class FileTailer : ISource, IDisposable
         }
         state.Identity = state.Identity with { HeadHash = newHead };
         state.Position = 0;
+        state.ReplayUntil = 0;
     }
 
     private async Task ReadCopyTailAsync(string path, string copy, TailState state, ChannelWriter<RawLine> writer, CancellationToken ct)
@@ -313,6 +316,8 @@ public sealed class FileTailer : ISource, IDisposable
         public FileIdentity Identity { get; set; }
         public long Position { get; set; }
         public bool FromCheckpoint { get; set; }
+        /// <summary>Lines ending at or before this offset were processed before the restart (replay only).</summary>
+        public long ReplayUntil { get; set; }
         public DateTimeOffset? MissingSince { get; set; }
         public string? ErrorReported { get; set; }
     }

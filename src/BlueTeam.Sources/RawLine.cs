@@ -32,6 +32,12 @@ public sealed record RawLine
     public RawLineKind Kind { get; init; } = RawLineKind.Line;
     /// <summary>The line was longer than the configured limit and was cut.</summary>
     public bool Truncated { get; init; }
+
+    /// <summary>
+    /// Read again after a restart only to rebuild the correlator's open windows: it was processed
+    /// (and its incidents stored) before, so it must raise nothing now.
+    /// </summary>
+    public bool Replay { get; init; }
 }
 
 /// <summary>Which file this is, independent of its name: device + inode + a hash of its first bytes.</summary>

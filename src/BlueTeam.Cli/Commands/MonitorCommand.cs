@@ -23,16 +23,35 @@ namespace BlueTeam.Cli.Commands;
 /// </summary>
 internal static class MonitorCommand
 {
+    private static readonly Option<bool> NoDashboard = new("--no-dashboard") { Description = "Plain log lines instead of the live dashboard, even on a terminal" };
+
     public static Command Build()
     {
-        var cmd = new Command("monitor", "Watch the configured logs and alert in real time until stopped (SIGINT/SIGTERM; SIGHUP reloads the config)");
-        cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, RunAsync));
+        var cmd = new Command("monitor", "Watch the configured logs and alert in real time until stopped (SIGINT/SIGTERM; SIGHUP reloads the config)") { NoDashboard };
+        cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => RunAsync(app, !parse.GetValue(NoDashboard) && CanDrawDashboard(), token)));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(AppServices app, CancellationToken ct)
+    /// <summary>The dashboard needs a real terminal on stdout; under systemd (the journal) it is always plain.</summary>
+    private static bool CanDrawDashboard() =>
+        !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term && term != "dumb"
+        && Environment.GetEnvironmentVariable("INVOCATION_ID") is null;
+
+    private static async Task<int> RunAsync(AppServices app, bool dashboard, CancellationToken ct)
     {
         var config = app.Config;
+        LogRing? ring = null;
+        if (dashboard)
+        {
+            ring = new LogRing();
+            var ringLoggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning).AddProvider(ring));
+            app.Redirect(ringLoggers, AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(ring.Writer()),
+                Ansi = AnsiSupport.No,
+                ColorSystem = ColorSystemSupport.NoColors,
+            }));
+        }
         var log = app.Loggers.CreateLogger("blueteam.monitor");
         UseBundledSampleIfNothingReadable(config, log);
 
@@ -68,6 +87,11 @@ internal static class MonitorCommand
         builder.Services.AddSingleton<IBlueTeamStore>(store);
         builder.Services.AddSingleton<ICheckpointStore>(store);
         builder.Services.AddSingleton(spool);
+        if (ring is not null)
+        {
+            builder.Services.AddSingleton(ring);
+            builder.Services.AddHostedService(sp => new DashboardWorker(app.Out, stats, runtime, sp.GetRequiredService<LineQueue>(), ring, store.Description, app.Time));
+        }
         // Stopped in reverse order: sources first, then the pipeline drains, deliveries finish, the last heartbeat is written.
         builder.Services.AddHostedService<HeartbeatWorker>();
         builder.Services.AddHostedService<DeliveryWorker>();

@@ -31,11 +31,22 @@ internal sealed class AppServices : IAsyncDisposable
     public string? ConfigPath { get; }
 
     public BlueTeamConfig Config { get; }
-    public ILoggerFactory Loggers { get; }
+    public ILoggerFactory Loggers { get; private set; }
     public TimeProvider Time { get; } = TimeProvider.System;
 
     /// <summary>Where the console channel and the banner write: stderr, so stdout stays for data (scan --format jsonl).</summary>
-    public IAnsiConsole AlertConsole { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    public IAnsiConsole AlertConsole { get; private set; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    /// <summary>
+    /// Sends logs and console alerts to <paramref name="loggers"/> and <paramref name="alertConsole"/> from now on:
+    /// the live dashboard owns the terminal and shows them itself.
+    /// </summary>
+    public void Redirect(ILoggerFactory loggers, IAnsiConsole alertConsole)
+    {
+        Loggers.Dispose();
+        Loggers = loggers;
+        AlertConsole = alertConsole;
+    }
 
     /// <summary>Standard output, for the banner, the summary and listings (as the seed printed them).</summary>
     public IAnsiConsole Out { get; } = CreateOut();

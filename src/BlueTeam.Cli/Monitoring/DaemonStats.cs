@@ -31,6 +31,29 @@ internal sealed class DaemonStats
     public void IncidentSpooled() => Interlocked.Increment(ref _spooled);
     public void Reloaded() => Interlocked.Increment(ref _reloads);
 
+    private readonly long[] _bySeverity = new long[5];
+    private readonly Queue<RecentIncident> _recent = new();
+
+    /// <summary>New incidents of this session by severity (index = (int)Severity).</summary>
+    public long IncidentsOf(Core.Events.Severity severity) => Interlocked.Read(ref _bySeverity[(int)severity]);
+
+    /// <summary>Records a new incident for the dashboard's "last incidents" (the last 10 are kept).</summary>
+    public void Recent(Core.Events.SecurityIncident incident)
+    {
+        Interlocked.Increment(ref _bySeverity[(int)incident.Severity]);
+        lock (_recent)
+        {
+            _recent.Enqueue(new RecentIncident(incident.LastSeen, incident.Severity, incident.Rule.Name,
+                incident.Source?.Ip ?? incident.User?.Name ?? incident.Host?.Hostname ?? "-", incident.Title));
+            while (_recent.Count > 10) _recent.Dequeue();
+        }
+    }
+
+    public IReadOnlyList<RecentIncident> RecentIncidents() { lock (_recent) return _recent.Reverse().ToList(); }
+
+    /// <summary>Deliveries per channel this session: (delivered, failed).</summary>
+    public ConcurrentDictionary<string, ChannelStats> Channels { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Per source: lines read and its state ("ok" or the reason it cannot read).</summary>
     public ConcurrentDictionary<string, SourceStats> Sources { get; } = new(StringComparer.Ordinal);
 
@@ -46,6 +69,22 @@ internal sealed class DaemonStats
         ["incidents_spooled"] = Spooled,
         ["config_reloads"] = Reloads,
     };
+}
+
+internal sealed record RecentIncident(DateTimeOffset LastSeen, Core.Events.Severity Severity, string Rule, string Key, string Title);
+
+internal sealed class ChannelStats
+{
+    private long _delivered, _failed, _retried;
+    public long Delivered => Interlocked.Read(ref _delivered);
+    public long Failed => Interlocked.Read(ref _failed);
+    public long Retried => Interlocked.Read(ref _retried);
+    public void Record(Alerting.DeliveryStatus status)
+    {
+        if (status == Alerting.DeliveryStatus.Delivered) Interlocked.Increment(ref _delivered);
+        else if (status == Alerting.DeliveryStatus.Failed) Interlocked.Increment(ref _failed);
+        else Interlocked.Increment(ref _retried);
+    }
 }
 
 internal sealed class SourceStats

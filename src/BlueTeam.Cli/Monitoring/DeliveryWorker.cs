@@ -50,6 +50,7 @@ internal sealed class DeliveryWorker : BackgroundService
             var attempts = await parts.Dispatcher.DispatchDueAsync(CancellationToken.None).ConfigureAwait(false);
             foreach (var attempt in attempts)
             {
+                _stats.Channels.GetOrAdd(attempt.Channel, _ => new ChannelStats()).Record(attempt.Status);
                 if (attempt.Status == DeliveryStatus.Delivered) _stats.DeliverySucceeded();
                 else if (attempt.Status == DeliveryStatus.Failed) _stats.DeliveryFailedFinally();
             }

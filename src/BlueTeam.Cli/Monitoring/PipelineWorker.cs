@@ -32,6 +32,7 @@ internal sealed class PipelineWorker : BackgroundService
     private readonly List<SecurityEvent> _events = [];
     private readonly List<SecurityIncident> _incidents = [];
     private readonly Dictionary<string, ParseContext> _contexts = new(StringComparer.Ordinal);
+    private readonly ReplayIndex _replayIndex = new();
     private DateTimeOffset _lastLine;
     private DateTimeOffset _lastTick;
     private bool _flushed = true;
@@ -126,6 +127,17 @@ internal sealed class PipelineWorker : BackgroundService
 
     private async Task ProcessAsync(RawLine line, CancellationToken ct)
     {
+        if (line.Replay)
+        {
+            // Processed before the restart: rebuild the rules' windows, raise nothing (already stored).
+            _events.Clear();
+            _incidents.Clear();
+            _runtime.Current.Pipeline.Process(line, ContextFor(line), _events, _incidents);
+            foreach (var e in _events) _replayIndex.Record(line, e.Timestamp);
+            _incidents.Clear();
+            _tracker.Processed(line);
+            return;
+        }
         var source = _stats.Sources.GetOrAdd(line.Collector, _ => new SourceStats());
         var now = _time.GetUtcNow();
         if (line.Kind == RawLineKind.Line)
@@ -145,7 +157,11 @@ internal sealed class PipelineWorker : BackgroundService
         _events.Clear();
         _incidents.Clear();
         _runtime.Current.Pipeline.Process(line, ContextFor(line), _events, _incidents);
-        for (var i = 0; i < _events.Count; i++) _stats.EventParsed();
+        foreach (var e in _events)
+        {
+            _stats.EventParsed();
+            _replayIndex.Record(line, e.Timestamp);
+        }
         await RaiseAsync(ct).ConfigureAwait(false);
         _tracker.Processed(line);
     }
@@ -159,6 +175,7 @@ internal sealed class PipelineWorker : BackgroundService
             var result = await engine.RaiseAsync(incident, ct).ConfigureAwait(false);
             if (result.AlertId == SpoolingAlertStore.SpooledAlertId) _stats.IncidentSpooled(); // store down: kept in the spool
             else _stats.IncidentStored(result.IsNew);
+            if (result.IsNew) _stats.Recent(incident);
         }
         _incidents.Clear();
         _deliveryWake.Set();
@@ -167,7 +184,8 @@ internal sealed class PipelineWorker : BackgroundService
     private async Task CommitAsync(CancellationToken ct)
     {
         if (_tracker.PendingCount == 0) return;
-        var pending = _tracker.Take();
+        DateTimeOffset? oldestOpen = null; // PENDING: Correlator.OldestOpenEventTime (rules2 branch)
+        var pending = _tracker.Take().Select(c => _replayIndex.WithReplayFrom(c, oldestOpen)).ToList();
         try
         {
             await _checkpoints.SaveCheckpointsAsync(pending, ct).ConfigureAwait(false);

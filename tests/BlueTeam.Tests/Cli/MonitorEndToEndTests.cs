@@ -37,7 +37,10 @@ public class MonitorEndToEndTests : IDisposable
 
     private async Task<List<JsonElement>> StoredAlertsAsync()
     {
-        var (exit, stdout, stderr) = await BlueTeamProcess.RunAsync(["--config", _config, "alerts", "list", "--format", "json"]);
+        // A copy of the original config: the daemon's own file may be deliberately broken by a test.
+        var query = _dir.File("query.yaml");
+        if (!File.Exists(query)) File.Copy(_config, query);
+        var (exit, stdout, stderr) = await BlueTeamProcess.RunAsync(["--config", query, "alerts", "list", "--format", "json"]);
         Assert.True(exit == 0, stderr);
         return JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
     }
@@ -88,5 +91,54 @@ public class MonitorEndToEndTests : IDisposable
         }
         var after = Assert.Single(await StoredAlertsAsync());
         Assert.Equal(6, after.GetProperty("event_count").GetInt32());
+    }
+
+    private async Task<List<JsonElement>> WaitForAlertsAsync(int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        List<JsonElement> alerts;
+        do
+        {
+            alerts = (await StoredAlertsAsync()).Where(a => a.GetProperty("rule_name").GetString() == "ssh_brute_force").ToList();
+            if (alerts.Count >= count) return alerts;
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+        return alerts;
+    }
+
+    [Fact]
+    public async Task Monitor_Sighup_AppliesChangedThreshold_AndKeepsRunningConfigWhenNewOneIsBroken()
+    {
+        var original = await File.ReadAllTextAsync(_config);
+        await File.WriteAllTextAsync(_config, original.Replace("off_hours_login: {enabled: false}", "off_hours_login: {enabled: false}\n    ssh_brute_force: {threshold: 10}", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(_log, "");
+        var start = new DateTime(2026, 3, 10, 8, 30, 0);
+        using var daemon = BlueTeamProcess.Start(["--config", _config, "monitor"]);
+        await daemon.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
+
+        // threshold 10: six failures are not yet a brute force
+        await File.AppendAllLinesAsync(_log, AuthLogLines.FailedPasswords("203.0.113.10", 6, start, TimeSpan.FromSeconds(5)));
+        await Task.Delay(TimeSpan.FromSeconds(PollIntervalSec + 1));
+        Assert.Empty(await WaitForAlertsAsync(1, TimeSpan.Zero));
+
+        // threshold 5 after SIGHUP: six failures from another source are
+        await File.WriteAllTextAsync(_config, original.Replace("off_hours_login: {enabled: false}", "off_hours_login: {enabled: false}\n    ssh_brute_force: {threshold: 5}", StringComparison.Ordinal));
+        daemon.Signal(BlueTeamProcess.SIGHUP);
+        await daemon.WaitForOutputAsync("Configuration reloaded", TimeSpan.FromSeconds(10));
+        await File.AppendAllLinesAsync(_log, AuthLogLines.FailedPasswords("203.0.113.20", 6, start.AddMinutes(20), TimeSpan.FromSeconds(5)));
+        var alerts = await WaitForAlertsAsync(1, TimeSpan.FromSeconds(10));
+        Assert.Equal("203.0.113.20", Assert.Single(alerts).GetProperty("source_ip").GetString());
+
+        // a broken config on SIGHUP is refused and the running one (threshold 5) is kept
+        await File.WriteAllTextAsync(_config, original + "\nbogus_key: 1\n");
+        daemon.Signal(BlueTeamProcess.SIGHUP);
+        await daemon.WaitForOutputAsync("Configuration reload refused", TimeSpan.FromSeconds(10));
+        Assert.Contains("bogus_key", daemon.Stderr);
+        await File.AppendAllLinesAsync(_log, AuthLogLines.FailedPasswords("203.0.113.30", 6, start.AddMinutes(40), TimeSpan.FromSeconds(5)));
+        Assert.Equal(2, (await WaitForAlertsAsync(2, TimeSpan.FromSeconds(10))).Count);
+
+        daemon.Signal(BlueTeamProcess.SIGTERM);
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
 }

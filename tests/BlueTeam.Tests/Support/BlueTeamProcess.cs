@@ -101,6 +101,7 @@ internal sealed partial class BlueTeamProcess : IDisposable
     public const int SIGTERM = 15;
     public const int SIGKILL = 9;
     public const int SIGINT = 2;
+    public const int SIGHUP = 1;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int sig);

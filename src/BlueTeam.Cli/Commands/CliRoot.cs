@@ -28,6 +28,7 @@ internal static class CliRoot
         root.Subcommands.Add(IncidentsCommand.Build());
         root.Subcommands.Add(SilenceCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
+        root.Subcommands.Add(DemoCommand.Build());
         return root;
     }
 }

@@ -33,11 +33,12 @@ internal static class MonitorCommand
     }
 
     /// <summary>The dashboard needs a real terminal on stdout; under systemd (the journal) it is always plain.</summary>
-    private static bool CanDrawDashboard() =>
+    internal static bool CanDrawDashboard() =>
         !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term && term != "dumb"
         && Environment.GetEnvironmentVariable("INVOCATION_ID") is null;
 
-    private static async Task<int> RunAsync(AppServices app, bool dashboard, CancellationToken ct)
+    /// <summary>Runs the daemon until a signal, or until <paramref name="ct"/> is cancelled (the demo stops it that way).</summary>
+    internal static async Task<int> RunAsync(AppServices app, bool dashboard, CancellationToken ct)
     {
         var config = app.Config;
         LogRing? ring = null;
@@ -108,6 +109,7 @@ internal static class MonitorCommand
 
         var workers = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
         await host.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        using var stopOnCancel = ct.Register(() => host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
         await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
 
         var failed = workers.Where(s => s.ExecuteTask is { IsFaulted: true }).ToList();

@@ -5,6 +5,9 @@ namespace BlueTeam.Storage;
 // Heartbeats and the outbox backlog: what `blueteam status` and the fleet's host_silent rule read.
 public abstract partial class AdoStore
 {
+    // Names "the blueteam silent-host claim lock" ("bluesilc" in ASCII); chain locks hash host names.
+    private const long SilenceClaimLockKey = 0x626c756573696c63;
+
     public Task UpsertHeartbeatAsync(Heartbeat heartbeat, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
@@ -77,4 +80,85 @@ public abstract partial class AdoStore
                 result.Add(new ChannelBacklog(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : _dialect.ReadTimestamp(reader, 2)));
             return result;
         }, cancellationToken);
+
+    public Task<IReadOnlyList<HostChannelBacklog>> GetOutboxBacklogByHostAsync(CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<HostChannelBacklog>>("read the outbox backlog per host", async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, $"""
+                SELECT a.host, d.channel, COUNT(*), MIN(d.next_attempt_at)
+                FROM {_deliveries} d JOIN {_alerts} a ON a.id = d.alert_id
+                WHERE d.status = 'pending'
+                GROUP BY a.host, d.channel
+                ORDER BY a.host, d.channel
+                """);
+            var result = new List<HostChannelBacklog>();
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                result.Add(new HostChannelBacklog(reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
+                    reader.IsDBNull(3) ? null : _dialect.ReadTimestamp(reader, 3)));
+            }
+            return result;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING: on PostgreSQL a second daemon
+    /// inserting the same (host, last_beat) waits for the first one's transaction and then inserts
+    /// nothing, so it is not handed the host; on SQLite the write transaction excludes other
+    /// writers altogether. The claim commits with the statement, before the caller raises the
+    /// incident: a daemon that dies in between loses that one host_silent (the alternative, raising
+    /// twice across the fleet, is what the claim exists to prevent).
+    /// </remarks>
+    public Task<IReadOnlyList<SilentHost>> ClaimSilentHostsAsync(DateTimeOffset silentBefore, string claimedBy, string? excludeHost, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(claimedBy);
+        return RunAsync<IReadOnlyList<SilentHost>>("claim silent hosts", async (connection, ct) =>
+        {
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            if (_dialect.ChainLockSql is { } lockSql)
+            {
+                // Claimers take turns (the unique key alone would do for the inserts, but two
+                // transactions pruning and inserting several rows in different orders could deadlock).
+                await using var lockCommand = Command(connection, transaction, lockSql);
+                Add(lockCommand, "@lock_key", SilenceClaimLockKey);
+                await lockCommand.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            await using (var prune = Command(connection, transaction, $"""
+                DELETE FROM {_silenceClaims}
+                WHERE EXISTS (SELECT 1 FROM {_heartbeats} h WHERE h.host = {_silenceClaims}.host AND h.last_beat > {_silenceClaims}.last_beat)
+                """))
+            {
+                await prune.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            var claimed = new List<(string Host, DateTimeOffset LastBeat)>();
+            await using (var claim = Command(connection, transaction, $"""
+                INSERT INTO {_silenceClaims} (host, last_beat, claimed_by, claimed_at)
+                SELECT h.host, h.last_beat, @claimed_by, @now FROM {_heartbeats} h
+                WHERE h.last_beat < @silent_before AND (@exclude_host IS NULL OR h.host <> @exclude_host)
+                ORDER BY h.host
+                ON CONFLICT (host, last_beat) DO NOTHING
+                RETURNING host, last_beat
+                """))
+            {
+                AddText(claim, "@claimed_by", claimedBy);
+                AddTimestamp(claim, "@now", _time.GetUtcNow());
+                AddTimestamp(claim, "@silent_before", silentBefore);
+                AddText(claim, "@exclude_host", excludeHost);
+                await using var reader = await claim.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false)) claimed.Add((reader.GetString(0), _dialect.ReadTimestamp(reader, 1)));
+            }
+
+            var result = new List<SilentHost>(claimed.Count);
+            foreach (var (host, lastBeat) in claimed.OrderBy(c => c.Host, StringComparer.Ordinal))
+            {
+                await using var version = Command(connection, transaction, $"SELECT version FROM {_heartbeats} WHERE host = @host");
+                AddText(version, "@host", host);
+                result.Add(new SilentHost(host, lastBeat, await version.ExecuteScalarAsync(ct).ConfigureAwait(false) as string ?? ""));
+            }
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return result;
+        }, cancellationToken);
+    }
 }

@@ -33,6 +33,8 @@ public abstract partial class AdoStore : IBlueTeamStore
     private readonly string _chain;
     private readonly string _heartbeats;
     private readonly string _silences;
+    private readonly string _firstSeen;
+    private readonly string _silenceClaims;
 
     private protected AdoStore(DbDataSource dataSource, SqlDialect dialect, TimeProvider timeProvider, string description)
     {
@@ -47,6 +49,8 @@ public abstract partial class AdoStore : IBlueTeamStore
         _chain = dialect.TablePrefix + "alert_chain";
         _heartbeats = dialect.TablePrefix + "heartbeats";
         _silences = dialect.TablePrefix + "silences";
+        _firstSeen = dialect.TablePrefix + "first_seen";
+        _silenceClaims = dialect.TablePrefix + "host_silence_claims";
     }
 
     public string Description { get; }
@@ -152,17 +156,8 @@ public abstract partial class AdoStore : IBlueTeamStore
 
             if (newId is { } alertId)
             {
-                foreach (var channel in distinctChannels)
-                {
-                    await using var outbox = Command(connection, transaction, $"""
-                        INSERT INTO {_deliveries} (alert_id, channel, status, attempts, next_attempt_at, created_at)
-                        VALUES (@alert_id, @channel, 'pending', 0, @now, @now)
-                        """);
-                    Add(outbox, "@alert_id", alertId);
-                    AddText(outbox, "@channel", channel);
-                    AddTimestamp(outbox, "@now", now);
-                    await outbox.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                }
+                await InsertDeliveriesAsync(connection, transaction, alertId, distinctChannels, NotifyReason.New,
+                    incident.Severity, incident.EventCount, now, ct).ConfigureAwait(false);
                 await AppendChainEntryAsync(connection, transaction, alertId, AlertChain.Created, ct).ConfigureAwait(false);
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
                 return new AlertSaveResult(alertId, IsNew: true);
@@ -329,13 +324,15 @@ public abstract partial class AdoStore : IBlueTeamStore
             return result;
         }, cancellationToken);
 
+    /// <inheritdoc />
+    /// <remarks><see cref="Checkpoint.ReplayFrom"/> comes back as stored: the effective replay position (the offset when none was set).</remarks>
     public Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string collector, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collector);
         return RunAsync<IReadOnlyList<Checkpoint>>($"read checkpoints of {collector}", async (connection, ct) =>
         {
             await using var command = Command(connection, null,
-                $"SELECT collector, path, device, inode, head_hash, \"offset\", updated_at FROM {_checkpoints} WHERE collector = @collector ORDER BY path");
+                $"SELECT collector, path, device, inode, head_hash, \"offset\", updated_at, COALESCE(replay_from, \"offset\") FROM {_checkpoints} WHERE collector = @collector ORDER BY path");
             AddText(command, "@collector", collector);
             var result = new List<Checkpoint>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -343,7 +340,10 @@ public abstract partial class AdoStore : IBlueTeamStore
             {
                 // Device and inode are unsigned; they are stored bit for bit in a signed 64-bit column.
                 var file = new FileIdentity(unchecked((ulong)reader.GetInt64(2)), unchecked((ulong)reader.GetInt64(3)), reader.GetString(4));
-                result.Add(new Checkpoint(reader.GetString(0), reader.GetString(1), file, reader.GetInt64(5), _dialect.ReadTimestamp(reader, 6)));
+                result.Add(new Checkpoint(reader.GetString(0), reader.GetString(1), file, reader.GetInt64(5), _dialect.ReadTimestamp(reader, 6))
+                {
+                    ReplayFrom = reader.GetInt64(7),
+                });
             }
             return result;
         }, cancellationToken);
@@ -360,11 +360,11 @@ public abstract partial class AdoStore : IBlueTeamStore
             foreach (var checkpoint in checkpoints)
             {
                 await using var command = Command(connection, transaction, $"""
-                    INSERT INTO {_checkpoints} (collector, path, device, inode, head_hash, "offset", updated_at)
-                    VALUES (@collector, @path, @device, @inode, @head_hash, @offset, @updated_at)
+                    INSERT INTO {_checkpoints} (collector, path, device, inode, head_hash, "offset", updated_at, replay_from)
+                    VALUES (@collector, @path, @device, @inode, @head_hash, @offset, @updated_at, @replay_from)
                     ON CONFLICT (collector, path) DO UPDATE
                     SET device = excluded.device, inode = excluded.inode, head_hash = excluded.head_hash,
-                        "offset" = excluded."offset", updated_at = excluded.updated_at
+                        "offset" = excluded."offset", updated_at = excluded.updated_at, replay_from = excluded.replay_from
                     """);
                 AddText(command, "@collector", checkpoint.Collector);
                 AddText(command, "@path", checkpoint.Path);
@@ -372,6 +372,8 @@ public abstract partial class AdoStore : IBlueTeamStore
                 Add(command, "@inode", unchecked((long)checkpoint.File.Inode));
                 AddText(command, "@head_hash", checkpoint.File.HeadHash ?? "");
                 Add(command, "@offset", checkpoint.Offset);
+                // The effective position: an unset (or impossible) ReplayFrom is stored as the offset.
+                Add(command, "@replay_from", checkpoint.EffectiveReplayFrom);
                 AddTimestamp(command, "@updated_at", checkpoint.UpdatedAt);
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }

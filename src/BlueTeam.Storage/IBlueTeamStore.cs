@@ -5,10 +5,16 @@ namespace BlueTeam.Storage;
 
 /// <summary>
 /// Everything blueteam keeps: alert history and outbox, checkpoints, the audit chain over the
-/// history, heartbeats, silences and acknowledgements. One contract, two backends (SQLite by
-/// default, PostgreSQL for a fleet), checked by one contract test suite.
+/// history, heartbeats, silences and acknowledgements, the first-seen memory. One contract, two
+/// backends (SQLite by default, PostgreSQL for a fleet), checked by one contract test suite.
 /// </summary>
-public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, IHeartbeatStore, ISilenceStore, IAlertHistoryReader, IAsyncDisposable
+/// <remarks>
+/// Both backends (<see cref="AdoStore"/>) also implement the alert engine's noise-control
+/// interfaces <see cref="INotificationLog"/>, <see cref="ISilenceSource"/> and
+/// <see cref="IAckSource"/>. They are not listed here because <see cref="ISilenceSource"/> and
+/// <see cref="ISilenceStore"/> both declare MarkSilencedAsync (returning Task and Task&lt;bool&gt;).
+/// </remarks>
+public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, IHeartbeatStore, ISilenceStore, IAlertHistoryReader, IFirstSeenPairStore, IAsyncDisposable
 {
     /// <summary>Applies the versioned migrations not yet applied; returns the versions applied now.</summary>
     Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken);

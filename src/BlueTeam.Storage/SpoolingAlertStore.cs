@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using BlueTeam.Alerting;
 using BlueTeam.Core.Events;
+using AlertSilence = BlueTeam.Alerting.Silence;
 
 namespace BlueTeam.Storage;
 
@@ -23,8 +24,17 @@ namespace BlueTeam.Storage;
 /// fingerprint), so the spool is truncated only after every line was saved; a replay that fails
 /// half way simply runs again.
 /// </para>
+/// <para>
+/// The engine's noise-control interfaces are passed through to the inner store, so the daemon can
+/// hand this wrapper to the engine as its store and as its capabilities. They need the inner store
+/// to implement them (every <see cref="AdoStore"/> does), else they throw
+/// <see cref="NotSupportedException"/>. Two differ while the store is down: active silences are
+/// answered from the last list read (an incident must reach the spool, not fail on its silence
+/// lookup), and marking a spooled save as silenced does nothing (it was spooled with no channels,
+/// so it is still not delivered after the replay; only the mark is lost).
+/// </para>
 /// </remarks>
-public sealed class SpoolingAlertStore : IAlertStore, IDisposable
+public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilenceSource, IAckSource, IDisposable
 {
     /// <summary>The <see cref="AlertSaveResult.AlertId"/> of a spooled save: stores number alerts from 1.</summary>
     public const long SpooledAlertId = 0;
@@ -39,6 +49,9 @@ public sealed class SpoolingAlertStore : IAlertStore, IDisposable
     // the store call of a save so that a save cannot slip in between a replay and its truncation.
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long? _spooledLines; // null until the file was looked at
+
+    // The last active silences the store returned, for when it is down; replaced whole, never mutated.
+    private IReadOnlyList<AlertSilence> _lastSilences = [];
 
     public SpoolingAlertStore(IAlertStore inner, string spoolPath, TimeProvider? timeProvider = null)
     {
@@ -167,8 +180,41 @@ public sealed class SpoolingAlertStore : IAlertStore, IDisposable
     public Task<IReadOnlyList<DeliveryRecord>> GetDeliveriesAsync(long alertId, CancellationToken cancellationToken) =>
         _inner.GetDeliveriesAsync(alertId, cancellationToken);
 
+    public Task<IReadOnlyList<ChannelNotification>> GetLastNotificationsAsync(long alertId, CancellationToken cancellationToken) =>
+        Inner<INotificationLog>().GetLastNotificationsAsync(alertId, cancellationToken);
+
+    public Task EnqueueDeliveriesAsync(long alertId, IReadOnlyCollection<string> channels, NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt, CancellationToken cancellationToken) =>
+        Inner<INotificationLog>().EnqueueDeliveriesAsync(alertId, channels, reason, severity, eventCount, queuedAt, cancellationToken);
+
+    /// <summary>The inner store's active silences; while it fails, the last ones it returned that are still active at <paramref name="now"/>.</summary>
+    public async Task<IReadOnlyList<AlertSilence>> GetActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var source = Inner<ISilenceSource>();
+        try
+        {
+            var active = await source.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _lastSilences, active);
+            return active;
+        }
+        catch (StoreException)
+        {
+            // The save that follows will fail too and be spooled; what matters is that it gets there.
+            return Volatile.Read(ref _lastSilences).Where(s => s.StartsAt <= now && now < s.EndsAt).ToList();
+        }
+    }
+
+    /// <summary>Marks the stored alert; does nothing for <see cref="SpooledAlertId"/> (see the class remarks).</summary>
+    public Task MarkSilencedAsync(long alertId, long silenceId, CancellationToken cancellationToken) =>
+        alertId == SpooledAlertId ? Task.CompletedTask : Inner<ISilenceSource>().MarkSilencedAsync(alertId, silenceId, cancellationToken);
+
+    public Task<AlertAck?> GetAckAsync(long alertId, CancellationToken cancellationToken) =>
+        Inner<IAckSource>().GetAckAsync(alertId, cancellationToken);
+
     /// <summary>Releases the spool lock; the inner store belongs to the caller and stays open.</summary>
     public void Dispose() => _gate.Dispose();
+
+    private T Inner<T>() where T : class =>
+        _inner as T ?? throw new NotSupportedException($"the store behind the spool does not implement {typeof(T).Name}");
 
     private long SpooledLinesLocked()
     {

@@ -260,5 +260,114 @@ internal static class StoreMigrations
                 CREATE INDEX ix_alert_chain_alert ON blueteam.alert_chain (alert_id, seq);
                 """,
             AfterSql: MigrationStep.ChainExistingAlerts),
+
+        // An alert may now be sent to a channel again (severity rose, count grew, repeat), so the
+        // outbox keeps one row per send instead of one per (alert, channel), and each row records
+        // what it was sent for. Rows from before: queued when created, for the alert as it is now
+        // (so the next re-send is measured from today's count, not a burst right after upgrading).
+        // SQLite cannot drop a UNIQUE constraint, so its table is rebuilt, ids and sequence kept.
+        new(5, "deliveries record what they were queued for; several per alert and channel",
+            Sqlite: """
+                CREATE TABLE alert_deliveries_v5 (
+                    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                    alert_id        INTEGER NOT NULL REFERENCES alert_history (id) ON DELETE CASCADE,
+                    channel         TEXT    NOT NULL,
+                    status          TEXT    NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                    attempts        INTEGER NOT NULL DEFAULT 0,
+                    last_error      TEXT,
+                    next_attempt_at TEXT,
+                    delivered_at    TEXT,
+                    created_at      TEXT    NOT NULL,
+                    queued_at       TEXT    NOT NULL,
+                    severity        TEXT    NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+                    event_count     INTEGER NOT NULL,
+                    reason          TEXT    NOT NULL CHECK (reason IN ('new', 'severity_rose', 'count_grew', 'repeat'))
+                );
+                INSERT INTO alert_deliveries_v5 (id, alert_id, channel, status, attempts, last_error, next_attempt_at, delivered_at,
+                    created_at, queued_at, severity, event_count, reason)
+                SELECT d.id, d.alert_id, d.channel, d.status, d.attempts, d.last_error, d.next_attempt_at, d.delivered_at,
+                    d.created_at, d.created_at, a.severity, a.event_count, 'new'
+                FROM alert_deliveries d JOIN alert_history a ON a.id = d.alert_id;
+                DELETE FROM sqlite_sequence WHERE name = 'alert_deliveries_v5';
+                INSERT INTO sqlite_sequence (name, seq)
+                    SELECT 'alert_deliveries_v5', MAX(seq) FROM sqlite_sequence WHERE name = 'alert_deliveries' HAVING COUNT(*) > 0;
+                DROP TABLE alert_deliveries;
+                ALTER TABLE alert_deliveries_v5 RENAME TO alert_deliveries;
+                CREATE INDEX ix_alert_deliveries_due ON alert_deliveries (status, next_attempt_at);
+                CREATE INDEX ix_alert_deliveries_alert_channel ON alert_deliveries (alert_id, channel, id);
+                """,
+            Postgres: """
+                ALTER TABLE blueteam.alert_deliveries
+                    DROP CONSTRAINT alert_deliveries_alert_id_channel_key,
+                    ADD COLUMN queued_at   timestamptz,
+                    ADD COLUMN severity    text CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+                    ADD COLUMN event_count integer,
+                    ADD COLUMN reason      text CHECK (reason IN ('new', 'severity_rose', 'count_grew', 'repeat'));
+                UPDATE blueteam.alert_deliveries d
+                SET queued_at = d.created_at, severity = a.severity, event_count = a.event_count, reason = 'new'
+                FROM blueteam.alert_history a
+                WHERE a.id = d.alert_id;
+                ALTER TABLE blueteam.alert_deliveries
+                    ALTER COLUMN queued_at SET NOT NULL,
+                    ALTER COLUMN severity SET NOT NULL,
+                    ALTER COLUMN event_count SET NOT NULL,
+                    ALTER COLUMN reason SET NOT NULL;
+                CREATE INDEX ix_alert_deliveries_alert_channel ON blueteam.alert_deliveries (alert_id, channel, id);
+                """),
+
+        // Null only for rows written before: read as the offset (nothing before it is needed).
+        new(6, "checkpoint replay position",
+            Sqlite: """
+                ALTER TABLE checkpoints ADD COLUMN replay_from INTEGER;
+                UPDATE checkpoints SET replay_from = "offset";
+                """,
+            Postgres: """
+                ALTER TABLE blueteam.checkpoints ADD COLUMN replay_from bigint;
+                UPDATE blueteam.checkpoints SET replay_from = "offset";
+                """),
+
+        new(7, "first-seen memory of first_seen rules",
+            Sqlite: """
+                CREATE TABLE first_seen (
+                    rule          TEXT NOT NULL,
+                    key           TEXT NOT NULL,
+                    value         TEXT NOT NULL,
+                    first_seen_at TEXT NOT NULL,
+                    PRIMARY KEY (rule, key, value)
+                );
+                CREATE INDEX ix_first_seen_at ON first_seen (first_seen_at);
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.first_seen (
+                    rule          text        NOT NULL,
+                    key           text        NOT NULL,
+                    value         text        NOT NULL,
+                    first_seen_at timestamptz NOT NULL,
+                    PRIMARY KEY (rule, key, value)
+                );
+                CREATE INDEX ix_first_seen_at ON blueteam.first_seen (first_seen_at);
+                """),
+
+        // One row per silence episode of a host (its last beat before it went quiet): the primary
+        // key is what lets exactly one daemon of a fleet claim raising host_silent for it.
+        new(8, "claims on silent hosts (host_silent raised once across a fleet)",
+            Sqlite: """
+                CREATE TABLE host_silence_claims (
+                    host       TEXT NOT NULL,
+                    last_beat  TEXT NOT NULL,
+                    claimed_by TEXT NOT NULL,
+                    claimed_at TEXT NOT NULL,
+                    PRIMARY KEY (host, last_beat)
+                );
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.host_silence_claims (
+                    host       text        NOT NULL,
+                    last_beat  timestamptz NOT NULL,
+                    claimed_by text        NOT NULL,
+                    claimed_at timestamptz NOT NULL,
+                    PRIMARY KEY (host, last_beat)
+                );
+                """),
     ];
 }

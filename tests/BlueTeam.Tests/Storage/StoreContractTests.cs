@@ -340,19 +340,38 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     public async Task SaveCheckpointsAsync_ThenGet_RoundTripsAndUpsertsByCollectorAndPath()
     {
         var store = await MigratedAsync();
-        var auth = new Checkpoint("auth_log", "/var/log/auth.log", new FileIdentity(2049, 131_077, "9f2c4e"), 18_344, T0);
+        var auth = new Checkpoint("auth_log", "/var/log/auth.log", new FileIdentity(2049, 131_077, "9f2c4e"), 18_344, T0) { ReplayFrom = 17_000 };
         var secure = new Checkpoint("auth_log", "/var/log/secure", new FileIdentity(ulong.MaxValue, (ulong)long.MaxValue + 7, "00aa"), 0, T0);
         var other = new Checkpoint("web_access", "/var/log/auth.log", new FileIdentity(1, 2, "ffff"), 5, T0);
 
         await store.SaveCheckpointsAsync([auth, secure, other], CancellationToken.None);
-        Assert.Equal([auth, secure], await store.GetCheckpointsAsync("auth_log", CancellationToken.None));
+        // ReplayFrom comes back as the effective replay position: the offset when none was set.
+        Assert.Equal([auth, secure with { ReplayFrom = 0 }], await store.GetCheckpointsAsync("auth_log", CancellationToken.None));
 
-        var rotated = auth with { File = new FileIdentity(2049, 140_001, "1b2b3b"), Offset = 512, UpdatedAt = T0.AddHours(1) };
+        var rotated = auth with { File = new FileIdentity(2049, 140_001, "1b2b3b"), Offset = 512, UpdatedAt = T0.AddHours(1), ReplayFrom = 100 };
         await store.SaveCheckpointsAsync([rotated], CancellationToken.None);
 
-        Assert.Equal([rotated, secure], await store.GetCheckpointsAsync("auth_log", CancellationToken.None));
-        Assert.Equal([other], await store.GetCheckpointsAsync("web_access", CancellationToken.None));
+        Assert.Equal([rotated, secure with { ReplayFrom = 0 }], await store.GetCheckpointsAsync("auth_log", CancellationToken.None));
+        Assert.Equal([other with { ReplayFrom = 5 }], await store.GetCheckpointsAsync("web_access", CancellationToken.None));
+        // A position past the offset is impossible (the record says never greater): the offset is kept.
+        await store.SaveCheckpointsAsync([rotated with { ReplayFrom = 9_999 }], CancellationToken.None);
+        Assert.Equal(512, (await store.GetCheckpointsAsync("auth_log", CancellationToken.None))[0].ReplayFrom);
         Assert.Empty(await store.GetCheckpointsAsync("journald", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task MigrateAsync_FromVersion5WithCheckpoints_ReplaysFromTheirOffset()
+    {
+        await ((AdoStore)Store).MigrateAsync(5, CancellationToken.None);
+        await ExecuteSqlAsync($"""
+            INSERT INTO {Table("checkpoints")} (collector, path, device, inode, head_hash, "offset", updated_at)
+            VALUES ('auth_log', '/var/log/auth.log', 1, 2, 'abcd', 4096, '2026-03-10T08:30:00.0000000Z')
+            """);
+
+        await Store.MigrateAsync(CancellationToken.None);
+
+        var checkpoint = Assert.Single(await Store.GetCheckpointsAsync("auth_log", CancellationToken.None));
+        Assert.Equal((4096, 4096), (checkpoint.Offset, checkpoint.ReplayFrom));
     }
 
     [Fact]
@@ -399,7 +418,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         var listed = await store.ListAlertsAsync(new AlertQuery { Host = text, RuleName = text }, CancellationToken.None);
         Assert.Equal(saved.AlertId, Assert.Single(listed).Id);
 
-        var checkpoint = new Checkpoint(text, "/var/log/" + text, new FileIdentity(1, 2, text), 3, T0);
+        var checkpoint = new Checkpoint(text, "/var/log/" + text, new FileIdentity(1, 2, text), 3, T0) { ReplayFrom = 1 };
         await store.SaveCheckpointsAsync([checkpoint], CancellationToken.None);
         Assert.Equal(checkpoint, Assert.Single(await store.GetCheckpointsAsync(text, CancellationToken.None)));
 

@@ -59,7 +59,10 @@ internal static class MonitorCommand
         // Everything that can be wrong with the config fails here, before the first line is read.
         var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
         using var spool = new SpoolingAlertStore(store, SpoolPath(config), app.Time);
-        var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, store, previous: null));
+        // First-seen history (new_login_source) lives in the store, written behind in batches by the heartbeat worker.
+        var firstSeen = await PersistentFirstSeenStore.LoadAsync(store, logger: app.Loggers.CreateLogger("blueteam.first_seen"), cancellationToken: ct).ConfigureAwait(false);
+        // The spool is the engine's store *and* its source of silences, acks and send history, so a store outage spools instead of failing.
+        var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, spool, firstSeen, previous: null));
         var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
         var collectors = config.Collectors.Where(c => c.Value.Enabled && c.Value.Type != CollectorType.Journald).ToList();
         foreach (var (name, _) in config.Collectors.Where(c => c.Value.Enabled && c.Value.Type == CollectorType.Journald))
@@ -88,6 +91,9 @@ internal static class MonitorCommand
         builder.Services.AddSingleton<IBlueTeamStore>(store);
         builder.Services.AddSingleton<ICheckpointStore>(store);
         builder.Services.AddSingleton(spool);
+        builder.Services.AddSingleton(firstSeen);
+        if (config.Monitoring.Metrics.Enabled)
+            builder.Services.AddHostedService(sp => new MetricsWorker(config.Monitoring.Metrics, stats, sp.GetRequiredService<LineQueue>(), app.Time, sp.GetRequiredService<ILogger<MetricsWorker>>()));
         if (ring is not null)
         {
             builder.Services.AddSingleton(ring);
@@ -104,7 +110,7 @@ internal static class MonitorCommand
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            Reload(app, runtime, spool, store, stats, log);
+            Reload(app, runtime, spool, firstSeen, stats, log);
         });
 
         var workers = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
@@ -120,7 +126,7 @@ internal static class MonitorCommand
         return failed.Count == 0 ? ExitCodes.Ok : ExitCodes.NotOk;
     }
 
-    private static void Reload(AppServices app, DaemonRuntime runtime, SpoolingAlertStore spool, IBlueTeamStore store, DaemonStats stats, ILogger log)
+    private static void Reload(AppServices app, DaemonRuntime runtime, SpoolingAlertStore spool, PersistentFirstSeenStore firstSeen, DaemonStats stats, ILogger log)
     {
         try
         {
@@ -129,7 +135,7 @@ internal static class MonitorCommand
                 && runtime.Current.Config.Origin != "built-in defaults")
                 log.LogWarning("Collectors changed in the config: that takes a restart; rules, routes and channels are reloaded now");
             next.Collectors = runtime.Current.Config.Collectors;
-            runtime.Swap(RuntimeParts.Build(app, next, spool, store, runtime.Current));
+            runtime.Swap(RuntimeParts.Build(app, next, spool, spool, firstSeen, runtime.Current));
             stats.Reloaded();
             log.LogInformation("Configuration reloaded from {Origin}", next.Origin);
         }

@@ -39,12 +39,13 @@ internal sealed record RuntimeParts(
     /// Builds everything the config describes, validating as the daemon does at start. Rules whose
     /// name and options did not change keep their instance, and so their windows and counts.
     /// </summary>
-    public static RuntimeParts Build(AppServices app, BlueTeamConfig config, IAlertStore alertStore, object storeCapabilities, RuntimeParts? previous)
+    public static RuntimeParts Build(AppServices app, BlueTeamConfig config, IAlertStore alertStore, object storeCapabilities, IFirstSeenStore firstSeen, RuntimeParts? previous)
     {
         var context = new RuleContext
         {
             Host = config.Host,
             Time = app.Time,
+            FirstSeen = firstSeen,
             ExpectedSources = config.Collectors.Where(c => c.Value.Enabled).Select(c => c.Key).ToList(),
         };
         var rules = RuleCatalog.Build(config.Correlation, context).ToList();

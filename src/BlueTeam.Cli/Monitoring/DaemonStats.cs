@@ -41,6 +41,7 @@ internal sealed class DaemonStats
     public void Recent(Core.Events.SecurityIncident incident)
     {
         Interlocked.Increment(ref _bySeverity[(int)incident.Severity]);
+        ByRule.AddOrUpdate((incident.Rule.Name, incident.Severity), 1, (_, n) => n + 1);
         lock (_recent)
         {
             _recent.Enqueue(new RecentIncident(incident.LastSeen, incident.Severity, incident.Rule.Name,
@@ -48,6 +49,9 @@ internal sealed class DaemonStats
             while (_recent.Count > 10) _recent.Dequeue();
         }
     }
+
+    /// <summary>New incidents of this session by rule and severity (for metrics).</summary>
+    public ConcurrentDictionary<(string Rule, Core.Events.Severity Severity), long> ByRule { get; } = new();
 
     public IReadOnlyList<RecentIncident> RecentIncidents() { lock (_recent) return _recent.Reverse().ToList(); }
 

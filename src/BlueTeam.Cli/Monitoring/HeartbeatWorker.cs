@@ -15,14 +15,16 @@ internal sealed class HeartbeatWorker : BackgroundService
     private readonly DaemonRuntime _runtime;
     private readonly IBlueTeamStore _store;
     private readonly SpoolingAlertStore _spool;
+    private readonly PersistentFirstSeenStore _firstSeen;
     private readonly DaemonStats _stats;
     private readonly TimeProvider _time;
     private readonly ISystemdNotifier? _systemd;
     private readonly ILogger<HeartbeatWorker> _logger;
     private string? _lastError;
 
-    public HeartbeatWorker(DaemonRuntime runtime, IBlueTeamStore store, SpoolingAlertStore spool, DaemonStats stats, TimeProvider time, ILogger<HeartbeatWorker> logger, ISystemdNotifier? systemd = null)
+    public HeartbeatWorker(DaemonRuntime runtime, IBlueTeamStore store, SpoolingAlertStore spool, PersistentFirstSeenStore firstSeen, DaemonStats stats, TimeProvider time, ILogger<HeartbeatWorker> logger, ISystemdNotifier? systemd = null)
     {
+        _firstSeen = firstSeen;
         _runtime = runtime;
         _store = store;
         _spool = spool;
@@ -77,6 +79,8 @@ internal sealed class HeartbeatWorker : BackgroundService
                 Sources = _stats.Sources.ToDictionary(s => s.Key, s => s.Value.State, StringComparer.Ordinal),
                 OutboxBacklog = (int)Math.Min(int.MaxValue, backlog.Sum(b => b.Pending)),
             }, CancellationToken.None).ConfigureAwait(false);
+            await _firstSeen.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await RaiseSilentHostsAsync(now).ConfigureAwait(false);
             if (_lastError is not null) _logger.LogInformation("Store reachable again");
             _lastError = null;
         }
@@ -85,6 +89,26 @@ internal sealed class HeartbeatWorker : BackgroundService
             _stats.StoreError();
             if (_lastError != e.Message) _logger.LogWarning("Heartbeat not written: {Message}", e.Message); // logged when the error changes
             _lastError = e.Message;
+        }
+    }
+
+    /// <summary>
+    /// Fleet: another host's daemon stopped writing its heartbeat. Every daemon looks; the store
+    /// hands each silent host to exactly one of them, which raises host_silent.
+    /// </summary>
+    private async Task RaiseSilentHostsAsync(DateTimeOffset now)
+    {
+        var parts = _runtime.Current;
+        var after = parts.Config.Monitoring.HostSilentSec;
+        if (after <= 0) return;
+        var silent = await _store.ClaimSilentHostsAsync(now - TimeSpan.FromSeconds(after), parts.Config.Host, parts.Config.Host, CancellationToken.None).ConfigureAwait(false);
+        foreach (var host in silent)
+        {
+            var incident = HostSilentIncident.Create(host.Host, host.LastBeat, now, parts.Config.Host, after);
+            var raised = await parts.Engine.RaiseAsync(incident, CancellationToken.None).ConfigureAwait(false);
+            _stats.IncidentStored(raised.IsNew);
+            if (raised.IsNew) _stats.Recent(incident);
+            _logger.LogWarning("Host {Host} has sent no heartbeat since {LastBeat:u}: raised host_silent", host.Host, host.LastBeat);
         }
     }
 

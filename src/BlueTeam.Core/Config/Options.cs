@@ -59,9 +59,40 @@ public sealed class MonitoringOptions : IValidatable
     public int PollIntervalSec { get; set; } = 5;
     public TimeSpan PollInterval => TimeSpan.FromSeconds(PollIntervalSec);
 
+    /// <summary>A fleet host whose heartbeat is older than this raises host_silent (raised once, by one daemon); 0 turns it off.</summary>
+    public int HostSilentSec { get; set; } = 600;
+
+    /// <summary>Optional Prometheus endpoint.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
     public IEnumerable<ConfigProblem> Validate()
     {
         if (PollIntervalSec is < 1 or > 3600) yield return new("poll_interval_sec", "must be between 1 and 3600 seconds");
+        if (HostSilentSec != 0 && HostSilentSec < 3 * PollIntervalSec)
+            yield return new("host_silent_sec", "must be 0 (off) or at least three poll intervals, or every pause looks like a silent host");
+    }
+}
+
+public sealed class MetricsOptions : IValidatable
+{
+    public bool Enabled { get; set; }
+    /// <summary>Where the /metrics endpoint listens: a loopback address and port (a scraper on this host, or a tunnel).</summary>
+    public string Listen { get; set; } = "127.0.0.1:9464";
+
+    public IEnumerable<ConfigProblem> Validate()
+    {
+        if (!TryParseListen(Listen, out var address, out _)) yield return new("listen", "must be ADDRESS:PORT, e.g. 127.0.0.1:9464");
+        else if (!System.Net.IPAddress.IsLoopback(address)) yield return new("listen", "must be a loopback address (127.0.0.1 or ::1): the metrics are not authenticated");
+    }
+
+    public static bool TryParseListen(string text, out System.Net.IPAddress address, out int port)
+    {
+        address = System.Net.IPAddress.None;
+        port = 0;
+        if (!System.Net.IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port is < 1 or > 65535) return false;
+        address = endpoint.Address;
+        port = endpoint.Port;
+        return true;
     }
 }
 

@@ -1,0 +1,57 @@
+using BlueTeam.Tests.Support;
+
+namespace BlueTeam.Tests.Cli;
+
+/// <summary>The optional Prometheus endpoint of the daemon, scraped over loopback.</summary>
+public class MetricsEndToEndTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Monitor_MetricsEnabled_ExposesSourcesIncidentsAndQueueOnLoopback()
+    {
+        var port = SmtpServerFixture.FreeLoopbackPort();
+        var log = _dir.File("auth.log");
+        await File.WriteAllLinesAsync(log, AuthLogLines.FailedPasswords("203.0.113.7", 6, new DateTime(2026, 3, 10, 8, 30, 0), TimeSpan.FromSeconds(5)));
+        var config = _dir.File("blueteam.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            host: metrics-host
+            database: {driver: sqlite, path: {{_dir.File("bt.db")}}}
+            monitoring:
+              poll_interval_sec: 1
+              metrics: {enabled: true, listen: "127.0.0.1:{{port}}"}
+            collectors:
+              auth_log: {type: auth, paths: [{{log}}]}
+            alerting:
+              syslog: {enabled: false}
+            """);
+        using var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"]);
+        await daemon.WaitForOutputAsync("Metrics on", TimeSpan.FromSeconds(30));
+        using var http = new HttpClient();
+        string body = "";
+        for (var i = 0; i < 50 && !body.Contains("ssh_brute_force", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(200);
+            body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        }
+        Assert.Contains("blueteam_lines_total{source=\"auth_log\"} 6", body);
+        Assert.Contains("blueteam_incidents_total{rule=\"ssh_brute_force\",severity=\"high\"} 1", body);
+        Assert.Contains("blueteam_source_up{source=\"auth_log\"} 1", body);
+        Assert.Contains("blueteam_queue_depth 0", body);
+        daemon.Signal(BlueTeamProcess.SIGTERM);
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task ConfigCheck_MetricsOnPublicAddress_IsRefused()
+    {
+        var config = _dir.File("bad.yaml");
+        await File.WriteAllTextAsync(config, "monitoring:\n  metrics: {enabled: true, listen: \"0.0.0.0:9464\"}\n");
+        var (exit, _, stderr) = await BlueTeamProcess.RunAsync(["--config", config, "config", "check"]);
+        Assert.Equal(2, exit);
+        Assert.Contains("monitoring.metrics.listen", stderr);
+        Assert.Contains("loopback", stderr);
+    }
+}

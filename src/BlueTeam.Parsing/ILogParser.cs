@@ -31,6 +31,33 @@ public sealed class ParseContext
     /// (<c>CollectorOptions.Fields</c>); null or missing keys take the parser's defaults.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Fields { get; init; }
+
+    // Caches for the syslog header, which asks the zone for an offset on every line: TimeZoneInfo
+    // lookups were a third of the header's cost. Both are immutable snapshots swapped atomically,
+    // so a context shared between threads stays correct.
+    private sealed record OffsetHour(long HourTicks, TimeSpan Offset);
+    private OffsetHour? _offsetHour;
+    private DateTime? _nowLocal;
+
+    /// <summary><see cref="Now"/> in <see cref="TimeZone"/> (both are fixed at construction).</summary>
+    internal DateTime NowLocal => _nowLocal ??= TimeZoneInfo.ConvertTime(Now, TimeZone).DateTime;
+
+    /// <summary>
+    /// <c>TimeZone.GetUtcOffset(local)</c>, remembered for the local hour when the offset is the
+    /// same at both ends of it (no zone changes offset twice within an hour, so then it holds for
+    /// the whole hour; an hour with a transition in it is never cached).
+    /// </summary>
+    internal TimeSpan UtcOffset(DateTime local)
+    {
+        var hour = local.Ticks - local.Ticks % TimeSpan.TicksPerHour;
+        var cached = Volatile.Read(ref _offsetHour);
+        if (cached is not null && cached.HourTicks == hour) return cached.Offset;
+        var offset = TimeZone.GetUtcOffset(local);
+        if (TimeZone.GetUtcOffset(new DateTime(hour, DateTimeKind.Unspecified)) == offset
+            && TimeZone.GetUtcOffset(new DateTime(hour + TimeSpan.TicksPerHour - 1, DateTimeKind.Unspecified)) == offset)
+            Volatile.Write(ref _offsetHour, new OffsetHour(hour, offset));
+        return offset;
+    }
 }
 
 /// <summary>

@@ -68,6 +68,19 @@ public sealed class ParserRegistry
     }
 
     /// <summary>
+    /// <see cref="ParseAll(RawLine, ParseContext)"/> into the caller's list (reused across lines), so
+    /// the hot path builds no enumerator per line. Returns how many events were added.
+    /// </summary>
+    public int ParseAll(RawLine line, ParseContext context, List<SecurityEvent> into)
+    {
+        var before = into.Count;
+        if (Parse(line, context) is { } first) into.Add(first);
+        if (line.Kind == RawLineKind.Line && _parsers.TryGetValue(line.Type, out var parser) && parser is IMultiLineParser multi)
+            while (multi.TakeCompleted() is { } more) into.Add(more);
+        return into.Count - before;
+    }
+
+    /// <summary>
     /// End of input for multi-line parsers (end of a scanned file, shutdown, or a source idle for a
     /// few seconds): the events they still buffer, complete as they are.
     /// </summary>

@@ -28,10 +28,12 @@ internal sealed class EventPipeline
     /// </summary>
     public void Process(RawLine line, ParseContext context, List<SecurityEvent> events, List<SecurityIncident> incidents)
     {
-        foreach (var e in _parsers.ParseAll(line, context))
+        var first = events.Count;
+        if (_parsers.ParseAll(line, context, events) == 0) return;
+        for (var i = first; i < events.Count; i++)
         {
-            events.Add(e);
-            incidents.AddRange(Correlator.Process(e));
+            var found = Correlator.Process(events[i]);
+            if (found.Count > 0) incidents.AddRange(found);
         }
     }
 

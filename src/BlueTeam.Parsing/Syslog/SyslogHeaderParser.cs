@@ -216,7 +216,7 @@ public static class SyslogHeaderParser
 
         if (!TryResolveYear(month, day, new TimeSpan(hour, minute, second), context, out var year)) return false;
         var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(fractionTicks);
-        if (!TryInZone(local, context.TimeZone.GetUtcOffset(local), out timestamp)) return false;
+        if (!TryInZone(local, context.UtcOffset(local), out timestamp)) return false;
         consumed = i;
         return true;
     }
@@ -230,9 +230,8 @@ public static class SyslogHeaderParser
             return fixedYear is >= 1 and <= 9999 && day <= DateTime.DaysInMonth(fixedYear, month);
         }
 
-        var now = context.Now;
-        var nowLocal = TimeZoneInfo.ConvertTime(now, context.TimeZone);
-        var limit = nowLocal.DateTime.AddDays(1);
+        var nowLocal = context.NowLocal;
+        var limit = nowLocal.AddDays(1);
         // Feb 29 steps back to the last leap year; any other date resolves within two tries.
         for (year = nowLocal.Year; year >= Math.Max(1, nowLocal.Year - 8); year--)
         {
@@ -275,7 +274,7 @@ public static class SyslogHeaderParser
         {
             if (!TryParseOffset(s, ref i, out offset)) return false;
         }
-        else offset = context.TimeZone.GetUtcOffset(local);
+        else offset = context.UtcOffset(local);
 
         if (!TryInZone(local, offset, out timestamp)) return false;
         consumed = i;

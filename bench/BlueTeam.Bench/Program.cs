@@ -1,0 +1,19 @@
+using BenchmarkDotNet.Running;
+
+namespace BlueTeam.Bench;
+
+/// <summary>
+/// `stages FILE...` times each pipeline stage with a stopwatch (for profiling, not for the record);
+/// anything else goes to BenchmarkDotNet (`--filter '*Syslog*' --job short`).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "stages") return StageHarness.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "verify") return MatcherCheck.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "rules") return RuleHarness.Run(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}

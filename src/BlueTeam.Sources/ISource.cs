@@ -26,6 +26,9 @@ public sealed record Checkpoint(string Collector, string Path, FileIdentity File
     /// </summary>
     public long ReplayFrom { get; init; } = -1;
 
+    /// <summary>For a journal collector: the journal cursor of the last entry processed (Offset is unused).</summary>
+    public string? Cursor { get; init; }
+
     /// <summary><see cref="ReplayFrom"/> when set, else <see cref="Offset"/>.</summary>
     public long EffectiveReplayFrom => ReplayFrom is >= 0 && ReplayFrom <= Offset ? ReplayFrom : Offset;
 }

@@ -332,7 +332,7 @@ public abstract partial class AdoStore : IBlueTeamStore
         return RunAsync<IReadOnlyList<Checkpoint>>($"read checkpoints of {collector}", async (connection, ct) =>
         {
             await using var command = Command(connection, null,
-                $"SELECT collector, path, device, inode, head_hash, \"offset\", updated_at, COALESCE(replay_from, \"offset\") FROM {_checkpoints} WHERE collector = @collector ORDER BY path");
+                $"SELECT collector, path, device, inode, head_hash, \"offset\", updated_at, COALESCE(replay_from, \"offset\"), cursor FROM {_checkpoints} WHERE collector = @collector ORDER BY path");
             AddText(command, "@collector", collector);
             var result = new List<Checkpoint>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -343,6 +343,7 @@ public abstract partial class AdoStore : IBlueTeamStore
                 result.Add(new Checkpoint(reader.GetString(0), reader.GetString(1), file, reader.GetInt64(5), _dialect.ReadTimestamp(reader, 6))
                 {
                     ReplayFrom = reader.GetInt64(7),
+                    Cursor = reader.IsDBNull(8) ? null : reader.GetString(8),
                 });
             }
             return result;
@@ -360,11 +361,12 @@ public abstract partial class AdoStore : IBlueTeamStore
             foreach (var checkpoint in checkpoints)
             {
                 await using var command = Command(connection, transaction, $"""
-                    INSERT INTO {_checkpoints} (collector, path, device, inode, head_hash, "offset", updated_at, replay_from)
-                    VALUES (@collector, @path, @device, @inode, @head_hash, @offset, @updated_at, @replay_from)
+                    INSERT INTO {_checkpoints} (collector, path, device, inode, head_hash, "offset", updated_at, replay_from, cursor)
+                    VALUES (@collector, @path, @device, @inode, @head_hash, @offset, @updated_at, @replay_from, @cursor)
                     ON CONFLICT (collector, path) DO UPDATE
                     SET device = excluded.device, inode = excluded.inode, head_hash = excluded.head_hash,
-                        "offset" = excluded."offset", updated_at = excluded.updated_at, replay_from = excluded.replay_from
+                        "offset" = excluded."offset", updated_at = excluded.updated_at, replay_from = excluded.replay_from,
+                        cursor = excluded.cursor
                     """);
                 AddText(command, "@collector", checkpoint.Collector);
                 AddText(command, "@path", checkpoint.Path);
@@ -374,6 +376,7 @@ public abstract partial class AdoStore : IBlueTeamStore
                 Add(command, "@offset", checkpoint.Offset);
                 // The effective position: an unset (or impossible) ReplayFrom is stored as the offset.
                 Add(command, "@replay_from", checkpoint.EffectiveReplayFrom);
+                AddText(command, "@cursor", checkpoint.Cursor);
                 AddTimestamp(command, "@updated_at", checkpoint.UpdatedAt);
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }

@@ -369,5 +369,10 @@ internal static class StoreMigrations
                     PRIMARY KEY (host, last_beat)
                 );
                 """),
+
+        // journald is read by cursor, not by offset: the cursor is the checkpoint of a journal collector.
+        new(9, "journal cursor in checkpoints",
+            Sqlite: "ALTER TABLE checkpoints ADD COLUMN cursor TEXT;",
+            Postgres: "ALTER TABLE blueteam.checkpoints ADD COLUMN cursor text;"),
     ];
 }

@@ -123,8 +123,15 @@ public sealed class IncidentAccumulator
     private EcsUser? IncidentUser()
     {
         if (UserOverride is not null) return new EcsUser { Name = UserOverride };
+        string? name = null, target = null;
         for (var i = 0; i < _spec.GroupBy.Count; i++)
-            if (_spec.GroupBy[i].Name == "user.name") return new EcsUser { Name = _keys[i] };
-        return !_usersDiffer && _user is not null ? new EcsUser { Name = _user } : null;
+        {
+            if (_spec.GroupBy[i].Name == "user.name") name = _keys[i];
+            else if (_spec.GroupBy[i].Name == "user.target.name") target = _keys[i];
+        }
+        name ??= !_usersDiffer ? _user : null;
+        // Account rules key on the account changed (user.target.name); user.name stays who acted, when all events agree.
+        if (name is null && target is null) return null;
+        return new EcsUser { Name = name, Target = target is null ? null : new EcsUser { Name = target } };
     }
 }

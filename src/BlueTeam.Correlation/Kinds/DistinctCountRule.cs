@@ -43,6 +43,7 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
     {
         get
         {
+            if (_keys.Count == 0) return null;
             var horizon = _watermark - _spec.Settings.Window;
             DateTimeOffset? oldest = null;
             foreach (var state in _keys.States)

@@ -44,6 +44,7 @@ public sealed class BurstCounter
         get
         {
             var window = _spec.Settings.Window;
+            if (_keys.Count == 0) return null;
             var horizon = _watermark - window;
             DateTimeOffset? oldest = null;
             foreach (var state in _keys.States)

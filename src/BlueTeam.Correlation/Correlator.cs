@@ -32,6 +32,40 @@ public sealed class Correlator
     /// <summary>How many times any rule has thrown.</summary>
     public long RuleErrors => _ruleErrors;
 
+    /// <summary>
+    /// The earliest event time any rule's open state still depends on (the minimum of
+    /// <see cref="IStatefulRule.OldestOpenEventTime"/> over the rules); null when nothing is open.
+    /// </summary>
+    /// <remarks>
+    /// The daemon checkpoints this with its read positions: after a crash it re-reads its logs from this event
+    /// time, so that open windows are rebuilt from the same events and the incidents they continue keep their
+    /// fingerprints (the alert engine and the store then see updates, not new incidents). A rule that throws here
+    /// is contained like one that throws on an event: logged, counted, and left out of the minimum.
+    /// </remarks>
+    public DateTimeOffset? OldestOpenEventTime
+    {
+        get
+        {
+            DateTimeOffset? oldest = null;
+            foreach (var rule in _rules)
+            {
+                if (rule is not IStatefulRule stateful) continue;
+                DateTimeOffset? own;
+                try
+                {
+                    own = stateful.OldestOpenEventTime;
+                }
+                catch (Exception e)
+                {
+                    RecordFailure(rule, e);
+                    continue;
+                }
+                if (own is { } t && (oldest is null || t < oldest)) oldest = t;
+            }
+            return oldest;
+        }
+    }
+
     /// <summary>Errors per rule name, for health output.</summary>
     public IReadOnlyDictionary<string, long> RuleErrorsByRule => _errorsByRule;
 

@@ -29,6 +29,20 @@ public interface IStatefulRule
     int TrackedKeys { get; }
     /// <summary>Keys dropped because the table was full, not because their window closed.</summary>
     long EvictedKeys { get; }
+
+    /// <summary>
+    /// The earliest event time (event time, not wall clock) that the rule's live state still depends on: the first
+    /// event of an open incident (its window start, which fixes the fingerprint), pending events that a coming event
+    /// could still count with, a sequence's held first steps. Null when nothing is open.
+    /// </summary>
+    /// <remarks>
+    /// After a crash the daemon re-reads its logs from <see cref="Correlator.OldestOpenEventTime"/> (the minimum over
+    /// rules) so that windows are rebuilt and the incidents they continue keep their fingerprints. State whose window
+    /// has passed (against the newest event the rule saw) is not live even if the table has not dropped it yet.
+    /// Kinds whose state cannot be rebuilt by re-reading (absence: wall clock; first_seen: the persistent store
+    /// already knows the pair) answer null. The default is null, for rules without event-time state.
+    /// </remarks>
+    DateTimeOffset? OldestOpenEventTime => null;
 }
 
 /// <summary>What a rule is, with its effective options (defaults overridden by the config).</summary>

@@ -237,7 +237,7 @@ public static class RuleCatalog
         var spec = new RuleSpec
         {
             Descriptor = descriptor, Settings = s, Filter = filter, GroupBy = x.GroupBy, Title = x.IncidentTitle,
-            Summary = x.IncidentDescription, Host = context.Host, Detection = x.Label,
+            Summary = x.IncidentDescription, Host = context.Host, Detection = x.Label, Weight = x.Weight,
         };
         return x.Kind switch
         {

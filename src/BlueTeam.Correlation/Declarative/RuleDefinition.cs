@@ -41,6 +41,8 @@ public sealed record DetectionDefinition
     /// <summary>first_seen: the field whose new values are reported.</summary>
     public EventField? Value { get; init; }
     public bool AlertOnNewKey { get; init; }
+    /// <summary>threshold, schedule, sequence: fields whose numeric values multiply to how many occurrences one event stands for (each 1 when absent).</summary>
+    public IReadOnlyList<EventField> Weight { get; init; } = [];
     public int? Threshold { get; init; }
     public int? WindowSec { get; init; }
     public required string IncidentTitle { get; init; }

@@ -30,7 +30,7 @@ public static partial class RuleFileParser
     private static readonly HashSet<string> DetectionKeys = new(StringComparer.Ordinal)
     {
         "kind", "label", "match", "first", "then", "group_by", "distinct", "value", "alert_on_new_key", "threshold", "window_sec",
-        "incident_title", "incident_description",
+        "weight", "incident_title", "incident_description",
     };
 
     [GeneratedRegex("^[a-z][a-z0-9_]*$")]
@@ -101,7 +101,7 @@ public static partial class RuleFileParser
             {
                 if (kind is not null && kind != "any") Error("kind", Child(root, "kind")!, "a rule with detections has kind any (or no kind)");
                 kind = "any";
-                foreach (var key in new[] { "match", "first", "then", "group_by", "distinct", "value", "alert_on_new_key", "incident_title", "incident_description" })
+                foreach (var key in new[] { "match", "first", "then", "group_by", "distinct", "value", "alert_on_new_key", "weight", "incident_title", "incident_description" })
                     if (Child(root, key) is { } misplaced) Error(key, misplaced, "belongs inside each detection when the rule has detections");
                 if (detectionsNode is YamlSequenceNode seq && seq.Children.Count > 0)
                 {
@@ -210,6 +210,21 @@ public static partial class RuleFileParser
             var alertOnNewKey = Bool(map, "alert_on_new_key", prefix) ?? false;
             if (kind != FirstSeenRule.Kind && Child(map, "alert_on_new_key") is { } a) Error(P("alert_on_new_key"), a, "only first_seen rules read alert_on_new_key");
 
+            var weight = new List<EventField>();
+            if (Child(map, "weight") is { } weightNode)
+            {
+                if (kind is not (ThresholdRule.Kind or ScheduleRule.Kind or SequenceRule.Kind))
+                    Error(P("weight"), weightNode, "only threshold, schedule and sequence rules count events with a weight");
+                else if (StringList(map, "weight", prefix) is { } weightNames)
+                {
+                    for (var i = 0; i < weightNames.Count; i++)
+                    {
+                        if (EventField.TryResolve(weightNames[i], out var f, out var error)) weight.Add(f);
+                        else Error($"{P("weight")}[{i}]", weightNode, error);
+                    }
+                }
+            }
+
             var incidentTitle = RequiredString(map, "incident_title", prefix);
             var incidentDescription = OptionalString(map, "incident_description");
             foreach (var (key, text) in new[] { ("incident_title", incidentTitle), ("incident_description", incidentDescription) })
@@ -230,7 +245,7 @@ public static partial class RuleFileParser
             return new DetectionDefinition
             {
                 Kind = kind, Label = label, Match = match, First = kind == SequenceRule.Kind ? first : null, Then = kind == SequenceRule.Kind ? then : null,
-                GroupBy = groupBy, Distinct = distinct, Value = value, AlertOnNewKey = alertOnNewKey,
+                GroupBy = groupBy, Distinct = distinct, Value = value, AlertOnNewKey = alertOnNewKey, Weight = weight,
                 Threshold = threshold, WindowSec = windowSec, IncidentTitle = incidentTitle!, IncidentDescription = incidentDescription,
             };
         }

@@ -21,6 +21,7 @@ public sealed class AnyOfRule : IRule, ITickingRule, IStatefulRule
     public IReadOnlyList<IRule> Detections => _detections;
     public int TrackedKeys => _detections.OfType<IStatefulRule>().Sum(d => d.TrackedKeys);
     public long EvictedKeys => _detections.OfType<IStatefulRule>().Sum(d => d.EvictedKeys);
+    public DateTimeOffset? OldestOpenEventTime => _detections.OfType<IStatefulRule>().Select(d => d.OldestOpenEventTime).Min();
 
     public bool Matches(SecurityEvent securityEvent) => _detections.Any(d => d.Matches(securityEvent));
 

@@ -38,6 +38,24 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
     public int TrackedKeys => _keys.Count;
     public long EvictedKeys => _keys.Evicted;
 
+    /// <inheritdoc/>
+    public DateTimeOffset? OldestOpenEventTime
+    {
+        get
+        {
+            if (_keys.Count == 0) return null;
+            var horizon = _watermark - _spec.Settings.Window;
+            DateTimeOffset? oldest = null;
+            foreach (var state in _keys.States)
+            {
+                if (state.Burst is { } burst && burst.LastSeen >= horizon) oldest = BurstCounter.Min(oldest, burst.FirstSeen);
+                foreach (var e in state.Pending.Values)
+                    if (e.Timestamp >= horizon) oldest = BurstCounter.Min(oldest, e.Timestamp);
+            }
+            return oldest;
+        }
+    }
+
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 
     public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)

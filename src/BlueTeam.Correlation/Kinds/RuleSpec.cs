@@ -22,6 +22,27 @@ public sealed record RuleSpec
     public required string Host { get; init; }
     /// <summary>Set when the rule has several detections: told apart in fingerprints and descriptions.</summary>
     public string? Detection { get; init; }
+    /// <summary>Fields whose values multiply to the occurrences one event stands for (empty: every event is one).</summary>
+    public IReadOnlyList<EventField> Weight { get; init; } = [];
+
+    /// <summary>Most occurrences one event may stand for, so that a forged "repeated 2147483647 times" cannot overflow a count.</summary>
+    public const int MaxWeight = 1_000_000;
+
+    /// <summary>
+    /// How many occurrences <paramref name="e"/> stands for: the product of its <see cref="Weight"/> fields, each read as a
+    /// positive integer (1 when absent or not a positive number), capped at <see cref="MaxWeight"/>. syslog's
+    /// "message repeated N times" is one event with labels.repeat_count N: a counting rule must add N, not 1.
+    /// </summary>
+    public int WeightOf(SecurityEvent e)
+    {
+        long weight = 1;
+        foreach (var field in Weight)
+        {
+            if (long.TryParse(field.ReadText(e), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 1)
+                weight = Math.Min(weight * Math.Min(n, MaxWeight), MaxWeight);
+        }
+        return (int)weight;
+    }
 
     public string Id => Descriptor.Id;
     public string Name => Descriptor.Name;

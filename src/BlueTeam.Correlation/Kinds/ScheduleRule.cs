@@ -27,6 +27,7 @@ public sealed class ScheduleRule : IRule, IStatefulRule
     public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _counter.TrackedKeys;
     public long EvictedKeys => _counter.EvictedKeys;
+    public DateTimeOffset? OldestOpenEventTime => _counter.OldestOpenEventTime;
 
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 

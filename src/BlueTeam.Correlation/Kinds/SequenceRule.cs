@@ -43,6 +43,28 @@ public sealed class SequenceRule : IRule, IStatefulRule
     public int TrackedKeys => _keys.Count;
     public long EvictedKeys => _keys.Evicted;
 
+    /// <inheritdoc/>
+    public DateTimeOffset? OldestOpenEventTime
+    {
+        get
+        {
+            if (_keys.Count == 0) return null;
+            var horizon = _watermark - _spec.Settings.Window;
+            DateTimeOffset? oldest = null;
+            foreach (var state in _keys.States)
+            {
+                if (state.Open is { } open && open.LastSeen >= horizon) oldest = BurstCounter.Min(oldest, open.FirstSeen);
+                foreach (var (f, _) in state.Firsts)
+                {
+                    if (f.Timestamp < horizon) continue;
+                    oldest = BurstCounter.Min(oldest, f.Timestamp);
+                    break; // sorted by time
+                }
+            }
+            return oldest;
+        }
+    }
+
     public bool Matches(SecurityEvent securityEvent) => _first.Matches(securityEvent) || _then.Matches(securityEvent);
 
     public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
@@ -61,11 +83,12 @@ public sealed class SequenceRule : IRule, IStatefulRule
         var state = _keys.Touch(key, k => new KeyState(k, values));
         if (time > state.LastSeen) state.LastSeen = time;
 
+        var weight = isFirst ? _spec.WeightOf(securityEvent) : 1;
         if (state.Open is { } open)
         {
             if (time <= open.LastSeen + window && time >= open.FirstSeen - window)
             {
-                open.Add(securityEvent);
+                open.Add(securityEvent, weight: weight);
                 if (isThen) open.UserOverride = securityEvent.User?.Name;
                 return isThen ? [open.ToIncident()] : [];
             }
@@ -75,18 +98,18 @@ public sealed class SequenceRule : IRule, IStatefulRule
 
         if (isFirst)
         {
-            state.AddFirst(securityEvent, window, _maxKept);
+            state.AddFirst(securityEvent, weight, window, _maxKept);
             return [];
         }
 
         // A then-step event: enough first-step events in the window before it?
-        var counted = state.Firsts.Where(f => f.Timestamp <= time && f.Timestamp >= time - window).ToList();
-        if (counted.Count < _spec.Settings.Threshold) return [];
+        var counted = state.Firsts.Where(f => f.Event.Timestamp <= time && f.Event.Timestamp >= time - window).ToList();
+        if (counted.Sum(f => (long)f.Weight) < _spec.Settings.Threshold) return [];
 
-        var opened = new IncidentAccumulator(_spec, state.KeyValues, counted[0].Timestamp, counted[0]);
+        var opened = new IncidentAccumulator(_spec, state.KeyValues, counted[0].Event.Timestamp, counted[0].Event);
         // Evidence: the latest first-step events and the then-step event, which matters most.
         var skip = Math.Max(0, counted.Count - (SecurityIncident.MaxEvidence - 1));
-        for (var i = 0; i < counted.Count; i++) opened.Add(counted[i], asEvidence: i >= skip);
+        for (var i = 0; i < counted.Count; i++) opened.Add(counted[i].Event, asEvidence: i >= skip, weight: counted[i].Weight);
         opened.Add(securityEvent);
         opened.UserOverride = securityEvent.User?.Name;
         state.Firsts.Clear();
@@ -98,19 +121,19 @@ public sealed class SequenceRule : IRule, IStatefulRule
     {
         public string[] KeyValues { get; } = keyValues;
         public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
-        /// <summary>First-step events, sorted by time, within a window of the newest.</summary>
-        public List<SecurityEvent> Firsts { get; } = [];
+        /// <summary>First-step events with their weights, sorted by time, within a window of the newest.</summary>
+        public List<(SecurityEvent Event, int Weight)> Firsts { get; } = [];
         public IncidentAccumulator? Open { get; set; }
         public override DateTimeOffset LastActivity => Open is { } o && o.LastSeen > LastSeen ? o.LastSeen : LastSeen;
 
-        public void AddFirst(SecurityEvent e, TimeSpan window, int max)
+        public void AddFirst(SecurityEvent e, int weight, TimeSpan window, int max)
         {
             var at = Firsts.Count;
-            while (at > 0 && Firsts[at - 1].Timestamp > e.Timestamp) at--;
-            Firsts.Insert(at, e);
-            var newest = Firsts[^1].Timestamp;
+            while (at > 0 && Firsts[at - 1].Event.Timestamp > e.Timestamp) at--;
+            Firsts.Insert(at, (e, weight));
+            var newest = Firsts[^1].Event.Timestamp;
             var drop = 0;
-            while (drop < Firsts.Count && (Firsts[drop].Timestamp < newest - window || Firsts.Count - drop > max)) drop++;
+            while (drop < Firsts.Count && (Firsts[drop].Event.Timestamp < newest - window || Firsts.Count - drop > max)) drop++;
             if (drop > 0) Firsts.RemoveRange(0, drop);
         }
     }

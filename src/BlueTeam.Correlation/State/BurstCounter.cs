@@ -34,6 +34,35 @@ public sealed class BurstCounter
     public int TrackedKeys => _keys.Count;
     public long EvictedKeys => _keys.Evicted;
 
+    /// <summary>
+    /// The earliest event time that live state depends on: an open burst's first event (its window start,
+    /// which fixes the fingerprint) or the oldest pending event that a coming event could still count with.
+    /// Null when nothing is live. State that the next event would expire is not live.
+    /// </summary>
+    public DateTimeOffset? OldestOpenEventTime
+    {
+        get
+        {
+            var window = _spec.Settings.Window;
+            if (_keys.Count == 0) return null;
+            var horizon = _watermark - window;
+            DateTimeOffset? oldest = null;
+            foreach (var state in _keys.States)
+            {
+                if (state.Burst is { } burst && burst.LastSeen >= horizon) oldest = Min(oldest, burst.FirstSeen);
+                foreach (var (p, _) in state.Pending)
+                {
+                    if (p.Timestamp < horizon) continue;
+                    oldest = Min(oldest, p.Timestamp);
+                    break; // sorted by time
+                }
+            }
+            return oldest;
+        }
+    }
+
+    internal static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x <= b ? x : b;
+
     public IReadOnlyList<SecurityIncident> Add(SecurityEvent e, string[] keyValues, string key)
     {
         var window = _spec.Settings.Window;
@@ -44,23 +73,25 @@ public sealed class BurstCounter
         var state = _keys.Touch(key, k => new KeyState(k, keyValues));
         if (time > state.LastSeen) state.LastSeen = time;
 
+        var weight = _spec.WeightOf(e);
         if (state.Burst is { } burst)
         {
             if (time <= burst.LastSeen + window && time >= burst.FirstSeen - window)
             {
-                burst.Add(e);
+                burst.Add(e, weight: weight);
                 return [burst.ToIncident()];
             }
             if (time < burst.FirstSeen) return [];
             state.Burst = null;
         }
 
-        state.AddPending(e, window);
-        if (state.Pending.Count < _spec.Settings.Threshold) return [];
+        state.AddPending(e, weight, window);
+        if (state.PendingWeight < _spec.Settings.Threshold) return [];
 
-        var opened = new IncidentAccumulator(_spec, state.KeyValues, state.Pending[0].Timestamp, state.Pending[0]);
-        foreach (var p in state.Pending) opened.Add(p);
-        state.Pending.Clear();
+        var first = state.Pending[0].Event;
+        var opened = new IncidentAccumulator(_spec, state.KeyValues, first.Timestamp, first);
+        foreach (var (p, w) in state.Pending) opened.Add(p, weight: w);
+        state.ClearPending();
         state.Burst = opened;
         return [opened.ToIncident()];
     }
@@ -69,22 +100,31 @@ public sealed class BurstCounter
     {
         public string[] KeyValues { get; } = keyValues;
         public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
-        /// <summary>Events not yet part of a burst, sorted by time, all within one window of the newest; fewer than the threshold.</summary>
-        public List<SecurityEvent> Pending { get; } = [];
+        /// <summary>Events not yet part of a burst with their weights, sorted by time, all within one window of the newest; weighing less than the threshold.</summary>
+        public List<(SecurityEvent Event, int Weight)> Pending { get; } = [];
+        /// <summary>The sum of the pending events' weights (occurrences).</summary>
+        public long PendingWeight { get; private set; }
         public IncidentAccumulator? Burst { get; set; }
 
         public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
 
-        public void AddPending(SecurityEvent e, TimeSpan window)
+        public void AddPending(SecurityEvent e, int weight, TimeSpan window)
         {
             // Insert after any equal timestamps so that a replay keeps the log's order.
             var at = Pending.Count;
-            while (at > 0 && Pending[at - 1].Timestamp > e.Timestamp) at--;
-            Pending.Insert(at, e);
-            var newest = Pending[^1].Timestamp;
+            while (at > 0 && Pending[at - 1].Event.Timestamp > e.Timestamp) at--;
+            Pending.Insert(at, (e, weight));
+            PendingWeight += weight;
+            var newest = Pending[^1].Event.Timestamp;
             var drop = 0;
-            while (drop < Pending.Count && Pending[drop].Timestamp < newest - window) drop++;
+            while (drop < Pending.Count && Pending[drop].Event.Timestamp < newest - window) PendingWeight -= Pending[drop++].Weight;
             if (drop > 0) Pending.RemoveRange(0, drop);
+        }
+
+        public void ClearPending()
+        {
+            Pending.Clear();
+            PendingWeight = 0;
         }
     }
 }

@@ -36,6 +36,7 @@ public sealed class IncidentAccumulator
     public string Fingerprint { get; }
     public DateTimeOffset FirstSeen { get; private set; }
     public DateTimeOffset LastSeen { get; private set; }
+    /// <summary>Occurrences counted: events, each weighted by the rule's weight fields (see <see cref="RuleSpec.WeightOf"/>).</summary>
     public int Count { get; private set; }
     /// <summary>The latest event that opened or updated the incident.</summary>
     public SecurityEvent? Trigger { get; private set; }
@@ -48,9 +49,10 @@ public sealed class IncidentAccumulator
         if (t > LastSeen) LastSeen = t;
     }
 
-    public void Add(SecurityEvent e, bool asEvidence = true)
+    /// <param name="weight">How many occurrences the event stands for (a "message repeated N times" line is N).</param>
+    public void Add(SecurityEvent e, bool asEvidence = true, int weight = 1)
     {
-        Count++;
+        Count = (int)Math.Min((long)Count + weight, int.MaxValue);
         if (e.Timestamp < FirstSeen) FirstSeen = e.Timestamp;
         if (e.Timestamp > LastSeen) LastSeen = e.Timestamp;
         if (asEvidence && _evidence.Count < SecurityIncident.MaxEvidence) _evidence.Add(e);
@@ -121,8 +123,15 @@ public sealed class IncidentAccumulator
     private EcsUser? IncidentUser()
     {
         if (UserOverride is not null) return new EcsUser { Name = UserOverride };
+        string? name = null, target = null;
         for (var i = 0; i < _spec.GroupBy.Count; i++)
-            if (_spec.GroupBy[i].Name == "user.name") return new EcsUser { Name = _keys[i] };
-        return !_usersDiffer && _user is not null ? new EcsUser { Name = _user } : null;
+        {
+            if (_spec.GroupBy[i].Name == "user.name") name = _keys[i];
+            else if (_spec.GroupBy[i].Name == "user.target.name") target = _keys[i];
+        }
+        name ??= !_usersDiffer ? _user : null;
+        // Account rules key on the account changed (user.target.name); user.name stays who acted, when all events agree.
+        if (name is null && target is null) return null;
+        return new EcsUser { Name = name, Target = target is null ? null : new EcsUser { Name = target } };
     }
 }

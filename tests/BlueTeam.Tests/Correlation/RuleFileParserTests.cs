@@ -98,4 +98,27 @@ public class RuleFileParserTests
         foreach (var file in Directory.EnumerateFiles(RuleCatalogTests.RepoRules(), "*.yaml"))
             RuleFileParser.Parse(File.ReadAllText(file), file);
     }
+
+    [Fact]
+    public void Parse_Weight_ReadsFieldsForCountingKinds()
+    {
+        var d = RuleFileParser.Parse(Valid + "\nweight: [labels.repeat_count, labels.attempts]", "site.yaml");
+        Assert.Equal(["labels.repeat_count", "labels.attempts"], d.Detections[0].Weight.Select(f => f.Name));
+    }
+
+    [Fact]
+    public void Parse_WeightOnDistinctCount_NamesKeyAndLine()
+    {
+        var yaml = Valid.Replace("kind: threshold", "kind: distinct_count\ndistinct: user.name", StringComparison.Ordinal) + "\nweight: [labels.repeat_count]";
+        var error = OneError(yaml);
+        Assert.Equal("weight", error.Key);
+        Assert.Equal("site.yaml:13", error.Location);
+        Assert.Contains("only threshold, schedule and sequence", error.Message);
+    }
+
+    [Fact]
+    public void Parse_WeightUnknownField_IsAnError()
+    {
+        Assert.Equal("weight[0]", OneError(Valid + "\nweight: [repeat_count]").Key);
+    }
 }

@@ -184,7 +184,7 @@ internal sealed class PipelineWorker : BackgroundService
     private async Task CommitAsync(CancellationToken ct)
     {
         if (_tracker.PendingCount == 0) return;
-        DateTimeOffset? oldestOpen = null; // PENDING: Correlator.OldestOpenEventTime (rules2 branch)
+        var oldestOpen = _runtime.Current.Pipeline.Correlator.OldestOpenEventTime;
         var pending = _tracker.Take().Select(c => _replayIndex.WithReplayFrom(c, oldestOpen)).ToList();
         try
         {

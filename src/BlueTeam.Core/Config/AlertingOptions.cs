@@ -231,11 +231,11 @@ public sealed class WebhookChannelOptions : IValidatable
     public bool Enabled { get; set; }
     public Severity MinSeverity { get; set; } = Severity.Info;
     /// <summary>http:// or https:// URL the incident is POSTed to.</summary>
-    public string? Url { get; set; }
+    [ConfigSecretParts] public string? Url { get; set; }
     /// <summary>ecs: the incident as ECS JSON; slack / teams: their incoming-webhook message shapes.</summary>
     public WebhookFormat Format { get; set; } = WebhookFormat.Ecs;
     /// <summary>Extra request headers (e.g. an API key header).</summary>
-    public Dictionary<string, string>? Headers { get; set; }
+    [ConfigSecretParts] public Dictionary<string, string>? Headers { get; set; }
     /// <summary>When set, every body is signed: <c>X-BlueTeam-Signature: sha256=&lt;hex HMAC-SHA256(secret, body)&gt;</c>.</summary>
     [ConfigSecret] public string? Secret { get; set; }
     /// <summary>A file holding the signing secret (first line).</summary>

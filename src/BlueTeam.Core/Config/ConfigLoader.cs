@@ -164,6 +164,13 @@ public static class ConfigLoader
                 yield return (key, value is null ? "(unset)" : "********");
                 continue;
             }
+            if (value is not null && prop.GetCustomAttribute<ConfigSecretPartsAttribute>() is not null)
+            {
+                if (value is IDictionary secretValues)
+                    foreach (DictionaryEntry e in secretValues) yield return ($"{key}.{KeyText(e.Key)}", e.Value is null ? "(unset)" : "********");
+                else yield return (key, SecretMask.Mask(FormatValue(value)));
+                continue;
+            }
             switch (value)
             {
                 case null: yield return (key, "(unset)"); break;

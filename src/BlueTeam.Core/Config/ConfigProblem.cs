@@ -17,6 +17,13 @@ public sealed class ConfigIgnoreAttribute : Attribute;
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class ConfigSecretAttribute : Attribute;
 
+/// <summary>
+/// A value that may carry a secret inside it, printed with that part masked: the password of a
+/// connection string, the user info of a URL, the values (not the names) of a header map.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ConfigSecretPartsAttribute : Attribute;
+
 /// <summary>One error with where it is: the full dotted key and a line of the file (or the environment variable).</summary>
 public sealed record ConfigError(string Key, string Location, string Message)
 {

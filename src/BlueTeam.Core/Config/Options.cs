@@ -41,7 +41,7 @@ public sealed class DatabaseOptions : IValidatable
     /// <summary>SQLite file; defaults to /var/lib/blueteam/blueteam.db, or the user's state dir when not root.</summary>
     public string? Path { get; set; }
     /// <summary>PostgreSQL connection string (Npgsql syntax).</summary>
-    public string? ConnectionString { get; set; }
+    [ConfigSecretParts] public string? ConnectionString { get; set; }
 
     public IEnumerable<ConfigProblem> Validate()
     {
@@ -58,6 +58,11 @@ public sealed class MonitoringOptions : IValidatable
 {
     public int PollIntervalSec { get; set; } = 5;
     public TimeSpan PollInterval => TimeSpan.FromSeconds(PollIntervalSec);
+    /// <summary>
+    /// The daemon refuses to run as root unless this (or <c>monitor --allow-root</c>) says so: it
+    /// parses attacker-written text, and needs no more than read access to the logs (group adm).
+    /// </summary>
+    public bool AllowRoot { get; set; }
 
     /// <summary>A fleet host whose heartbeat is older than this raises host_silent (raised once, by one daemon); 0 turns it off.</summary>
     public int HostSilentSec { get; set; } = 600;

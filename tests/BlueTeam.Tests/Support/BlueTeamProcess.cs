@@ -47,6 +47,8 @@ internal sealed partial class BlueTeamProcess : IDisposable
         // Tests must not pick up the machine's own config.
         psi.Environment["BLUETEAM_CONFIG"] = "";
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("BLUETEAM__", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(key);
+        // CI runs as root; the daemon refuses that unless told (RootGuard). A test of the refusal overrides this.
+        psi.Environment["BLUETEAM__MONITORING__ALLOW_ROOT"] = "true";
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         return new BlueTeamProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start blueteam"));
     }
@@ -60,6 +62,8 @@ internal sealed partial class BlueTeamProcess : IDisposable
     }
 
     public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
 
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }

@@ -20,12 +20,13 @@ public sealed class SmtpServerFixture : IDisposable
     private readonly StringBuilder _serverOutput = new();
     private readonly string _root;
 
-    public SmtpServerFixture()
+    /// <param name="port">A port chosen beforehand (a test that starts the server late), else a free one.</param>
+    public SmtpServerFixture(int? port = null)
     {
         EnsureImportable("aiosmtpd");
         _root = Directory.CreateTempSubdirectory("blueteam-smtp-").FullName;
         MaildirPath = Path.Combine(_root, "maildir");
-        Port = FreeLoopbackPort();
+        Port = port ?? FreeLoopbackPort();
 
         var start = new ProcessStartInfo(Python)
         {

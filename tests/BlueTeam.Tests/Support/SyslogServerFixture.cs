@@ -18,14 +18,15 @@ public sealed class SyslogServerFixture : IDisposable
     private readonly StringBuilder _serverOutput = new();
     private readonly string _root;
 
-    public SyslogServerFixture()
+    /// <param name="tcpPort">A TCP port chosen beforehand (a test that starts the server late), else a free one.</param>
+    public SyslogServerFixture(int? tcpPort = null)
     {
         if (!File.Exists(Rsyslogd))
             throw new InvalidOperationException($"{Rsyslogd} not found. The remote syslog tests need a real rsyslog: Debian's rsyslog package. "
                 + "Run the test command given in README.md (scripts/test.sh), which installs it, instead of calling dotnet test directly.");
         _root = Directory.CreateTempSubdirectory("blueteam-rsyslog-").FullName;
         OutputPath = Path.Combine(_root, "received.log");
-        TcpPort = SmtpServerFixture.FreeLoopbackPort();
+        TcpPort = tcpPort ?? SmtpServerFixture.FreeLoopbackPort();
         UdpPort = FreeUdpPort();
         var conf = Path.Combine(_root, "rsyslog.conf");
         File.WriteAllText(conf, $"""

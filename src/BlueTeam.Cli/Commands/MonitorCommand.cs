@@ -27,8 +27,17 @@ internal static class MonitorCommand
 
     public static Command Build()
     {
-        var cmd = new Command("monitor", "Watch the configured logs and alert in real time until stopped (SIGINT/SIGTERM; SIGHUP reloads the config)") { NoDashboard };
-        cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => RunAsync(app, !parse.GetValue(NoDashboard) && CanDrawDashboard(), token)));
+        var cmd = new Command("monitor", "Watch the configured logs and alert in real time until stopped (SIGINT/SIGTERM; SIGHUP reloads the config)") { NoDashboard, RootGuard.AllowRootOption };
+        cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, async (app, token) =>
+        {
+            // A monitor reading attacker-controlled text should not hold root's privileges unless told to.
+            if (RootGuard.Refusal(app.Config, parse.GetValue(RootGuard.AllowRootOption)) is { } why)
+            {
+                await Console.Error.WriteLineAsync(why).ConfigureAwait(false);
+                return ExitCodes.ConfigError;
+            }
+            return await RunAsync(app, !parse.GetValue(NoDashboard) && CanDrawDashboard(), token).ConfigureAwait(false);
+        }));
         return cmd;
     }
 

@@ -94,6 +94,8 @@ internal sealed class PipelineWorker : BackgroundService
 
     private async Task IdleWorkAsync(CancellationToken ct)
     {
+        // Positions that could not be committed while the store was down are retried even when no new line comes.
+        if (_tracker.PendingCount > 0) await CommitAsync(ct).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         if (!_flushed && now - _lastLine >= IdleFlush) await FlushParsersAsync(ct).ConfigureAwait(false);
         if (now - _lastTick >= TickEvery)

@@ -57,9 +57,10 @@ public sealed class AppJsonParser : ILogParser
         {
             doc = JsonDocument.Parse(line.Text, new JsonDocumentOptions { MaxDepth = 16 });
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
-            // Not JSON after all (a torn or corrupted line): not an app event. The pipeline counts lines without events.
+            // Not JSON after all (a torn or corrupted line, or text JsonDocument cannot transcode such as a
+            // lone surrogate): not an app event. The pipeline counts lines without events.
             return null;
         }
         using (doc)

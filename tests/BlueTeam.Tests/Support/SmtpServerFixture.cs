@@ -21,7 +21,10 @@ public sealed class SmtpServerFixture : IDisposable
     private readonly string _root;
 
     /// <param name="port">A port chosen beforehand (a test that starts the server late), else a free one.</param>
-    public SmtpServerFixture(int? port = null)
+    /// <summary>xunit builds class fixtures through a parameterless constructor.</summary>
+    public SmtpServerFixture() : this(null) { }
+
+    public SmtpServerFixture(int? port)
     {
         EnsureImportable("aiosmtpd");
         _root = Directory.CreateTempSubdirectory("blueteam-smtp-").FullName;

@@ -19,7 +19,10 @@ public sealed class SyslogServerFixture : IDisposable
     private readonly string _root;
 
     /// <param name="tcpPort">A TCP port chosen beforehand (a test that starts the server late), else a free one.</param>
-    public SyslogServerFixture(int? tcpPort = null)
+    /// <summary>xunit builds class fixtures through a parameterless constructor.</summary>
+    public SyslogServerFixture() : this(null) { }
+
+    public SyslogServerFixture(int? tcpPort)
     {
         if (!File.Exists(Rsyslogd))
             throw new InvalidOperationException($"{Rsyslogd} not found. The remote syslog tests need a real rsyslog: Debian's rsyslog package. "

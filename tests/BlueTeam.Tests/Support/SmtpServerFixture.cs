@@ -24,7 +24,7 @@ public sealed class SmtpServerFixture : IDisposable
     /// <summary>xunit builds class fixtures through a parameterless constructor.</summary>
     public SmtpServerFixture() : this(null) { }
 
-    public SmtpServerFixture(int? port)
+    internal SmtpServerFixture(int? port)
     {
         EnsureImportable("aiosmtpd");
         _root = Directory.CreateTempSubdirectory("blueteam-smtp-").FullName;

@@ -22,7 +22,7 @@ public sealed class SyslogServerFixture : IDisposable
     /// <summary>xunit builds class fixtures through a parameterless constructor.</summary>
     public SyslogServerFixture() : this(null) { }
 
-    public SyslogServerFixture(int? tcpPort)
+    internal SyslogServerFixture(int? tcpPort)
     {
         if (!File.Exists(Rsyslogd))
             throw new InvalidOperationException($"{Rsyslogd} not found. The remote syslog tests need a real rsyslog: Debian's rsyslog package. "

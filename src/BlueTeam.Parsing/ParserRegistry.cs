@@ -35,6 +35,7 @@ public sealed class ParserRegistry
         new AuditLogParser(),
         new AccessLogParser(),
         new AppJsonParser(),
+        new Journal.JournalParser(),
     ]);
 
     /// <summary>The formats some registered parser reads.</summary>

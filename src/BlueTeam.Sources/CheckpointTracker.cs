@@ -15,7 +15,7 @@ public sealed class CheckpointTracker
     public void Processed(RawLine line)
     {
         if (line.Kind != RawLineKind.Line) return;
-        _pending[(line.Collector, line.Path)] = new Checkpoint(line.Collector, line.Path, line.File, line.EndOffset, _time.GetUtcNow());
+        _pending[(line.Collector, line.Path)] = new Checkpoint(line.Collector, line.Path, line.File, line.EndOffset, _time.GetUtcNow()) { Cursor = line.Cursor };
     }
 
     public int PendingCount => _pending.Count;

@@ -30,6 +30,9 @@ public sealed record RawLine
     public long EndOffset { get; init; }
     public FileIdentity File { get; init; }
     public RawLineKind Kind { get; init; } = RawLineKind.Line;
+    /// <summary>For journal entries: the entry's cursor, which is where to resume (offsets do not apply).</summary>
+    public string? Cursor { get; init; }
+
     /// <summary>The line was longer than the configured limit and was cut.</summary>
     public bool Truncated { get; init; }
 

@@ -73,11 +73,11 @@ internal static class MonitorCommand
         // The spool is the engine's store *and* its source of silences, acks and send history, so a store outage spools instead of failing.
         var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, spool, firstSeen, previous: null));
         var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
-        var collectors = config.Collectors.Where(c => c.Value.Enabled && c.Value.Type != CollectorType.Journald).ToList();
-        foreach (var (name, _) in config.Collectors.Where(c => c.Value.Enabled && c.Value.Type == CollectorType.Journald))
-            log.LogWarning("Collector {Name}: journald is not supported yet; it is not read", name);
+        var collectors = config.Collectors.Where(c => c.Value.Enabled).ToList();
         var sources = collectors
-            .Select(c => (ISource)new FileTailer(c.Key, c.Value, store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"), app.Time))
+            .Select(c => c.Value.Type == CollectorType.Journald
+                ? (ISource)new JournaldSource(c.Key, c.Value, store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"))
+                : new FileTailer(c.Key, c.Value, store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"), app.Time))
             .ToList();
         foreach (var c in collectors) stats.Sources[c.Key] = new SourceStats();
 
@@ -196,6 +196,13 @@ internal static class MonitorCommand
         if (config.Origin != "built-in defaults") return;
         var paths = config.Collectors.Values.SelectMany(c => c.Paths).ToList();
         if (paths.Any(CanRead)) return;
+        if (JournalHasEntries())
+        {
+            // Debian 12 and others keep auth messages only in the journal: read it there.
+            log.LogWarning("No config file and none of {Paths} is readable: reading the systemd journal instead", string.Join(", ", paths));
+            config.Collectors = new() { ["journal"] = new CollectorOptions { Type = CollectorType.Journald } };
+            return;
+        }
         var sample = Path.Combine(AppContext.BaseDirectory, "samples", "auth.log");
         log.LogWarning("No config file and none of {Paths} is readable: watching the bundled sample {Sample} instead", string.Join(", ", paths), sample);
         config.Collectors = new() { ["sample"] = new CollectorOptions { Type = CollectorType.Auth, Paths = [sample] } };
@@ -208,6 +215,12 @@ internal static class MonitorCommand
             [Severity.Low] = ["syslog", "console"],
         };
     }
+
+    private static readonly string[] JournalDirectories = ["/var/log/journal", "/run/log/journal"];
+
+    private static bool JournalHasEntries() =>
+        JournalDirectories.Any(dir => Directory.Exists(dir)
+            && Directory.EnumerateFiles(dir, "*.journal", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true }).Any());
 
     private static bool CanRead(string path)
     {

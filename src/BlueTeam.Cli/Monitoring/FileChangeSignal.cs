@@ -31,6 +31,9 @@ internal sealed class FileChangeSignal : IDisposable
 
     private void Set() => _signal.Release();
 
+    /// <summary>Wakes the waiter from elsewhere (a journal reader with new entries).</summary>
+    public void Wake() => _signal.Release();
+
     /// <summary>Waits until a watched file changes or <paramref name="timeout"/> passes.</summary>
     public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
     {

@@ -29,6 +29,7 @@ internal sealed class SourceWorker : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var wake = new FileChangeSignal(_watchedPaths);
+        foreach (var journal in _sources.OfType<JournaldSource>()) journal.Wake = wake.Wake;
         try
         {
             while (!stoppingToken.IsCancellationRequested)

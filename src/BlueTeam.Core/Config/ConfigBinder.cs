@@ -91,7 +91,9 @@ internal sealed class ConfigBinder
         {
             if (node is not YamlMappingNode map) { Error(path, node, $"expected a mapping, found a {NodeKind(node)}"); return false; }
             var args = t.GetGenericArguments();
-            var dict = (IDictionary)(current ?? Activator.CreateInstance(t)!);
+            // A mapping given in the file replaces the default one (collectors: names the collectors
+            // to run, it does not add to the built-in auth_log); each entry starts from its defaults.
+            var dict = (IDictionary)Activator.CreateInstance(t)!;
             var ok = true;
             foreach (var (k, v) in map.Children)
             {

@@ -105,15 +105,11 @@ public sealed class FileTailer : ISource, IDisposable
         }
         else if (!SameInode(state.Identity, identity))
         {
-            // Rename-and-create rotation. Step 1 read the old file, but a writer may have appended
-            // to it after that and before it created the new file (a syslog daemon writes through
-            // its open handle until it reopens): now that the new file exists, read the old one to
-            // its end once more before letting it go.
-            await ReadNewLinesAsync(path, state, writer, ct).ConfigureAwait(false);
+            // Rename-and-create rotation: the old file was read to its end in step 1.
             var rotated = RotationEvidence.FindByInode(path, state.Identity);
             if (rotated is null) await ReportReplacedAsync(path, state, identity, writer, ct).ConfigureAwait(false);
             else _logger.LogInformation("{Collector}: {Path} rotated (old file now {Rotated}); following the new file", Name, path, rotated);
-            state.Stream?.Dispose();
+            state.Stream.Dispose();
             Follow(state, current, identity, 0);
         }
         else

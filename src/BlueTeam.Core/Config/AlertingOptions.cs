@@ -149,6 +149,13 @@ public sealed class SyslogChannelOptions : IValidatable
     /// <summary>Syslog facility name (local0..local7, auth, authpriv, daemon, user, security). Default local6.</summary>
     public string Facility { get; set; } = "local6";
     public int TimeoutSec { get; set; } = 10;
+    /// <summary>
+    /// Send the head of this host's audit chain (sequence number and hash) to this syslog
+    /// destination at each heartbeat when it changed, and at least hourly, so that a history
+    /// rewritten on the host no longer matches what the collector recorded. Independent of
+    /// <see cref="Enabled"/> (which is about alerts). Default off.
+    /// </summary>
+    public bool SendChainHead { get; set; }
 
     public IEnumerable<ConfigProblem> Validate()
     {

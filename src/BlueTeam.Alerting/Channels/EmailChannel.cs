@@ -21,7 +21,8 @@ namespace BlueTeam.Alerting.Channels;
 /// CR/LF in an incident title can never add a header (a Bcc, say). The body's fields are made
 /// inert too: mail is often read in a terminal.</para>
 /// <para>Classification: anything about reaching the server (refused, reset, timeout, protocol
-/// confusion) and SMTP 4xx replies are transient; 5xx replies, refused credentials, TLS that
+/// confusion) and SMTP 4xx replies are transient; 5xx replies (530 "authenticate or STARTTLS
+/// first" included), refused credentials, TLS that
 /// cannot be negotiated as configured and missing server features are permanent, because they
 /// will fail the same way until someone changes the config.</para>
 /// <para>The password is held in memory only and never logged; MailKit's exceptions do not carry it.</para>
@@ -126,6 +127,11 @@ public sealed class EmailChannel : IAlertChannel
                 _ => "message rejected",
             };
             return DeliveryResult.Permanent($"{where}: {what}: {(int)e.StatusCode} {e.Message}");
+        }
+        catch (ServiceNotAuthenticatedException e)
+        {
+            // 530: the server wants AUTH (or STARTTLS) before mail; it will say so until the config changes.
+            return DeliveryResult.Permanent($"{where}: the server requires authentication or TLS first (tls: {_options.Tls.ToString().ToLowerInvariant()}): 530 {e.Message}");
         }
         catch (AuthenticationException e)
         {

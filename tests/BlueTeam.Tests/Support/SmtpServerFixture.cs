@@ -20,10 +20,16 @@ public sealed class SmtpServerFixture : IDisposable
     private readonly StringBuilder _serverOutput = new();
     private readonly string _root;
 
+    /// <summary>A plain SMTP server on a free port (what xunit builds for <c>IClassFixture</c>).</summary>
+    public SmtpServerFixture() : this(null)
+    {
+    }
+
+    // Not public: xunit requires a class fixture to have exactly one public constructor.
     /// <param name="port">A port chosen beforehand (a test that starts the server late), else a free one.</param>
     /// <param name="tlsCertFile">With <paramref name="tlsKeyFile"/>: offer STARTTLS with this certificate and refuse mail without it (aiosmtpd's default require_starttls).</param>
     /// <param name="tlsKeyFile">The certificate's private key (PEM).</param>
-    public SmtpServerFixture(int? port = null, string? tlsCertFile = null, string? tlsKeyFile = null)
+    internal SmtpServerFixture(int? port, string? tlsCertFile = null, string? tlsKeyFile = null)
     {
         EnsureImportable("aiosmtpd");
         _root = Directory.CreateTempSubdirectory("blueteam-smtp-").FullName;

@@ -18,8 +18,14 @@ public sealed class SyslogServerFixture : IDisposable
     private readonly StringBuilder _serverOutput = new();
     private readonly string _root;
 
+    /// <summary>rsyslog on free ports (what xunit builds for <c>IClassFixture</c>).</summary>
+    public SyslogServerFixture() : this(null)
+    {
+    }
+
+    // Not public: xunit requires a class fixture to have exactly one public constructor.
     /// <param name="tcpPort">A TCP port chosen beforehand (a test that starts the server late), else a free one.</param>
-    public SyslogServerFixture(int? tcpPort = null)
+    internal SyslogServerFixture(int? tcpPort)
     {
         if (!File.Exists(Rsyslogd))
             throw new InvalidOperationException($"{Rsyslogd} not found. The remote syslog tests need a real rsyslog: Debian's rsyslog package. "

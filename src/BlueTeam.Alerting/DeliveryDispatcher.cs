@@ -35,6 +35,10 @@ public sealed record DeliveryAttempt(
 /// round instead of one per queued e-mail, and syslog and console deliveries behind it go out.</para>
 /// <para>Delivery is at least once: if the store fails after a send, the row stays pending and
 /// is sent again. Store failures are not caught here; they are the daemon's to report.</para>
+/// <para>Digests and budgets (<see cref="DeliveryGrouping"/>): with an <see cref="IDeliveryScheduler"/>,
+/// a digest covers every due row of its (channel, rule) group up to
+/// <see cref="DeliveryGrouping.MaxRowsPerRound"/>, rows held over budget are deferred until the
+/// budget frees, and the budget's send history is rebuilt from the outbox after a restart.</para>
 /// <para>Rounds are not meant to run concurrently: call from one loop.</para>
 /// </remarks>
 public sealed class DeliveryDispatcher
@@ -44,12 +48,14 @@ public sealed class DeliveryDispatcher
     private readonly TimeProvider _time;
     private readonly DeliveryRetryOptions _retry;
     private readonly DeliveryGrouping? _grouping;
+    private readonly IDeliveryScheduler? _scheduler;
     private readonly ILogger _logger;
 
     // Send times per channel within the last hour, for max_per_hour; touched only by the dispatch loop.
-    // In memory on purpose: after a restart a channel may get one extra hour's budget, never less.
+    // Rebuilt from the outbox's delivered rows on the first round when there is a scheduler.
     private readonly Dictionary<string, Queue<DateTimeOffset>> _sends = new(StringComparer.Ordinal);
     private readonly HashSet<string> _overBudget = new(StringComparer.Ordinal);
+    private bool _budgetsRestored;
 
     // Last error logged per channel, so a channel that stays down is logged when its error
     // changes, not on every attempt; touched only by the dispatch loop.
@@ -65,8 +71,14 @@ public sealed class DeliveryDispatcher
     /// <param name="retry">Retry policy; defaults when null.</param>
     /// <param name="logger">Optional.</param>
     /// <param name="grouping">Digests and per-channel budgets; null sends every delivery on its own.</param>
+    /// <param name="scheduler">
+    /// Per-channel reads, deferral of held rows and budgets that survive a restart; by default
+    /// <paramref name="store"/> when it implements <see cref="IDeliveryScheduler"/>. Pass the
+    /// underlying store when <paramref name="store"/> is a wrapper that does not.
+    /// </param>
     public DeliveryDispatcher(IAlertStore store, IReadOnlyDictionary<string, IAlertChannel> channels, TimeProvider time,
-        DeliveryRetryOptions? retry = null, ILogger<DeliveryDispatcher>? logger = null, DeliveryGrouping? grouping = null)
+        DeliveryRetryOptions? retry = null, ILogger<DeliveryDispatcher>? logger = null, DeliveryGrouping? grouping = null,
+        IDeliveryScheduler? scheduler = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(channels);
@@ -77,6 +89,7 @@ public sealed class DeliveryDispatcher
         _retry = retry ?? new DeliveryRetryOptions();
         _retry.Validate();
         _grouping = grouping is { IsActive: true } ? grouping : null;
+        _scheduler = scheduler ?? store as IDeliveryScheduler;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -88,18 +101,39 @@ public sealed class DeliveryDispatcher
     public long Retried => Interlocked.Read(ref _retried);
 
     /// <summary>Runs one round over the deliveries due now; returns what was attempted.</summary>
+    /// <remarks>
+    /// With an <see cref="IDeliveryScheduler"/> the round goes channel by channel, each reading its
+    /// own due rows (critical first), so one channel's backlog never delays another's. Without one it
+    /// reads a single batch of <see cref="DeliveryRetryOptions.BatchSize"/> rows across channels.
+    /// </remarks>
     public async Task<IReadOnlyList<DeliveryAttempt>> DispatchDueAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var due = await _store.GetDueDeliveriesAsync(now, _retry.BatchSize, cancellationToken).ConfigureAwait(false);
-        var attempts = new List<DeliveryAttempt>(due.Count);
-        if (_grouping is not null)
+        var attempts = new List<DeliveryAttempt>();
+        if (_scheduler is not null)
         {
-            await DispatchGroupedAsync(due, now, attempts, cancellationToken).ConfigureAwait(false);
+            await RestoreBudgetsOnceAsync(now, cancellationToken).ConfigureAwait(false);
+            foreach (var channelName in await _scheduler.GetDueChannelsAsync(now, cancellationToken).ConfigureAwait(false))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                // A digest covers every due row of its group (up to MaxRowsPerRound), not one batch.
+                var max = _grouping is not null && _channels.ContainsKey(channelName) ? Math.Max(_grouping.MaxRowsPerRound, _retry.BatchSize) : _retry.BatchSize;
+                var due = await _scheduler.GetDueDeliveriesForChannelAsync(channelName, now, max, cancellationToken).ConfigureAwait(false);
+                if (_grouping is not null) await DispatchGroupedAsync(due, now, attempts, cancellationToken).ConfigureAwait(false);
+                else await DispatchSinglyAsync(due, attempts, cancellationToken).ConfigureAwait(false);
+            }
             return attempts;
         }
-        var downThisRound = new HashSet<string>(StringComparer.Ordinal);
 
+        var batch = await _store.GetDueDeliveriesAsync(now, _retry.BatchSize, cancellationToken).ConfigureAwait(false);
+        if (_grouping is not null) await DispatchGroupedAsync(batch, now, attempts, cancellationToken).ConfigureAwait(false);
+        else await DispatchSinglyAsync(batch, attempts, cancellationToken).ConfigureAwait(false);
+        return attempts;
+    }
+
+    private async Task DispatchSinglyAsync(IReadOnlyList<PendingDelivery> due, List<DeliveryAttempt> attempts, CancellationToken cancellationToken)
+    {
+        var downThisRound = new HashSet<string>(StringComparer.Ordinal);
         foreach (var pending in due)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -117,7 +151,17 @@ public sealed class DeliveryDispatcher
             attempts.Add(attempt);
             if (result.Outcome == DeliveryOutcome.Transient) downThisRound.Add(channelName);
         }
-        return attempts;
+    }
+
+    // Budgets live in memory; after a restart they are rebuilt once from the delivered rows of the
+    // last hour, so a restart neither grants a fresh budget nor forgets a spent one.
+    private async Task RestoreBudgetsOnceAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_budgetsRestored || _grouping is null || _grouping.MaxPerHour.Count == 0) return;
+        var sends = await _scheduler!.GetSendsSinceAsync(now - TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false);
+        foreach (var send in sends.OrderBy(s => s.At))
+            NoteSend(send.Channel, send.At);
+        _budgetsRestored = true;
     }
 
     /// <summary>
@@ -140,7 +184,9 @@ public sealed class DeliveryDispatcher
 
     // One channel at a time: critical rows alone and at once; the others grouped by rule once the
     // group's oldest alert has waited group_wait, within the channel's hourly budget. When there are
-    // more groups than budget left, the last send is one summary of everything still held.
+    // more groups than budget left, the last send is one summary of everything still held; with no
+    // budget left at all, the held rows are put off (no attempt counted) until a send leaves the
+    // window, so they neither go out early nor sit in every round's read.
     private async Task DispatchGroupedAsync(IReadOnlyList<PendingDelivery> due, DateTimeOffset now, List<DeliveryAttempt> attempts, CancellationToken cancellationToken)
     {
         foreach (var byChannel in due.GroupBy(d => d.Delivery.Channel, StringComparer.Ordinal))
@@ -148,13 +194,14 @@ public sealed class DeliveryDispatcher
             var channelName = byChannel.Key;
             if (!_channels.TryGetValue(channelName, out var channel))
             {
-                foreach (var pending in byChannel)
+                foreach (var pending in byChannel.Take(_retry.BatchSize))
                     attempts.Add(await RecordAsync(pending, DeliveryResult.Permanent("channel not configured"), _time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
                 continue;
             }
 
             var units = new List<List<PendingDelivery>>();
-            units.AddRange(byChannel.Where(p => p.Alert.Incident.Severity == Severity.Critical).Select(p => new List<PendingDelivery> { p }));
+            // Critical rows go one by one; at most a batch of them per round, the rest stay due (and first) for the next.
+            units.AddRange(byChannel.Where(p => p.Alert.Incident.Severity == Severity.Critical).Take(_retry.BatchSize).Select(p => new List<PendingDelivery> { p }));
             var groups = byChannel.Where(p => p.Alert.Incident.Severity != Severity.Critical)
                 .GroupBy(p => p.Alert.Incident.Rule.Name, StringComparer.Ordinal)
                 .Where(g => g.Min(p => p.Alert.CreatedAt) + _grouping!.GroupWait <= now)
@@ -162,19 +209,29 @@ public sealed class DeliveryDispatcher
                 .ToList();
 
             var budget = BudgetLeft(channelName, now);
-            var held = 0;
             List<PendingDelivery>? summary = null;
-            if (groups.Count > budget)
+            List<PendingDelivery> held = [];
+            // Critical sends spend budget too, and are never held: what is left for groups is after them.
+            var forGroups = budget == int.MaxValue ? budget : Math.Max(0, budget - units.Count);
+            if (groups.Count > forGroups)
             {
-                // Keep budget-1 groups as they are and fold the rest into one summary (none fit at 0).
-                var keep = Math.Max(0, budget - 1);
+                // Keep forGroups-1 groups as they are and fold the rest into one summary (none fit at 0).
+                var keep = Math.Max(0, forGroups - 1);
                 var rest = groups.Skip(keep).SelectMany(g => g).ToList();
                 groups = groups.Take(keep).ToList();
-                if (budget > 0) groups.Add(summary = rest);
-                else held = rest.Count;
+                if (forGroups > 0) groups.Add(summary = rest);
+                else held = rest;
             }
-            if (held > 0 && _overBudget.Add(channelName)) Log.ChannelOverBudget(_logger, channelName, _grouping!.MaxPerHour[channelName], held);
-            if (held == 0) _overBudget.Remove(channelName);
+            if (held.Count > 0)
+            {
+                if (_overBudget.Add(channelName)) Log.ChannelOverBudget(_logger, channelName, _grouping!.MaxPerHour[channelName], held.Count);
+                if (_scheduler is not null)
+                    await _scheduler.DeferAsync(held.Select(p => p.Delivery.Id).ToList(), BudgetFreesAt(channelName, now), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _overBudget.Remove(channelName);
+            }
             units.AddRange(groups);
 
             foreach (var unit in units)
@@ -190,6 +247,10 @@ public sealed class DeliveryDispatcher
             }
         }
     }
+
+    // When the oldest send in the window leaves it (and one more send fits).
+    private DateTimeOffset BudgetFreesAt(string channel, DateTimeOffset now) =>
+        _sends.TryGetValue(channel, out var sends) && sends.Count > 0 ? sends.Peek() + TimeSpan.FromHours(1) : now;
 
     private int BudgetLeft(string channel, DateTimeOffset now)
     {
@@ -331,6 +392,12 @@ public sealed record DeliveryGrouping(TimeSpan GroupWait, IReadOnlyDictionary<st
 {
     /// <summary>False when neither digests nor budgets are configured (the dispatcher then sends row by row).</summary>
     public bool IsActive => GroupWait > TimeSpan.Zero || MaxPerHour.Count > 0;
+
+    /// <summary>
+    /// Most rows of one channel read per round when grouping, so that a digest covers a whole burst
+    /// rather than one batch. Default 10,000.
+    /// </summary>
+    public int MaxRowsPerRound { get; init; } = 10_000;
 
     public static DeliveryGrouping From(AlertingOptions options)
     {

@@ -53,6 +53,31 @@ public sealed class DeliveryHealthMonitor
     /// <summary>False while the channel's last attempt failed; channels never attempted are healthy.</summary>
     public bool IsHealthy(string channel) => !_channels.TryGetValue(channel, out var s) || s.FailingSince is null;
 
+    /// <summary>
+    /// Remembers which channels already had <c>alert_delivery_failure</c> raised in the current
+    /// window, from the alerts stored: call once at start, so a restart does not raise again what
+    /// was raised before it. Cheap: one query for this rule's alerts seen in the window.
+    /// </summary>
+    /// <returns>The channels found already raised.</returns>
+    public async Task<IReadOnlyList<string>> RestoreAsync(IAlertStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var now = _time.GetUtcNow();
+        var window = WindowStart(now);
+        var stored = await store.ListAlertsAsync(new AlertQuery { RuleName = RuleName, Since = window, Limit = 1000 }, cancellationToken).ConfigureAwait(false);
+        var fingerprints = stored.Select(a => a.Fingerprint).ToHashSet(StringComparer.Ordinal);
+        var restored = new List<string>();
+        // The fingerprint is a function of (channel, window, host), so it tells which channels were raised.
+        foreach (var channel in ChannelNames.Known)
+        {
+            if (!fingerprints.Contains(Fingerprint(channel, window))) continue;
+            if (!_channels.TryGetValue(channel, out var state)) _channels[channel] = state = new ChannelState();
+            state.RaisedForWindow = window;
+            restored.Add(channel);
+        }
+        return restored;
+    }
+
     /// <summary>Takes one round's attempts; returns the incidents to raise (possibly none).</summary>
     public IReadOnlyList<DeliveryFailureIncident> Observe(IReadOnlyList<DeliveryAttempt> attempts)
     {
@@ -111,6 +136,8 @@ public sealed class DeliveryHealthMonitor
         FirstSeen = state.FailingSince ?? now,
         LastSeen = now,
         EventCount = Math.Max(1, state.Failures),
-        Fingerprint = SecurityIncident.ComputeFingerprint(RuleId, window, channel, _host),
+        Fingerprint = Fingerprint(channel, window),
     };
+
+    private string Fingerprint(string channel, DateTimeOffset window) => SecurityIncident.ComputeFingerprint(RuleId, window, channel, _host);
 }

@@ -51,7 +51,7 @@ public sealed record Silence
     public required DateTimeOffset EndsAt { get; init; }
     public string CreatedBy { get; init; } = "";
     public string Comment { get; init; } = "";
-    /// <summary>Exact rule name (<c>rule.name</c>), or null for any.</summary>
+    /// <summary>Exact rule name (<c>rule.name</c>) or rule id (<c>rule.id</c>, e.g. <c>BT-R001</c>), or null for any.</summary>
     public string? RuleName { get; init; }
     /// <summary>Exact fingerprint, or null for any.</summary>
     public string? Fingerprint { get; init; }
@@ -63,7 +63,9 @@ public sealed record Silence
     {
         ArgumentNullException.ThrowIfNull(incident);
         if (now < StartsAt || now >= EndsAt) return false;
-        if (RuleName is not null && !string.Equals(RuleName, incident.Rule.Name, StringComparison.Ordinal)) return false;
+        // `blueteam silence add --rule` takes a rule's name or its id, as `alerts list --rule` does.
+        if (RuleName is not null && !string.Equals(RuleName, incident.Rule.Name, StringComparison.Ordinal)
+            && !string.Equals(RuleName, incident.Rule.Id, StringComparison.Ordinal)) return false;
         if (Fingerprint is not null && !string.Equals(Fingerprint, incident.Fingerprint, StringComparison.Ordinal)) return false;
         foreach (var (label, pattern) in Labels)
             if (!AlertRouter.LabelValues(incident, host, label).Any(v => AlertRouter.Glob(pattern, v))) return false;

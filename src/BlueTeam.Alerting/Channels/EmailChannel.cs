@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
@@ -19,7 +21,8 @@ namespace BlueTeam.Alerting.Channels;
 /// CR/LF in an incident title can never add a header (a Bcc, say). The body's fields are made
 /// inert too: mail is often read in a terminal.</para>
 /// <para>Classification: anything about reaching the server (refused, reset, timeout, protocol
-/// confusion) and SMTP 4xx replies are transient; 5xx replies, refused credentials, TLS that
+/// confusion) and SMTP 4xx replies are transient; 5xx replies (530 "authenticate or STARTTLS
+/// first" included), refused credentials, TLS that
 /// cannot be negotiated as configured and missing server features are permanent, because they
 /// will fail the same way until someone changes the config.</para>
 /// <para>The password is held in memory only and never logged; MailKit's exceptions do not carry it.</para>
@@ -30,12 +33,14 @@ public sealed class EmailChannel : IAlertChannel
     private readonly MailboxAddress _from;
     private readonly Dictionary<Severity, IReadOnlyList<MailboxAddress>> _recipients = [];
     private readonly string? _password;
+    // The private CA of alerting.email.ca_file, or null for the system store.
+    private readonly X509Certificate2Collection? _trust;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     /// <exception cref="ConfigException">
     /// Addresses that do not parse, or an unreadable or empty password file
-    /// (<c>alerting.email.smtp_password_file</c>).
+    /// (<c>alerting.email.smtp_password_file</c>), or a CA file that cannot be read (<c>alerting.email.ca_file</c>).
     /// </exception>
     public EmailChannel(EmailChannelOptions options, TimeProvider time, ILogger<EmailChannel>? logger = null)
     {
@@ -66,6 +71,7 @@ public sealed class EmailChannel : IAlertChannel
         errors.Clear();
         errors.AddRange(distinct);
         _password = ResolvePassword(options, errors);
+        _trust = LoadTrust(options.CaFile, errors);
         if (errors.Count > 0 || from is null) throw new ConfigException("alerting.email", errors);
         _from = from;
     }
@@ -90,6 +96,7 @@ public sealed class EmailChannel : IAlertChannel
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         using var client = new SmtpClient { Timeout = (int)timeout.TotalMilliseconds };
+        if (_trust is not null) client.ServerCertificateValidationCallback = VerifyWithPrivateCa;
         var where = $"SMTP {_options.SmtpHost}:{_options.SmtpPort.ToString(CultureInfo.InvariantCulture)}";
         try
         {
@@ -120,6 +127,11 @@ public sealed class EmailChannel : IAlertChannel
                 _ => "message rejected",
             };
             return DeliveryResult.Permanent($"{where}: {what}: {(int)e.StatusCode} {e.Message}");
+        }
+        catch (ServiceNotAuthenticatedException e)
+        {
+            // 530: the server wants AUTH (or STARTTLS) before mail; it will say so until the config changes.
+            return DeliveryResult.Permanent($"{where}: the server requires authentication or TLS first (tls: {_options.Tls.ToString().ToLowerInvariant()}): 530 {e.Message}");
         }
         catch (AuthenticationException e)
         {
@@ -239,6 +251,38 @@ public sealed class EmailChannel : IAlertChannel
         {
             Log.SmtpQuitFailed(_logger, e, where);
         }
+    }
+
+    // A private CA: the name must still match; only the chain is rebuilt against that CA alone
+    // (no revocation check: a private CA for one mail relay rarely publishes a CRL).
+    private bool VerifyWithPrivateCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+            return false;
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.AddRange(_trust!);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return custom.Build(leaf);
+    }
+
+    private static X509Certificate2Collection? LoadTrust(string? caFile, List<ConfigError> errors)
+    {
+        if (caFile is null) return null;
+        const string key = "alerting.email.ca_file";
+        try
+        {
+            var trust = new X509Certificate2Collection();
+            trust.ImportFromPemFile(caFile);
+            if (trust.Count > 0) return trust;
+            errors.Add(new ConfigError(key, "alerting.email", $"{caFile} holds no PEM certificate"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            errors.Add(new ConfigError(key, "alerting.email", $"cannot read {caFile}: {e.Message}"));
+        }
+        return null;
     }
 
     private static MailboxAddress? ParseAddress(string? text, string key, List<ConfigError> errors)

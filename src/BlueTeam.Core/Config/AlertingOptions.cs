@@ -195,6 +195,11 @@ public sealed class EmailChannelOptions : IValidatable
     public string SmtpHost { get; set; } = "localhost";
     public int SmtpPort { get; set; } = 587;
     public SmtpTls Tls { get; set; } = SmtpTls.Auto;
+    /// <summary>
+    /// PEM file of the CA that signed the SMTP server's certificate (a private CA); the system store
+    /// when unset. The chain and the server name are always verified; there is no switch to stop that.
+    /// </summary>
+    public string? CaFile { get; set; }
     public string? SmtpUsername { get; set; }
     [ConfigSecret] public string? SmtpPassword { get; set; }
     /// <summary>A file holding the password (first line), for secrets kept out of the config.</summary>
@@ -224,6 +229,8 @@ public sealed class EmailChannelOptions : IValidatable
                     if (!MailAddressSyntax.IsValid(list[i])) yield return new($"recipients_by_severity.{severity.ToName()}[{i}]", "must be an e-mail address");
         if (SmtpPassword is not null && SmtpPasswordFile is not null)
             yield return new("smtp_password_file", "give either smtp_password or smtp_password_file, not both");
+        if (CaFile is not null && Tls == SmtpTls.None)
+            yield return new("ca_file", "is only used with TLS; tls is none");
     }
 
     /// <summary>Who gets an incident of this severity: its own list when configured, else <see cref="Recipients"/>.</summary>

@@ -127,6 +127,30 @@ public sealed class AlertEngineNoiseTests
         Assert.Equal(["email", "syslog"], raised.Queued);
     }
 
+    [Theory]
+    [InlineData("ssh_brute_force", true)]
+    [InlineData("BT-R001", true)]
+    [InlineData("bt-r001", false)]
+    [InlineData("sudo_abuse", false)]
+    public void Silence_RuleNameOrRuleId_MatchesEither(string rule, bool expected)
+    {
+        // `blueteam silence add --rule` accepts a rule's name or its id.
+        var silence = new Silence { Id = 1, StartsAt = DateTimeOffset.MinValue, EndsAt = DateTimeOffset.MaxValue, RuleName = rule };
+
+        Assert.Equal(expected, silence.Matches(Brute(1), "h", AlertIncidents.Start));
+    }
+
+    [Fact]
+    public async Task RaiseAsync_SilenceByRuleId_StoredWithoutDeliveries()
+    {
+        _store.AddSilence(new Silence { Id = 9, StartsAt = _time.GetUtcNow().AddMinutes(-1), EndsAt = _time.GetUtcNow().AddHours(1), RuleName = "BT-R001" });
+
+        var raised = await _engine.RaiseAsync(Brute(12), CancellationToken.None);
+
+        Assert.Equal(9, raised.SilencedBy);
+        Assert.Empty(_store.Deliveries);
+    }
+
     [Fact]
     public void Silence_WithoutAnyMatcher_MatchesNothing()
     {

@@ -2,6 +2,7 @@ using BlueTeam.Alerting;
 using BlueTeam.Alerting.Channels;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
+using BlueTeam.Storage;
 using BlueTeam.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
@@ -24,13 +25,18 @@ public sealed class DeliveryGroupingTests(SmtpServerFixture smtp) : IClassFixtur
     [Fact]
     public async Task Dispatch_ThousandBruteForceInAMinute_FewDigestMailsAllStored()
     {
-        var store = new InMemoryAlertStore(_time);
+        // The real store (SQLite, as the daemon opens it) and the default batch size: a digest must
+        // cover the whole burst, not one batch of 100.
+        using var dir = new TempDir();
+        await using var store = StoreFactory.Create(new DatabaseOptions { Driver = DatabaseDriver.Sqlite, Path = dir.File("blueteam.db") }, _time);
+        await store.MigrateAsync(CancellationToken.None);
         var options = new AlertingOptions { GroupWaitSec = 60, MaxPerHour = new() { ["email"] = 10 } };
         var emailOptions = new EmailChannelOptions { Enabled = true, SmtpHost = "127.0.0.1", SmtpPort = smtp.Port, Tls = SmtpTls.None, Recipients = ["soc@example.org"], TimeoutSec = 10 };
         var channels = new Dictionary<string, IAlertChannel> { ["email"] = new EmailChannel(emailOptions, _time) };
         var router = new AlertRouter(options, channels.Keys);
-        var engine = new AlertEngine(router, store, "eqmon-web01", options, _time, store, store, store);
-        var dispatcher = new DeliveryDispatcher(store, channels, _time, new DeliveryRetryOptions { BatchSize = 500 }, null, DeliveryGrouping.From(options));
+        var noise = (AdoStore)store;
+        var engine = new AlertEngine(router, store, "eqmon-web01", options, _time, noise, noise, noise);
+        var dispatcher = new DeliveryDispatcher(store, channels, _time, new DeliveryRetryOptions(), null, DeliveryGrouping.From(options));
 
         // 1,000 incidents over 60 s, a dispatch round every 5 s as the daemon does.
         for (var n = 0; n < 1000; n++)
@@ -48,15 +54,81 @@ public sealed class DeliveryGroupingTests(SmtpServerFixture smtp) : IClassFixtur
             await dispatcher.DispatchDueAsync(CancellationToken.None);
         }
 
-        Assert.Equal(1000, store.Alerts.Count);
-        Assert.Equal(1000, store.Deliveries.Count(d => d.Status == DeliveryStatus.Delivered));
+        var alerts = await store.ListAlertsAsync(new AlertQuery { Limit = 5000 }, CancellationToken.None);
+        Assert.Equal(1000, alerts.Count);
+        Assert.Equal(1000, alerts.Select(a => a.Incident.Source!.Ip).Distinct().Count());
+        var pending = await store.GetDueDeliveriesAsync(_time.GetUtcNow().AddDays(1), 10, CancellationToken.None);
+        Assert.Empty(pending);
         // Only this test mails in this class, so every message in the Maildir is one of its digests.
-        var first = await smtp.WaitForMessageAsync(m => (m.Subject ?? "").Contains("ssh_brute_force from", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        Assert.StartsWith("[HIGH] ssh_brute_force from ", first.Subject, StringComparison.Ordinal);
-        Assert.Contains("and ", first.TextBody, StringComparison.Ordinal);
-        var mails = Directory.GetFiles(Path.Combine(smtp.MaildirPath, "new")).Select(f => MimeKit.MimeMessage.Load(f)).ToList();
-        Assert.InRange(mails.Count, 1, 4);
-        Assert.All(mails, m => Assert.Contains("ssh_brute_force from", m.Subject, StringComparison.Ordinal));
+        await smtp.WaitForMessageAsync(m => (m.Subject ?? "").Contains("ssh_brute_force from", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        var mails = smtp.Messages();
+        Assert.InRange(mails.Count, 1, 3);
+        Assert.All(mails, m => Assert.StartsWith("[HIGH] ssh_brute_force from ", m.Subject, StringComparison.Ordinal));
+        // Every incident is in exactly one digest: the sources named in the subjects add up to 1,000,
+        // and the first digest covers far more than one batch.
+        var sources = mails.Select(m => int.Parse((m.Subject ?? "").Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(1000, sources.Sum());
+        Assert.True(sources.Max() > new DeliveryRetryOptions().BatchSize, $"largest digest covers {sources.Max()} sources");
+    }
+
+    [Fact]
+    public async Task Dispatch_HeldOverBudget_DeferredWithoutAttemptAndCriticalNotCrowdedOut()
+    {
+        var store = new InMemoryAlertStore(_time);
+        var channel = new ScriptedChannel("webhook", DeliveryResult.Delivered());
+        var grouping = new DeliveryGrouping(TimeSpan.Zero, new Dictionary<string, int> { ["webhook"] = 1 });
+        // A batch smaller than the held backlog: a dispatcher reading the oldest rows first would never see the critical one.
+        var dispatcher = new DeliveryDispatcher(store, new Dictionary<string, IAlertChannel> { ["webhook"] = channel }, _time,
+            new DeliveryRetryOptions { BatchSize = 5 }, null, grouping with { MaxRowsPerRound = 5 });
+        await store.SaveAlertAsync(Brute(0, rule: "r0"), "eqmon-web01", ["webhook"], CancellationToken.None);
+        await dispatcher.DispatchDueAsync(CancellationToken.None); // spends the budget
+        for (var i = 1; i <= 20; i++)
+            await store.SaveAlertAsync(Brute(i, rule: $"r{i}"), "eqmon-web01", ["webhook"], CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        for (var round = 0; round < 4; round++) await dispatcher.DispatchDueAsync(CancellationToken.None);
+        var heldRows = store.Deliveries.Where(d => d.Status == DeliveryStatus.Pending).ToList();
+
+        await store.SaveAlertAsync(Brute(99, Severity.Critical, rule: "r99"), "eqmon-web01", ["webhook"], CancellationToken.None);
+        await dispatcher.DispatchDueAsync(CancellationToken.None);
+        var afterCritical = channel.Sent.Count;
+        _time.Advance(TimeSpan.FromHours(1));
+        for (var round = 0; round < 5; round++) await dispatcher.DispatchDueAsync(CancellationToken.None);
+
+        Assert.Equal(20, heldRows.Count);
+        Assert.All(heldRows, d => Assert.Equal(0, d.Attempts));
+        Assert.All(heldRows, d => Assert.Equal(AlertIncidents.Start + TimeSpan.FromHours(1), d.NextAttemptAt));
+        Assert.Equal(2, afterCritical);
+        Assert.Equal(Severity.Critical, channel.Sent[1].Incident.Severity);
+        // An hour on, the budget (1) allows one send: a summary of the held rows it could read.
+        Assert.StartsWith("5 alerts held over the channel's budget", channel.Sent[2].Incident.Title, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dispatch_Restarted_BudgetRebuiltFromDeliveredRows()
+    {
+        var store = new InMemoryAlertStore(_time);
+        var grouping = new DeliveryGrouping(TimeSpan.Zero, new Dictionary<string, int> { ["webhook"] = 2 });
+        var before = new ScriptedChannel("webhook", DeliveryResult.Delivered());
+        var first = new DeliveryDispatcher(store, new Dictionary<string, IAlertChannel> { ["webhook"] = before }, _time, null, null, grouping);
+        await store.SaveAlertAsync(Brute(1, rule: "r1"), "eqmon-web01", ["webhook"], CancellationToken.None);
+        await first.DispatchDueAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await store.SaveAlertAsync(Brute(2, rule: "r2"), "eqmon-web01", ["webhook"], CancellationToken.None);
+        await first.DispatchDueAsync(CancellationToken.None);
+
+        // The daemon restarts ten minutes later; its budget for the hour is already spent.
+        _time.Advance(TimeSpan.FromMinutes(10));
+        var after = new ScriptedChannel("webhook", DeliveryResult.Delivered());
+        var restarted = new DeliveryDispatcher(store, new Dictionary<string, IAlertChannel> { ["webhook"] = after }, _time, null, null, grouping);
+        await store.SaveAlertAsync(Brute(3, rule: "r3"), "eqmon-web01", ["webhook"], CancellationToken.None);
+        await restarted.DispatchDueAsync(CancellationToken.None);
+        var sentWithinTheHour = after.Sent.Count;
+        _time.Advance(TimeSpan.FromMinutes(50));
+        await restarted.DispatchDueAsync(CancellationToken.None);
+
+        Assert.Equal(2, before.Sent.Count);
+        Assert.Equal(0, sentWithinTheHour);
+        Assert.Equal("r3", Assert.Single(after.Sent).Incident.Rule.Name);
     }
 
     [Fact]

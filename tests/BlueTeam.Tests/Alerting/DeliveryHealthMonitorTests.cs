@@ -75,6 +75,37 @@ public sealed class DeliveryHealthMonitorTests
     }
 
     [Fact]
+    public async Task RestoreAsync_RaisedBeforeRestartThisWindow_NotRaisedAgainUntilNextWindow()
+    {
+        var options = new AlertingOptions();
+        var engine = new AlertEngine(new AlertRouter(options, ["email", "syslog"]), _store, "eqmon-web01", options, _time, _store, _store, _store);
+        DeliveryAttempt Failed() => new(1, 1, "email", Severity.High, 1, DeliveryStatus.Failed, DeliveryOutcome.Permanent, "550", _time.GetUtcNow(), null);
+        foreach (var failure in Monitor().Observe([Failed()]))
+            await engine.RaiseDeliveryFailureAsync(failure, _ => true, CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(10));
+
+        // The daemon restarts: a new monitor, told what the store already holds.
+        var restarted = Monitor();
+        var restored = await restarted.RestoreAsync(_store, CancellationToken.None);
+        var sameWindow = restarted.Observe([Failed()]);
+        _time.Advance(TimeSpan.FromHours(1));
+        var nextWindow = restarted.Observe([Failed()]);
+
+        Assert.Equal(["email"], restored);
+        Assert.Empty(sameWindow);
+        Assert.Single(nextWindow);
+    }
+
+    [Fact]
+    public async Task RestoreAsync_NothingStored_RestoresNothing()
+    {
+        var monitor = Monitor();
+
+        Assert.Empty(await monitor.RestoreAsync(_store, CancellationToken.None));
+        Assert.Single(monitor.Observe([new DeliveryAttempt(1, 1, "email", Severity.High, 1, DeliveryStatus.Failed, DeliveryOutcome.Permanent, "550", _time.GetUtcNow(), null)]));
+    }
+
+    [Fact]
     public void Observe_DeliveredAfterFailures_ChannelHealthyAgain()
     {
         var monitor = Monitor();

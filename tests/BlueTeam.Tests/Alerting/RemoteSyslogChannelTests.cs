@@ -98,7 +98,7 @@ public sealed class RemoteSyslogChannelTests(SyslogServerFixture rsyslog) : ICla
     [Fact]
     public async Task SendAsync_TlsPrivateCa_VerifiedAndOctetCounted()
     {
-        using var pki = TestPki.Create("localhost");
+        using var pki = AlertTestPki.Create("localhost");
         using var dir = new TempDir();
         var caFile = dir.File("ca.pem");
         await File.WriteAllTextAsync(caFile, pki.Ca.ExportCertificatePem());
@@ -122,7 +122,7 @@ public sealed class RemoteSyslogChannelTests(SyslogServerFixture rsyslog) : ICla
     [Fact]
     public async Task SendAsync_TlsWrongServerName_PermanentNotSent()
     {
-        using var pki = TestPki.Create("collector.example.org");
+        using var pki = AlertTestPki.Create("collector.example.org");
         using var dir = new TempDir();
         var caFile = dir.File("ca.pem");
         await File.WriteAllTextAsync(caFile, pki.Ca.ExportCertificatePem());
@@ -153,40 +153,5 @@ public sealed class RemoteSyslogChannelTests(SyslogServerFixture rsyslog) : ICla
         var body = new byte[int.Parse(length.ToString(), System.Globalization.CultureInfo.InvariantCulture)];
         await tls.ReadExactlyAsync(body);
         return Encoding.UTF8.GetString(body);
-    }
-
-    /// <summary>A throwaway CA and a server certificate it signed, made in memory.</summary>
-    private sealed class TestPki : IDisposable
-    {
-        public required X509Certificate2 Ca { get; init; }
-        public required X509Certificate2 Leaf { get; init; }
-
-        public static TestPki Create(string dnsName)
-        {
-            using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var caRequest = new CertificateRequest("CN=blueteam test CA", caKey, HashAlgorithmName.SHA256);
-            caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-            var now = DateTimeOffset.UtcNow;
-            var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddHours(1));
-
-            using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var leafRequest = new CertificateRequest($"CN={dnsName}", leafKey, HashAlgorithmName.SHA256);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName(dnsName);
-            leafRequest.CertificateExtensions.Add(san.Build());
-            leafRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-            using var signed = leafRequest.Create(ca, now.AddMinutes(-5), now.AddHours(1), [1, 2, 3, 4]);
-            using var withKey = signed.CopyWithPrivateKey(leafKey);
-            // Round-trip through PKCS#12 so the key is usable by the TLS server on every platform.
-            var leaf = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-            return new TestPki { Ca = ca, Leaf = leaf };
-        }
-
-        public void Dispose()
-        {
-            Ca.Dispose();
-            Leaf.Dispose();
-        }
     }
 }

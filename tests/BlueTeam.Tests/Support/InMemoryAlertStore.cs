@@ -7,9 +7,9 @@ namespace BlueTeam.Tests.Support;
 /// An <see cref="IAlertStore"/> in memory that keeps the contract the SQLite and PostgreSQL stores
 /// keep: upsert by fingerprint, outbox rows only for new alerts, due = pending and next attempt
 /// reached, oldest first; plus the noise-control interfaces alerting defines (notification log,
-/// silences, acks) with the semantics their XML docs give the SQL stores.
+/// silences, acks, delivery scheduling) with the semantics their XML docs give the SQL stores.
 /// </summary>
-public sealed class InMemoryAlertStore : IAlertStore, INotificationLog, ISilenceSource, IAckSource
+public sealed class InMemoryAlertStore : IAlertStore, INotificationLog, ISilenceSource, IAckSource, IDeliveryScheduler
 {
     private readonly TimeProvider _time;
     // Test code and the code under test may touch the store from different threads.
@@ -195,4 +195,66 @@ public sealed class InMemoryAlertStore : IAlertStore, INotificationLog, ISilence
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock) return Task.FromResult(_acks.TryGetValue(alertId, out var a) ? a : null);
     }
+
+    public Task<IReadOnlyList<string>> GetDueChannelsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            IReadOnlyList<string> channels = _deliveries.Where(d => IsDue(d, now)).Select(d => d.Channel).Distinct().Order(StringComparer.Ordinal).ToList();
+            return Task.FromResult(channels);
+        }
+    }
+
+    public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesForChannelAsync(string channel, DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            IReadOnlyList<PendingDelivery> due = _deliveries
+                .Where(d => d.Channel == channel && IsDue(d, now))
+                .Select(d => new PendingDelivery(d, _alerts.Single(a => a.Id == d.AlertId)))
+                .OrderBy(p => p.Alert.Incident.Severity == Severity.Critical ? 0 : 1)
+                .ThenBy(p => p.Delivery.NextAttemptAt ?? _queued[p.Delivery.Id].QueuedAt)
+                .ThenBy(p => p.Delivery.Id)
+                .Take(max)
+                .ToList();
+            return Task.FromResult(due);
+        }
+    }
+
+    public Task<int> DeferAsync(IReadOnlyCollection<long> deliveryIds, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var ids = deliveryIds.ToHashSet();
+        var moved = 0;
+        lock (_lock)
+        {
+            for (var i = 0; i < _deliveries.Count; i++)
+            {
+                if (!ids.Contains(_deliveries[i].Id) || _deliveries[i].Status != DeliveryStatus.Pending) continue;
+                _deliveries[i] = _deliveries[i] with { NextAttemptAt = until };
+                moved++;
+            }
+        }
+        return Task.FromResult(moved);
+    }
+
+    public Task<IReadOnlyList<ChannelSend>> GetSendsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            IReadOnlyList<ChannelSend> sends = _deliveries
+                .Where(d => d.Status == DeliveryStatus.Delivered && d.DeliveredAt >= since)
+                .Select(d => new ChannelSend(d.Channel, d.DeliveredAt!.Value))
+                .Distinct()
+                .OrderBy(s => s.At)
+                .ToList();
+            return Task.FromResult(sends);
+        }
+    }
+
+    private static bool IsDue(DeliveryRecord d, DateTimeOffset now) =>
+        d.Status == DeliveryStatus.Pending && (d.NextAttemptAt is null || d.NextAttemptAt <= now);
 }

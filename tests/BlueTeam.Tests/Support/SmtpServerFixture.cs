@@ -20,11 +20,16 @@ public sealed class SmtpServerFixture : IDisposable
     private readonly StringBuilder _serverOutput = new();
     private readonly string _root;
 
-    /// <param name="port">A port chosen beforehand (a test that starts the server late), else a free one.</param>
-    /// <summary>xunit builds class fixtures through a parameterless constructor.</summary>
-    public SmtpServerFixture() : this(null) { }
+    /// <summary>A plain SMTP server on a free port (what xunit builds for <c>IClassFixture</c>).</summary>
+    public SmtpServerFixture() : this(null)
+    {
+    }
 
-    internal SmtpServerFixture(int? port)
+    // Not public: xunit requires a class fixture to have exactly one public constructor.
+    /// <param name="port">A port chosen beforehand (a test that starts the server late), else a free one.</param>
+    /// <param name="tlsCertFile">With <paramref name="tlsKeyFile"/>: offer STARTTLS with this certificate and refuse mail without it (aiosmtpd's default require_starttls).</param>
+    /// <param name="tlsKeyFile">The certificate's private key (PEM).</param>
+    internal SmtpServerFixture(int? port, string? tlsCertFile = null, string? tlsKeyFile = null)
     {
         EnsureImportable("aiosmtpd");
         _root = Directory.CreateTempSubdirectory("blueteam-smtp-").FullName;
@@ -37,8 +42,10 @@ public sealed class SmtpServerFixture : IDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{Port}", "-c", "aiosmtpd.handlers.Mailbox", MaildirPath })
-            start.ArgumentList.Add(arg);
+        var args = new List<string> { "-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{Port}" };
+        if (tlsCertFile is not null && tlsKeyFile is not null) args.AddRange(["--tlscert", tlsCertFile, "--tlskey", tlsKeyFile]);
+        args.AddRange(["-c", "aiosmtpd.handlers.Mailbox", MaildirPath]);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
         _server = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Python} -m aiosmtpd");
         _server.ErrorDataReceived += (_, e) => { lock (_serverOutput) _serverOutput.AppendLine(e.Data); };
         _server.OutputDataReceived += (_, e) => { lock (_serverOutput) _serverOutput.AppendLine(e.Data); };
@@ -69,6 +76,13 @@ public sealed class SmtpServerFixture : IDisposable
                 throw new TimeoutException($"no matching message arrived in {MaildirPath} within {timeout}; server output:\n{ServerOutput}");
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>Every message received so far, parsed.</summary>
+    public IReadOnlyList<MimeMessage> Messages()
+    {
+        var newDir = Path.Combine(MaildirPath, "new");
+        return Directory.Exists(newDir) ? Directory.GetFiles(newDir).Select(f => MimeMessage.Load(f)).ToList() : [];
     }
 
     public string ServerOutput { get { lock (_serverOutput) return _serverOutput.ToString(); } }

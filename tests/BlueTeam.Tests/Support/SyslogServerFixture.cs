@@ -18,10 +18,13 @@ public sealed class SyslogServerFixture : IDisposable
     private readonly StringBuilder _serverOutput = new();
     private readonly string _root;
 
-    /// <param name="tcpPort">A TCP port chosen beforehand (a test that starts the server late), else a free one.</param>
-    /// <summary>xunit builds class fixtures through a parameterless constructor.</summary>
-    public SyslogServerFixture() : this(null) { }
+    /// <summary>rsyslog on free ports (what xunit builds for <c>IClassFixture</c>).</summary>
+    public SyslogServerFixture() : this(null)
+    {
+    }
 
+    // Not public: xunit requires a class fixture to have exactly one public constructor.
+    /// <param name="tcpPort">A TCP port chosen beforehand (a test that starts the server late), else a free one.</param>
     internal SyslogServerFixture(int? tcpPort)
     {
         if (!File.Exists(Rsyslogd))

@@ -34,7 +34,7 @@ namespace BlueTeam.Storage;
 /// so it is still not delivered after the replay; only the mark is lost).
 /// </para>
 /// </remarks>
-public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilenceSource, IAckSource, IDisposable
+public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilenceSource, IAckSource, IDeliveryScheduler, IDisposable
 {
     /// <summary>The <see cref="AlertSaveResult.AlertId"/> of a spooled save: stores number alerts from 1.</summary>
     public const long SpooledAlertId = 0;
@@ -89,7 +89,7 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
         {
             if (SpooledLinesLocked() > 0)
             {
-                await AppendLocked(incident, host, channels, cancellationToken).ConfigureAwait(false);
+                await AppendOrFailLocked(incident, host, channels, null, cancellationToken).ConfigureAwait(false);
                 return new SpoolingSaveResult(null, null);
             }
             try
@@ -98,7 +98,7 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
             }
             catch (StoreException e)
             {
-                await AppendLocked(incident, host, channels, cancellationToken).ConfigureAwait(false);
+                await AppendOrFailLocked(incident, host, channels, e, cancellationToken).ConfigureAwait(false);
                 return new SpoolingSaveResult(null, e);
             }
         }
@@ -107,6 +107,30 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// Spools the incident; when the spool cannot be written either (its disk is full or read-only),
+    /// throws a <see cref="StoreException"/> saying so: the caller keeps the incident (does not
+    /// commit past its line) and tries again, rather than losing it or crashing.
+    /// </summary>
+    private async Task AppendOrFailLocked(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, StoreException? storeFailure, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await AppendLocked(incident, host, channels, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"spool incident (the store: {storeFailure?.Message ?? "spool not yet replayed"})", SpoolPath, e);
+        }
+    }
+
+    // The outbox scheduling is the store's: while it is down these fail as the store does.
+    private IDeliveryScheduler Scheduler => _inner as IDeliveryScheduler ?? throw new NotSupportedException("the inner store does not schedule deliveries");
+    public Task<IReadOnlyList<string>> GetDueChannelsAsync(DateTimeOffset now, CancellationToken cancellationToken) => Scheduler.GetDueChannelsAsync(now, cancellationToken);
+    public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesForChannelAsync(string channel, DateTimeOffset now, int max, CancellationToken cancellationToken) => Scheduler.GetDueDeliveriesForChannelAsync(channel, now, max, cancellationToken);
+    public Task<int> DeferAsync(IReadOnlyCollection<long> deliveryIds, DateTimeOffset until, CancellationToken cancellationToken) => Scheduler.DeferAsync(deliveryIds, until, cancellationToken);
+    public Task<IReadOnlyList<ChannelSend>> GetSendsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) => Scheduler.GetSendsSinceAsync(since, cancellationToken);
 
     /// <summary>Lines waiting in the spool.</summary>
     public async Task<long> GetSpooledCountAsync(CancellationToken cancellationToken)

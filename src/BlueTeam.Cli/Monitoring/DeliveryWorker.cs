@@ -17,8 +17,11 @@ internal sealed class DeliveryWorker : BackgroundService
     private readonly DaemonStats _stats;
     private readonly ILogger<DeliveryWorker> _logger;
 
-    public DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, ILogger<DeliveryWorker> logger)
+    private readonly IAlertStore _store;
+
+    public DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, SpoolingAlertStore store, ILogger<DeliveryWorker> logger)
     {
+        _store = store;
         _runtime = runtime;
         _wake = wake;
         _stats = stats;
@@ -27,6 +30,7 @@ internal sealed class DeliveryWorker : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await RestoreHealthAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
             await RoundAsync().ConfigureAwait(false);
@@ -40,6 +44,20 @@ internal sealed class DeliveryWorker : BackgroundService
             }
         }
         await RoundAsync().ConfigureAwait(false); // what the pipeline stored while draining
+    }
+
+    /// <summary>Which channels were failing before a restart, from the outbox, so self-monitoring neither forgets nor repeats.</summary>
+    private async Task RestoreHealthAsync(CancellationToken ct)
+    {
+        try
+        {
+            await _runtime.Current.Health.RestoreAsync(_store, ct).ConfigureAwait(false);
+        }
+        catch (StoreException e)
+        {
+            _stats.StoreError();
+            _logger.LogWarning("Delivery health not restored from the store (starting fresh): {Message}", e.Message);
+        }
     }
 
     private async Task RoundAsync()

@@ -21,6 +21,7 @@ internal sealed class HeartbeatWorker : BackgroundService
     private readonly ISystemdNotifier? _systemd;
     private readonly ILogger<HeartbeatWorker> _logger;
     private string? _lastError;
+    private readonly ChainHeadAnnouncer _chainHead = new();
 
     public HeartbeatWorker(DaemonRuntime runtime, IBlueTeamStore store, SpoolingAlertStore spool, PersistentFirstSeenStore firstSeen, DaemonStats stats, TimeProvider time, ILogger<HeartbeatWorker> logger, ISystemdNotifier? systemd = null)
     {
@@ -80,6 +81,8 @@ internal sealed class HeartbeatWorker : BackgroundService
                 OutboxBacklog = (int)Math.Min(int.MaxValue, backlog.Sum(b => b.Pending)),
             }, CancellationToken.None).ConfigureAwait(false);
             await _firstSeen.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            // NIST 3.3.8: the audit chain's head leaves the host, so rewriting history would show.
+            await _chainHead.AnnounceAsync(_runtime.Current.Config, _store, now, _logger, CancellationToken.None).ConfigureAwait(false);
             await RaiseSilentHostsAsync(now).ConfigureAwait(false);
             if (_lastError is not null) _logger.LogInformation("Store reachable again");
             _lastError = null;

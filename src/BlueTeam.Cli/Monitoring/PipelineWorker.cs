@@ -34,6 +34,9 @@ internal sealed class PipelineWorker : BackgroundService
     private readonly Dictionary<string, ParseContext> _contexts = new(StringComparer.Ordinal);
     private readonly ReplayIndex _replayIndex = new();
     private DateTimeOffset _lastLine;
+    private CancellationToken _stopping;
+    private string? _lastCommitError;
+    private string? _lastRaiseError;
     private DateTimeOffset _lastTick;
     private bool _flushed = true;
 
@@ -54,6 +57,7 @@ internal sealed class PipelineWorker : BackgroundService
         // Deliberately not cancelled by stoppingToken: the source worker completes the queue at
         // shutdown, and this loop ends when everything queued has been processed.
         var ct = CancellationToken.None;
+        _stopping = stoppingToken;
         var reader = _queue.Reader;
         while (true)
         {
@@ -171,16 +175,44 @@ internal sealed class PipelineWorker : BackgroundService
     private async Task RaiseAsync(CancellationToken ct)
     {
         if (_incidents.Count == 0) return;
-        var engine = _runtime.Current.Engine;
         foreach (var incident in _incidents)
         {
-            var result = await engine.RaiseAsync(incident, ct).ConfigureAwait(false);
+            var result = await RaiseUntilAcceptedAsync(incident, ct).ConfigureAwait(false);
             if (result.AlertId == SpoolingAlertStore.SpooledAlertId) _stats.IncidentSpooled(); // store down: kept in the spool
             else _stats.IncidentStored(result.IsNew);
             if (result.IsNew) _stats.Recent(incident);
         }
         _incidents.Clear();
         _deliveryWake.Set();
+    }
+
+    /// <summary>
+    /// Neither the store nor the spool took the incident (e.g. the disk is full): keep it and try
+    /// again, holding the queue (back-pressure reaches the tailers) rather than dropping it or
+    /// crashing into a restart loop. At shutdown, give up on it without committing its line, so
+    /// it is read again after the restart.
+    /// </summary>
+    private async Task<Alerting.RaisedAlert> RaiseUntilAcceptedAsync(SecurityIncident incident, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                var raised = await _runtime.Current.Engine.RaiseAsync(incident, ct).ConfigureAwait(false);
+                if (_lastRaiseError is not null) _logger.LogInformation("Incidents are being stored again");
+                _lastRaiseError = null;
+                return raised;
+            }
+            catch (StoreException e)
+            {
+                _stats.StoreError();
+                if (_lastRaiseError != e.Message) _logger.LogError("Cannot keep incident {Fingerprint} (store and spool both failing), holding the pipeline and retrying: {Message}", incident.Fingerprint, e.Message);
+                _lastRaiseError = e.Message;
+                await Task.Delay(delay, _time, _stopping).ConfigureAwait(false); // cancelled at shutdown: the line stays uncommitted
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
     }
 
     private async Task CommitAsync(CancellationToken ct)
@@ -198,7 +230,11 @@ internal sealed class PipelineWorker : BackgroundService
             // idempotent by fingerprint). Keep the positions to commit with the next batch.
             _stats.StoreError();
             _tracker.Return(pending);
-            _logger.LogWarning("Checkpoint commit failed, will retry: {Message}", e.Message);
+            if (_lastCommitError != e.Message) _logger.LogWarning("Checkpoint commit failed, will retry: {Message}", e.Message); // once per distinct error
+            _lastCommitError = e.Message;
+            return;
         }
+        if (_lastCommitError is not null) _logger.LogInformation("Checkpoints committed again");
+        _lastCommitError = null;
     }
 }

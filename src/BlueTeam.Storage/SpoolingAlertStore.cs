@@ -277,12 +277,25 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
             Access = FileAccess.Write,
             Share = FileShare.Read,
             UnixCreateMode = FileMode600,
+            BufferSize = 0, // unbuffered: nothing is left to flush (and fail again) when a write failed
         };
-        await using (var file = new FileStream(SpoolPath, options))
+        var file = new FileStream(SpoolPath, options);
+        var before = file.Length;
+        try
         {
             // One write of the whole line: a crash leaves at most a torn last line, never a mix.
             await file.WriteAsync(line.GetBuffer().AsMemory(0, (int)line.Length), ct).ConfigureAwait(false);
             file.Flush(flushToDisk: true);
+            await file.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // Disk full or failing: take back whatever part of the line reached the file, so a
+            // retry appends a whole line after whole lines (a torn line in the middle would stop
+            // the replay of everything after it).
+            file.Dispose();
+            using (var truncate = new FileStream(SpoolPath, FileMode.Open, FileAccess.Write, FileShare.Read)) truncate.SetLength(before);
+            throw;
         }
         _spooledLines = SpooledLinesLocked() + 1;
     }

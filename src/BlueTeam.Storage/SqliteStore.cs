@@ -120,11 +120,15 @@ internal sealed class SqliteFileDataSource : DbDataSource
     {
         using var command = connection.CreateCommand();
         // Per connection: these settings are not stored in the file. journal_mode=WAL is stored, and
-        // asking again costs nothing; WAL lets the CLI read while the daemon writes.
+        // asking again costs nothing; WAL lets the CLI read while the daemon writes. The WAL is
+        // checkpointed every 250 pages and cut back to 1 MiB after, so a daemon that writes a
+        // heartbeat every few seconds for years does not grow it without bound (or fill a small disk).
         command.CommandText = $"""
             PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds};
             PRAGMA foreign_keys = ON;
             PRAGMA journal_mode = WAL;
+            PRAGMA wal_autocheckpoint = 250;
+            PRAGMA journal_size_limit = 1048576;
             """;
         command.ExecuteNonQuery();
     }

@@ -77,7 +77,7 @@ internal sealed class HeartbeatWorker : BackgroundService
                 LastBeat = now,
                 Uptime = now - _stats.StartedAt,
                 Counters = _stats.Counters(),
-                Sources = _stats.Sources.ToDictionary(s => s.Key, s => s.Value.State, StringComparer.Ordinal),
+                Sources = SourceStates(),
                 OutboxBacklog = (int)Math.Min(int.MaxValue, backlog.Sum(b => b.Pending)),
             }, CancellationToken.None).ConfigureAwait(false);
             await _firstSeen.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -93,6 +93,19 @@ internal sealed class HeartbeatWorker : BackgroundService
             if (_lastError != e.Message) _logger.LogWarning("Heartbeat not written: {Message}", e.Message); // logged when the error changes
             _lastError = e.Message;
         }
+    }
+
+    /// <summary>
+    /// Each source's state, and each channel's as "channel:NAME" (a failing channel is reported by
+    /// `blueteam status` like a failing source: NIST 3.3.4 wants delivery failures visible).
+    /// </summary>
+    private Dictionary<string, string> SourceStates()
+    {
+        var states = _stats.Sources.ToDictionary(s => s.Key, s => s.Value.State, StringComparer.Ordinal);
+        var parts = _runtime.Current;
+        foreach (var channel in parts.Channels.Keys)
+            states["channel:" + channel] = parts.Health.IsHealthy(channel) ? "ok" : "failing: deliveries to this channel keep failing (see alert_delivery_failure)";
+        return states;
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ public class DashboardEndToEndTests : IDisposable
             """);
         // The shell survives the Ctrl+C (a handler, not an ignore, so the daemon still receives SIGINT) to report the exit code.
         var command = $"trap true INT; '{BlueTeamProcess.ExecutablePath}' --config '{config}' monitor; echo EXITED=$?; sleep 60";
-        var (exit, _) = Tmux("new-session", "-d", "-s", _session, "-x", "170", "-y", "50", "env", "BLUETEAM_CONFIG=", "TERM=xterm-256color", "sh", "-c", command);
+        var (exit, _) = Tmux("new-session", "-d", "-s", _session, "-x", "170", "-y", "50", "env", "BLUETEAM_CONFIG=", "BLUETEAM__MONITORING__ALLOW_ROOT=true", "TERM=xterm-256color", "sh", "-c", command);
         Assert.Equal(0, exit);
 
         await WaitForScreenAsync("Sources", TimeSpan.FromSeconds(30));

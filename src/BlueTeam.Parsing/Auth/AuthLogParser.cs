@@ -32,6 +32,7 @@ public sealed class AuthLogParser : ILogParser
         new SuMessageParser(),
         new AccountMessageParser(),
         new UnixChkpwdMessageParser(),
+        new PamLogoutMessageParser(),
         new KernelMessageParser(),
     ];
 

@@ -124,3 +124,25 @@ public sealed class UnixChkpwdMessageParser : IAuthMessageParser
             [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(user[..close].ToString()), reason: "password check failed");
     }
 }
+
+/// <summary>
+/// The bare <c>pam: user NAME logged out.</c> line some PAM stacks (and Elastic's samples) write
+/// when a session ends without pam_unix's own "session closed" line.
+/// </summary>
+public sealed class PamLogoutMessageParser : IAuthMessageParser
+{
+    private const string Prefix = "user ";
+    private const string Suffix = " logged out.";
+
+    public bool Handles(ReadOnlySpan<char> program) => program.SequenceEqual("pam");
+
+    public SecurityEvent? Parse(in SyslogRecord record, RawLine line, ParseContext context)
+    {
+        var message = record.Message;
+        if (!message.StartsWith(Prefix, StringComparison.Ordinal) || !message.EndsWith(Suffix, StringComparison.Ordinal)) return null;
+        var user = message[Prefix.Length..^Suffix.Length];
+        if (user.Length is 0 or > 256 || user.IndexOf(' ') >= 0) return null;
+        return AuthEvent.Create(record, line, context, EventActions.SessionClosed, EcsValues.Success,
+            [EcsValues.Session], [EcsValues.End], user: AuthEvent.User(user.ToString()), reason: "logged out");
+    }
+}

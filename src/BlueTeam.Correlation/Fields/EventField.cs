@@ -51,9 +51,12 @@ public sealed class EventField
     public string? ReadText(SecurityEvent e) => ToText(_read(e));
 
     /// <summary>Every value as text (one for a scalar, each element of a list, none when absent).</summary>
-    public IEnumerable<string> ReadAll(SecurityEvent e)
+    public IEnumerable<string> ReadAll(SecurityEvent e) => TextsOf(_read(e));
+
+    /// <summary>Every value of a raw field value (<see cref="ReadRaw"/>) as text.</summary>
+    internal static IEnumerable<string> TextsOf(object? raw)
     {
-        switch (_read(e))
+        switch (raw)
         {
             case null: yield break;
             case string s: yield return s; break;

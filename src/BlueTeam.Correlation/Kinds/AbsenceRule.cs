@@ -36,6 +36,8 @@ public sealed class AbsenceRule : IRule, ITickingRule, IStatefulRule
         foreach (var s in expectedSources) _sources.Touch(s, k => new SourceState(k, now));
     }
 
+    public IReadOnlySet<string>? Actions => _spec.Filter.RequiredValues("event.action");
+
     public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _sources.Count;
     public long EvictedKeys => _sources.Evicted;

@@ -62,6 +62,26 @@ public sealed record RuleSpec
         return true;
     }
 
+    /// <summary>
+    /// <see cref="TryKey(SecurityEvent, out string[], out string)"/> without the values array: one read and no allocation
+    /// for the usual single-field key. Take <see cref="KeyValues"/> only for a key seen for the first time.
+    /// </summary>
+    public bool TryKey(SecurityEvent e, out string key)
+    {
+        if (GroupBy.Count != 1) return TryKey(e, out _, out key);
+        var v = GroupBy[0].ReadText(e);
+        key = v ?? "";
+        return !string.IsNullOrEmpty(v);
+    }
+
+    /// <summary>The key values of <paramref name="e"/> in group_by order; only for an event whose <see cref="TryKey(SecurityEvent, out string)"/> held.</summary>
+    public string[] KeyValues(SecurityEvent e, string key)
+    {
+        if (GroupBy.Count == 1) return [key];
+        TryKey(e, out var values, out _);
+        return values;
+    }
+
     /// <summary>Stable across replays and restarts: rule id, key values (and detection), window start in event time.</summary>
     public string Fingerprint(DateTimeOffset windowStart, string[] keyValues) =>
         Detection is null

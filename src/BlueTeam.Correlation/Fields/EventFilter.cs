@@ -112,6 +112,16 @@ public sealed class FieldCondition
                 return Exists is { } absentMustExist ? !absentMustExist : Negate;
             case string s:
                 return Exists is { } mustExist ? mustExist == (s.Length > 0) : Matcher!.Matches(s) != Negate;
+            case IReadOnlyList<string> list:
+                // event.category, event.type: a short list, read by index (no enumerator).
+                var anyValue = false;
+                for (var i = 0; i < list.Count; i++)
+                {
+                    var v = list[i];
+                    if (v is null) continue;
+                    if (Exists is not null ? v.Length > 0 : Matcher!.Matches(v)) { anyValue = true; break; }
+                }
+                return Exists is { } listMustExist ? listMustExist == anyValue : anyValue != Negate;
             case var other:
                 return MatchesAll(EventField.TextsOf(other));
         }

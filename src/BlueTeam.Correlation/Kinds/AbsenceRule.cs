@@ -48,7 +48,7 @@ public sealed class AbsenceRule : IRule, ITickingRule, IStatefulRule
     {
         if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out _, out var key)) return [];
         var now = _time.GetUtcNow();
-        var state = _sources.Touch(key, k => new SourceState(k, now));
+        var state = _sources.Touch(key, now, static (k, heard) => new SourceState(k, heard));
         state.LastHeard = now;
         state.Silence = null;
         return [];

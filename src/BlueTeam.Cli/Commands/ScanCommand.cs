@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Pipeline;
 using BlueTeam.Core.Config;
@@ -50,55 +49,60 @@ internal static class ScanCommand
         // The latest update of each incident, rendered once at the end: scan prints final states only.
         var incidents = new Dictionary<string, IncidentUpdate>(StringComparer.Ordinal);
         var order = new List<string>();
+        var reader = new LineReader();
         var stopwatch = Stopwatch.StartNew();
         var stdout = Console.Out;
+        var events = new List<SecurityEvent>();
         var found = new List<IncidentUpdate>();
-        long eventCount = 0;
+        long lines = 0, eventCount = 0;
 
-        // Two stages on two threads: read+parse here in a worker, correlate (and print) on this one. They meet in a
-        // bounded queue of event batches, in file and line order, so the correlator sees exactly the sequence it
-        // would see in one loop; a full queue makes the reader wait (style: bounded queues).
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var batches = Channel.CreateBounded<ParsedBatch>(new BoundedChannelOptions(BatchesQueued)
+        void Collect()
         {
-            SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
-        });
-        var producer = Task.Factory.StartNew(
-            () => ReadAndParse(files, type, year, app, pipeline, batches.Writer, stop.Token),
-            stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-        try
-        {
-            await foreach (var batch in batches.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            eventCount += events.Count;
+            foreach (var update in found)
             {
-                if (batch.MissingFile is { } missing)
-                {
-                    // The reader stopped at the missing file, as the single loop used to.
-                    await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(missing)}: file not found").ConfigureAwait(false);
-                    return ExitCodes.NotOk;
-                }
-                eventCount += batch.Events.Count;
-                foreach (var e in batch.Events)
-                {
-                    pipeline.Correlate(e, found);
-                    if (emitEvents) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
-                }
-                foreach (var update in found)
-                {
-                    ref var latest = ref CollectionsMarshal.GetValueRefOrAddDefault(incidents, update.Fingerprint, out var seen);
-                    if (!seen) order.Add(update.Fingerprint);
-                    latest = update; // the latest state of each incident
-                }
-                found.Clear();
+                ref var latest = ref CollectionsMarshal.GetValueRefOrAddDefault(incidents, update.Fingerprint, out var seen);
+                if (!seen) order.Add(update.Fingerprint);
+                latest = update; // the latest state of each incident
             }
+            events.Clear();
+            found.Clear();
         }
-        finally
+
+        async Task EmitAsync()
         {
-            // Whatever ended this loop (done, an error here, cancellation), the reader must not wait on a full queue.
-            await stop.CancelAsync().ConfigureAwait(false);
+            if (emitEvents) foreach (var e in events) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
+            Collect();
         }
-        // ReadAndParse never throws: its failures completed the queue, and ReadAllAsync rethrew them above.
-        var lines = await producer.ConfigureAwait(false);
+
+        foreach (var file in files)
+        {
+            if (!file.Exists)
+            {
+                await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(file.FullName)}: file not found").ConfigureAwait(false);
+                return ExitCodes.NotOk;
+            }
+            var format = type ?? DetectFormat(file.FullName);
+            var context = AppServices.ContextFor(null, app.Config, file.LastWriteTimeUtc, year);
+            await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
+            foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
+            {
+                ct.ThrowIfCancellationRequested();
+                lines++;
+                var raw = new RawLine
+                {
+                    Collector = "scan", Type = format, Path = file.FullName, Text = span.Text,
+                    Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
+                };
+                pipeline.Process(raw, context, events, found);
+                if (events.Count == 0 && found.Count == 0) continue;
+                // Without --emit events nothing is written per line: no await (and no state machine) on the hot path.
+                if (emitEvents) await EmitAsync().ConfigureAwait(false);
+                else Collect();
+            }
+            pipeline.Flush(events, found); // end of the file: multi-record events (auditd) still buffered
+            await EmitAsync().ConfigureAwait(false);
+        }
 
         if (!emitEvents)
             foreach (var fp in order) await WriteIncidentAsync(stdout, incidents[fp].ToIncident(), jsonl).ConfigureAwait(false);
@@ -115,68 +119,6 @@ internal static class ScanCommand
         await Console.Error.WriteLineAsync(
             $"scanned {lines:N0} lines, {eventCount:N0} events, {incidents.Count:N0} incidents in {seconds:F2} s ({(seconds > 0 ? lines / seconds : 0):N0} lines/s)").ConfigureAwait(false);
         return ExitCodes.Ok;
-    }
-
-    private const int BatchesQueued = 16;
-    private const int EventsPerBatch = 1024;
-
-    /// <summary>Events parsed from consecutive lines, in order; or the marker that a file does not exist.</summary>
-    private sealed record ParsedBatch(List<SecurityEvent> Events, string? MissingFile = null);
-
-    /// <summary>The read+parse stage: every file in order into <paramref name="writer"/>; returns the lines read.</summary>
-    private static long ReadAndParse(FileInfo[] files, CollectorType? type, int? year, AppServices app, EventPipeline pipeline,
-        ChannelWriter<ParsedBatch> writer, CancellationToken ct)
-    {
-        long lines = 0;
-        try
-        {
-            var reader = new LineReader();
-            var events = new List<SecurityEvent>(EventsPerBatch);
-            void Send()
-            {
-                if (events.Count == 0) return;
-                Post(writer, new ParsedBatch(events), ct);
-                events = new List<SecurityEvent>(EventsPerBatch);
-            }
-            foreach (var file in files)
-            {
-                if (!file.Exists)
-                {
-                    Send();
-                    Post(writer, new ParsedBatch([], file.FullName), ct);
-                    break;
-                }
-                var format = type ?? DetectFormat(file.FullName);
-                var context = AppServices.ContextFor(null, app.Config, file.LastWriteTimeUtc, year);
-                using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
-                foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
-                {
-                    ct.ThrowIfCancellationRequested();
-                    lines++;
-                    var raw = new RawLine
-                    {
-                        Collector = "scan", Type = format, Path = file.FullName, Text = span.Text,
-                        Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
-                    };
-                    if (pipeline.Parse(raw, context, events) > 0 && events.Count >= EventsPerBatch) Send();
-                }
-                pipeline.FlushParsers(events); // end of the file: multi-record events (auditd) still buffered
-                Send();
-            }
-            writer.Complete();
-        }
-        catch (Exception e)
-        {
-            writer.Complete(e);
-        }
-        return lines;
-    }
-
-    private static void Post(ChannelWriter<ParsedBatch> writer, ParsedBatch batch, CancellationToken ct)
-    {
-        // The synchronous path first: the queue is rarely full, and the reader thread has nothing else to do when it is.
-        if (writer.TryWrite(batch)) return;
-        writer.WriteAsync(batch, ct).AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>The format of a file given without --type, from its first lines (auth when undecided).</summary>

@@ -157,13 +157,20 @@ public sealed class EventFilter
 {
     public static readonly EventFilter All = new([]);
 
-    public EventFilter(IReadOnlyList<FieldCondition> conditions) => Conditions = conditions;
+    // An array for the hot loop: foreach over the IReadOnlyList boxed an enumerator per rule per event.
+    private readonly FieldCondition[] _conditions;
+
+    public EventFilter(IReadOnlyList<FieldCondition> conditions)
+    {
+        Conditions = conditions;
+        _conditions = [.. conditions];
+    }
 
     public IReadOnlyList<FieldCondition> Conditions { get; }
 
     public bool Matches(SecurityEvent e)
     {
-        foreach (var c in Conditions) if (!c.Matches(e)) return false;
+        foreach (var c in _conditions) if (!c.Matches(e)) return false;
         return true;
     }
 

@@ -36,8 +36,9 @@ public sealed record RuleSpec
     public int WeightOf(SecurityEvent e)
     {
         long weight = 1;
-        foreach (var field in Weight)
+        for (var i = 0; i < Weight.Count; i++) // by index: foreach over the interface boxed an enumerator per event
         {
+            var field = Weight[i];
             if (long.TryParse(field.ReadText(e), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 1)
                 weight = Math.Min(weight * Math.Min(n, MaxWeight), MaxWeight);
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
+using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 
@@ -38,6 +39,7 @@ internal static class StageHarness
             var correlator = new Correlator(RuleCatalog.Build(new CorrelationOptions(), new RuleContext { Host = "eqmon-web01" }));
             var reader = new LineReader();
             var parsed = new List<SecurityEvent>();
+            var updates = new List<IncidentUpdate>();
             lines = events = incidents = 0;
             var before = GC.GetAllocatedBytesForCurrentThread();
             var sw = Stopwatch.StartNew();
@@ -52,8 +54,10 @@ internal static class StageHarness
                     var raw = new RawLine { Collector = "scan", Type = type, Path = file, Text = span.Text, Offset = span.Offset, EndOffset = span.EndOffset };
                     parsed.Clear();
                     events += parsers.ParseAll(raw, context, parsed);
-                    if (correlate)
-                        foreach (var e in parsed) incidents += correlator.Process(e).Count;
+                    if (!correlate) continue;
+                    // As scan does: updates left unrendered (scan renders the last one of each incident once).
+                    updates.Clear();
+                    foreach (var e in parsed) incidents += correlator.Process(e, updates);
                 }
             }
             sw.Stop();
@@ -85,12 +89,18 @@ internal static class RuleHarness
         Console.WriteLine($"{events.Count:N0} events");
         var rules = RuleCatalog.Build(new CorrelationOptions(), new RuleContext { Host = "eqmon-web01" });
         double total = 0;
+        var updates = new List<IncidentUpdate>();
         foreach (var rule in rules.OrderBy(r => r.Descriptor.Name, StringComparer.Ordinal))
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
             var sw = Stopwatch.StartNew();
             long incidents = 0;
-            foreach (var e in events) incidents += rule.Evaluate(e).Count;
+            foreach (var e in events)
+            {
+                updates.Clear();
+                rule.Evaluate(e, updates);
+                incidents += updates.Count;
+            }
             sw.Stop();
             total += sw.Elapsed.TotalMilliseconds;
             Console.WriteLine($"{rule.Descriptor.Name,-28} {sw.Elapsed.TotalMilliseconds,8:F1} ms {sw.Elapsed.TotalMilliseconds * 1e6 / events.Count,7:F0} ns/event {(GC.GetAllocatedBytesForCurrentThread() - before) / (double)events.Count,7:F0} B/event {incidents,9:N0} incident updates");

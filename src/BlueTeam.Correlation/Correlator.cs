@@ -1,4 +1,5 @@
 using BlueTeam.Core.Events;
+using BlueTeam.Correlation.State;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,6 +17,12 @@ namespace BlueTeam.Correlation;
 public sealed class Correlator
 {
     private readonly IRule[] _rules;
+    // The rule index: for each event.action some rule declares, the rules that can see it (those that declare it
+    // and those that declare nothing), in rule order; _anyAction for every other action. Most rules want one or
+    // two actions, so most events meet a few rules instead of all of them.
+    private readonly Dictionary<string, IRule[]> _byAction = new(StringComparer.Ordinal);
+    private readonly IRule[] _anyAction;
+    private readonly List<IncidentUpdate> _updates = [];
     private readonly ILogger _logger;
     private readonly Dictionary<string, long> _errorsByRule = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastErrorByRule = new(StringComparer.Ordinal);
@@ -25,6 +32,21 @@ public sealed class Correlator
     {
         _rules = [.. rules];
         _logger = logger ?? NullLogger<Correlator>.Instance;
+        var actions = new IReadOnlySet<string>?[_rules.Length];
+        for (var i = 0; i < _rules.Length; i++)
+        {
+            try
+            {
+                actions[i] = _rules[i].Actions;
+            }
+            catch (Exception e)
+            {
+                RecordFailure(_rules[i], e); // offered every event, like a rule without a set
+            }
+        }
+        _anyAction = [.. _rules.Where((_, i) => actions[i] is null)];
+        foreach (var action in actions.Where(a => a is not null).SelectMany(a => a!).Distinct(StringComparer.Ordinal))
+            _byAction[action] = [.. _rules.Where((_, i) => actions[i] is null || actions[i]!.Contains(action))];
     }
 
     public IReadOnlyList<IRule> Rules => _rules;
@@ -72,24 +94,40 @@ public sealed class Correlator
     /// <summary>The incidents <paramref name="securityEvent"/> opened or updated, in rule order; usually none.</summary>
     public IReadOnlyList<SecurityIncident> Process(SecurityEvent securityEvent)
     {
-        List<SecurityIncident>? incidents = null;
-        foreach (var rule in _rules)
+        _updates.Clear();
+        Process(securityEvent, _updates);
+        if (_updates.Count == 0) return [];
+        var incidents = new SecurityIncident[_updates.Count];
+        for (var i = 0; i < incidents.Length; i++) incidents[i] = _updates[i].ToIncident();
+        _updates.Clear();
+        return incidents;
+    }
+
+    /// <summary>
+    /// <see cref="Process(SecurityEvent)"/> without rendering: appends the incidents the event opened or updated, in
+    /// rule order, as <see cref="IncidentUpdate"/>s to render when needed (scan renders only the last update of each).
+    /// </summary>
+    /// <returns>How many updates were appended.</returns>
+    public int Process(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    {
+        var before = updates.Count;
+        var rules = securityEvent.Event.Action is { } action && _byAction.TryGetValue(action, out var indexed) ? indexed : _anyAction;
+        foreach (var rule in rules)
         {
-            IReadOnlyList<SecurityIncident> fromRule;
+            var mark = updates.Count;
             try
             {
-                fromRule = rule.Evaluate(securityEvent);
+                rule.Evaluate(securityEvent, updates);
             }
             catch (Exception e)
             {
-                // A rule bug must not blind the others (style: contain per-item errors).
+                // A rule bug must not blind the others (style: contain per-item errors). What it added before
+                // throwing is dropped, as the eager Evaluate would have returned nothing.
+                if (updates.Count > mark) updates.RemoveRange(mark, updates.Count - mark);
                 RecordFailure(rule, e);
-                continue;
             }
-            if (fromRule.Count == 0) continue;
-            (incidents ??= []).AddRange(fromRule);
         }
-        return incidents ?? (IReadOnlyList<SecurityIncident>)[];
+        return updates.Count - before;
     }
 
     /// <summary>

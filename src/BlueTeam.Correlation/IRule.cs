@@ -1,4 +1,5 @@
 using BlueTeam.Core.Events;
+using BlueTeam.Correlation.State;
 
 namespace BlueTeam.Correlation;
 
@@ -13,6 +14,23 @@ public interface IRule
 
     /// <summary>Whether the rule looks at <paramref name="securityEvent"/> at all (its filter), for <c>rules test</c>; no state changes.</summary>
     bool Matches(SecurityEvent securityEvent) => true;
+
+    /// <summary>
+    /// <see cref="Evaluate(SecurityEvent)"/> without rendering: appends to <paramref name="updates"/> the incidents the
+    /// event opened or updated, each as it stands after the event, rendered only if the caller asks.
+    /// </summary>
+    /// <remarks>Same state changes and the same incidents as <see cref="Evaluate(SecurityEvent)"/>; the built-in kinds implement it natively.</remarks>
+    void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    {
+        foreach (var incident in Evaluate(securityEvent)) updates.Add(new IncidentUpdate(incident));
+    }
+
+    /// <summary>
+    /// The <c>event.action</c> values this rule can match at all, or null when it may match any event. The correlator
+    /// offers an event only to the rules whose set holds its action (or that have no set), so a rule that
+    /// declares a set must ignore, with no state change, every event whose action is outside it.
+    /// </summary>
+    IReadOnlySet<string>? Actions => null;
 }
 
 /// <summary>A rule that also judges the passing of wall-clock time (absence); the daemon calls <see cref="Tick"/> on every poll.</summary>

@@ -8,9 +8,9 @@ internal static class EventFields
 {
     public const string CollectorLabel = "collector";
 
-    public static EcsLog Log(RawLine line) => new()
+    public static EcsLog Log(RawLine line, ParseContext context) => new()
     {
-        File = string.IsNullOrEmpty(line.Path) ? null : new EcsLogFile { Path = line.Path },
+        File = string.IsNullOrEmpty(line.Path) ? null : context.LogFile(line.Path),
         Offset = line.Offset,
     };
 
@@ -20,7 +20,7 @@ internal static class EventFields
     /// <summary>host.hostname from the line, else the context's default; null when neither names one.</summary>
     public static EcsHost? Host(ReadOnlySpan<char> hostname, ParseContext context)
     {
-        if (!hostname.IsEmpty) return new EcsHost { Hostname = hostname.ToString() };
-        return context.DefaultHost is { Length: > 0 } host ? new EcsHost { Hostname = host } : null;
+        if (!hostname.IsEmpty) return context.Host(hostname);
+        return context.DefaultEcsHost;
     }
 }

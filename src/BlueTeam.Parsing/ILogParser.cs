@@ -39,6 +39,49 @@ public sealed class ParseContext
     private OffsetHour? _offsetHour;
     private DateTime? _nowLocal;
 
+    // The last host, log file and process named, shared by the events that name the same again (most lines of
+    // a file do): the ECS types are immutable, so sharing is safe, and it saves three to five objects per event.
+    // Immutable values swapped atomically, like the caches above.
+    private EcsHost? _host;
+    private EcsHost? _defaultHost;
+    private EcsLogFile? _logFile;
+    private EcsProcess? _process;
+
+    /// <summary>An <see cref="EcsHost"/> for <paramref name="hostname"/>, the previous one when it names the same host.</summary>
+    internal EcsHost Host(ReadOnlySpan<char> hostname)
+    {
+        var cached = Volatile.Read(ref _host);
+        if (cached is not null && hostname.SequenceEqual(cached.Hostname)) return cached;
+        var host = new EcsHost { Hostname = hostname.ToString() };
+        Volatile.Write(ref _host, host);
+        return host;
+    }
+
+    /// <summary>The <see cref="DefaultHost"/> as an <see cref="EcsHost"/>; null when there is none.</summary>
+    internal EcsHost? DefaultEcsHost => DefaultHost is { Length: > 0 } name ? _defaultHost ??= new EcsHost { Hostname = name } : null;
+
+    /// <summary>An <see cref="EcsLogFile"/> for <paramref name="path"/>, the previous one when it is the same path.</summary>
+    internal EcsLogFile LogFile(string path)
+    {
+        var cached = Volatile.Read(ref _logFile);
+        if (cached is not null && (ReferenceEquals(cached.Path, path) || string.Equals(cached.Path, path, StringComparison.Ordinal))) return cached;
+        var file = new EcsLogFile { Path = path };
+        Volatile.Write(ref _logFile, file);
+        return file;
+    }
+
+    /// <summary>An <see cref="EcsProcess"/> with only a name and pid, the previous one when both are the same.</summary>
+    internal EcsProcess Process(ReadOnlySpan<char> name, int? pid)
+    {
+        var cached = Volatile.Read(ref _process);
+        if (cached is not null && cached.Pid == pid && name.SequenceEqual(cached.Name)) return cached;
+        // The same program with another pid (every sshd connection): keep its name string.
+        var nameText = cached is not null && name.SequenceEqual(cached.Name) ? cached.Name : name.ToString();
+        var process = new EcsProcess { Name = nameText, Pid = pid };
+        Volatile.Write(ref _process, process);
+        return process;
+    }
+
     /// <summary><see cref="Now"/> in <see cref="TimeZone"/> (both are fixed at construction).</summary>
     internal DateTime NowLocal => _nowLocal ??= TimeZoneInfo.ConvertTime(Now, TimeZone).DateTime;
 

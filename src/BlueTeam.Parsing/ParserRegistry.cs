@@ -107,7 +107,7 @@ public sealed class ParserRegistry
             Reason = line.Text,
         },
         Host = EventFields.Host(default, context),
-        Log = EventFields.Log(line),
+        Log = EventFields.Log(line, context),
         Message = line.Text,
         Labels = EventFields.Labels(line),
     };

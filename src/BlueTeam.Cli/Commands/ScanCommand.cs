@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Pipeline;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
+using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 
@@ -44,26 +46,33 @@ internal static class ScanCommand
         var year = parse.GetValue(Year);
 
         var pipeline = new EventPipeline(AppServices.BuildParsers(), app.BuildCorrelator());
-        var incidents = new Dictionary<string, SecurityIncident>(StringComparer.Ordinal);
+        // The latest update of each incident, rendered once at the end: scan prints final states only.
+        var incidents = new Dictionary<string, IncidentUpdate>(StringComparer.Ordinal);
         var order = new List<string>();
         var reader = new LineReader();
         var stopwatch = Stopwatch.StartNew();
         var stdout = Console.Out;
         var events = new List<SecurityEvent>();
-        var found = new List<SecurityIncident>();
+        var found = new List<IncidentUpdate>();
         long lines = 0, eventCount = 0;
 
-        async Task EmitAsync()
+        void Collect()
         {
             eventCount += events.Count;
-            if (emitEvents) foreach (var e in events) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
-            foreach (var incident in found)
+            foreach (var update in found)
             {
-                if (!incidents.ContainsKey(incident.Fingerprint)) order.Add(incident.Fingerprint);
-                incidents[incident.Fingerprint] = incident; // the latest state of each incident
+                ref var latest = ref CollectionsMarshal.GetValueRefOrAddDefault(incidents, update.Fingerprint, out var seen);
+                if (!seen) order.Add(update.Fingerprint);
+                latest = update; // the latest state of each incident
             }
             events.Clear();
             found.Clear();
+        }
+
+        async Task EmitAsync()
+        {
+            if (emitEvents) foreach (var e in events) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
+            Collect();
         }
 
         foreach (var file in files)
@@ -86,20 +95,23 @@ internal static class ScanCommand
                     Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
                 };
                 pipeline.Process(raw, context, events, found);
-                if (events.Count > 0 || found.Count > 0) await EmitAsync().ConfigureAwait(false);
+                if (events.Count == 0 && found.Count == 0) continue;
+                // Without --emit events nothing is written per line: no await (and no state machine) on the hot path.
+                if (emitEvents) await EmitAsync().ConfigureAwait(false);
+                else Collect();
             }
             pipeline.Flush(events, found); // end of the file: multi-record events (auditd) still buffered
             await EmitAsync().ConfigureAwait(false);
         }
 
         if (!emitEvents)
-            foreach (var fp in order) await WriteIncidentAsync(stdout, incidents[fp], jsonl).ConfigureAwait(false);
+            foreach (var fp in order) await WriteIncidentAsync(stdout, incidents[fp].ToIncident(), jsonl).ConfigureAwait(false);
         await stdout.FlushAsync(ct).ConfigureAwait(false);
 
         if (parse.GetValue(StoreOption) && incidents.Count > 0)
         {
             var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
-            foreach (var fp in order) await store.SaveAlertAsync(incidents[fp], app.Config.Host, [], ct).ConfigureAwait(false);
+            foreach (var fp in order) await store.SaveAlertAsync(incidents[fp].ToIncident(), app.Config.Host, [], ct).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"stored {incidents.Count} incidents in {store.Description}").ConfigureAwait(false);
         }
 

@@ -1,5 +1,6 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
+using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 
@@ -34,6 +35,27 @@ internal sealed class EventPipeline
         {
             var found = Correlator.Process(events[i]);
             if (found.Count > 0) incidents.AddRange(found);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Process(RawLine, ParseContext, List{SecurityEvent}, List{SecurityIncident})"/> with the incidents
+    /// left unrendered (<see cref="IncidentUpdate"/>), for callers that keep only the latest state of each (scan).
+    /// </summary>
+    public void Process(RawLine line, ParseContext context, List<SecurityEvent> events, List<IncidentUpdate> updates)
+    {
+        var first = events.Count;
+        if (_parsers.ParseAll(line, context, events) == 0) return;
+        for (var i = first; i < events.Count; i++) Correlator.Process(events[i], updates);
+    }
+
+    /// <summary><see cref="Flush(List{SecurityEvent}, List{SecurityIncident})"/> with the incidents left unrendered.</summary>
+    public void Flush(List<SecurityEvent> events, List<IncidentUpdate> updates)
+    {
+        foreach (var e in _parsers.Flush())
+        {
+            events.Add(e);
+            Correlator.Process(e, updates);
         }
     }
 

@@ -16,6 +16,8 @@ public interface IValueMatcher
 public sealed class EqualsMatcher(string expected, bool ignoreCase = false) : IValueMatcher
 {
     private readonly StringComparison _comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+    /// <summary>The one value that matches, when the match is exact (ordinal): for the correlator's rule index.</summary>
+    public string? ExactValue => ignoreCase ? null : expected;
     public bool Matches(string value) => string.Equals(value, expected, _comparison);
     public string Describe() => $"equals {expected}";
 }
@@ -24,9 +26,15 @@ public sealed class EqualsMatcher(string expected, bool ignoreCase = false) : IV
 public sealed class InMatcher : IValueMatcher
 {
     private readonly HashSet<string> _values;
-    public InMatcher(IEnumerable<string> values, bool ignoreCase = false) =>
+    private readonly bool _ignoreCase;
+    public InMatcher(IEnumerable<string> values, bool ignoreCase = false)
+    {
         _values = new HashSet<string>(values, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        _ignoreCase = ignoreCase;
+    }
     public bool Matches(string value) => _values.Contains(value);
+    /// <summary>The values that match, when the match is exact (ordinal): for the correlator's rule index.</summary>
+    public IReadOnlySet<string>? ExactValues => _ignoreCase ? null : _values;
     public string Describe() => $"in [{string.Join(", ", _values.Order(StringComparer.Ordinal))}]";
 }
 
@@ -96,15 +104,49 @@ public sealed class FieldCondition
 
     public bool Matches(SecurityEvent e)
     {
-        if (Exists is { } mustExist)
-            return mustExist == Field.ReadAll(e).Any(v => v.Length > 0);
+        // Most fields are one string or absent: test those directly. Enumerating ReadAll cost an
+        // iterator object per condition, rule and event (the correlator's largest allocation).
+        switch (Field.ReadRaw(e))
+        {
+            case null:
+                return Exists is { } absentMustExist ? !absentMustExist : Negate;
+            case string s:
+                return Exists is { } mustExist ? mustExist == (s.Length > 0) : Matcher!.Matches(s) != Negate;
+            case IReadOnlyList<string> list:
+                // event.category, event.type: a short list, read by index (no enumerator).
+                var anyValue = false;
+                for (var i = 0; i < list.Count; i++)
+                {
+                    var v = list[i];
+                    if (v is null) continue;
+                    if (Exists is not null ? v.Length > 0 : Matcher!.Matches(v)) { anyValue = true; break; }
+                }
+                return Exists is { } listMustExist ? listMustExist == anyValue : anyValue != Negate;
+            case var other:
+                return MatchesAll(EventField.TextsOf(other));
+        }
+    }
+
+    private bool MatchesAll(IEnumerable<string> values)
+    {
+        if (Exists is { } mustExist) return mustExist == values.Any(v => v.Length > 0);
         var any = false;
-        foreach (var value in Field.ReadAll(e))
+        foreach (var value in values)
         {
             if (Matcher!.Matches(value)) { any = true; break; }
         }
         return any != Negate;
     }
+
+    /// <summary>The only values the field may have for this condition to hold (exact, ordinal), or null when it does not restrict them so.</summary>
+    public IReadOnlySet<string>? RequiredValues() => Exists is null && !Negate
+        ? Matcher switch
+        {
+            EqualsMatcher { ExactValue: { } v } => new HashSet<string>(StringComparer.Ordinal) { v },
+            InMatcher { ExactValues: { } set } => set,
+            _ => null,
+        }
+        : null;
 
     public override string ToString() =>
         Exists is { } x ? $"{Field.Name} {(x ? "exists" : "is absent")}" : $"{Field.Name} {(Negate ? "not " : "")}{Matcher!.Describe()}";
@@ -115,15 +157,37 @@ public sealed class EventFilter
 {
     public static readonly EventFilter All = new([]);
 
-    public EventFilter(IReadOnlyList<FieldCondition> conditions) => Conditions = conditions;
+    // An array for the hot loop: foreach over the IReadOnlyList boxed an enumerator per rule per event.
+    private readonly FieldCondition[] _conditions;
+
+    public EventFilter(IReadOnlyList<FieldCondition> conditions)
+    {
+        Conditions = conditions;
+        _conditions = [.. conditions];
+    }
 
     public IReadOnlyList<FieldCondition> Conditions { get; }
 
     public bool Matches(SecurityEvent e)
     {
-        foreach (var c in Conditions) if (!c.Matches(e)) return false;
+        foreach (var c in _conditions) if (!c.Matches(e)) return false;
         return true;
     }
+
+    /// <summary>
+    /// The values <paramref name="fieldName"/> must take for the filter to match (from an exact <c>equals</c>/<c>in</c>
+    /// condition on it), or null when any value may match.
+    /// </summary>
+    public IReadOnlySet<string>? RequiredValues(string fieldName)
+    {
+        foreach (var c in Conditions)
+            if (c.Field.Name == fieldName && c.RequiredValues() is { } values) return values;
+        return null;
+    }
+
+    /// <summary>The union of two required-value sets; null (anything) when either is.</summary>
+    public static IReadOnlySet<string>? Union(IReadOnlySet<string>? a, IReadOnlySet<string>? b) =>
+        a is null || b is null ? null : new HashSet<string>(a.Concat(b), StringComparer.Ordinal);
 
     public override string ToString() => Conditions.Count == 0 ? "every event" : string.Join(" and ", Conditions);
 }

@@ -36,6 +36,8 @@ public sealed class AbsenceRule : IRule, ITickingRule, IStatefulRule
         foreach (var s in expectedSources) _sources.Touch(s, k => new SourceState(k, now));
     }
 
+    public IReadOnlySet<string>? Actions => _spec.Filter.RequiredValues("event.action");
+
     public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _sources.Count;
     public long EvictedKeys => _sources.Evicted;
@@ -46,7 +48,7 @@ public sealed class AbsenceRule : IRule, ITickingRule, IStatefulRule
     {
         if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out _, out var key)) return [];
         var now = _time.GetUtcNow();
-        var state = _sources.Touch(key, k => new SourceState(k, now));
+        var state = _sources.Touch(key, now, static (k, heard) => new SourceState(k, heard));
         state.LastHeard = now;
         state.Silence = null;
         return [];

@@ -1,4 +1,5 @@
 using BlueTeam.Core.Events;
+using BlueTeam.Correlation.State;
 
 namespace BlueTeam.Correlation.Kinds;
 
@@ -15,7 +16,11 @@ public sealed class AnyOfRule : IRule, ITickingRule, IStatefulRule
     {
         Descriptor = descriptor;
         _detections = [.. detections];
+        Actions = _detections.Select(d => d.Actions).Aggregate(Fields.EventFilter.Union);
     }
+
+    /// <summary>The union of the detections' action sets (null when any detection takes every action).</summary>
+    public IReadOnlySet<string>? Actions { get; }
 
     public RuleDescriptor Descriptor { get; }
     public IReadOnlyList<IRule> Detections => _detections;
@@ -34,6 +39,11 @@ public sealed class AnyOfRule : IRule, ITickingRule, IStatefulRule
             if (incidents.Count > 0) (found ??= []).AddRange(incidents);
         }
         return found ?? (IReadOnlyList<SecurityIncident>)[];
+    }
+
+    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    {
+        foreach (var d in _detections) d.Evaluate(securityEvent, updates);
     }
 
     public IReadOnlyList<SecurityIncident> Tick(DateTimeOffset now) =>

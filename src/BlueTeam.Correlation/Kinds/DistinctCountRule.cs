@@ -1,4 +1,3 @@
-using System.Globalization;
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation.Fields;
 using BlueTeam.Correlation.State;
@@ -32,7 +31,12 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
         _spec = spec;
         _distinct = distinct;
         _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
+        _eager = new IncidentUpdates(Evaluate);
+        Actions = spec.Filter.RequiredValues("event.action");
     }
+
+    private readonly IncidentUpdates _eager;
+    public IReadOnlySet<string>? Actions { get; }
 
     public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _keys.Count;
@@ -58,17 +62,19 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
 
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
+
+    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var values, out var key)) return [];
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
         var value = _distinct.ReadText(securityEvent);
-        if (string.IsNullOrEmpty(value)) return [];
+        if (string.IsNullOrEmpty(value)) return;
 
         var window = _spec.Settings.Window;
         var time = securityEvent.Timestamp;
         if (time > _watermark) _watermark = time;
         _keys.ExpireBefore(_watermark - window);
-        var state = _keys.Touch(key, k => new KeyState(k, values));
+        var state = _keys.Touch(key, (_spec, securityEvent), static (k, a) => new KeyState(k, a._spec.KeyValues(a.securityEvent, k)));
         if (time > state.LastSeen) state.LastSeen = time;
 
         if (state.Burst is { } burst)
@@ -77,9 +83,10 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
             {
                 burst.Add(securityEvent);
                 if (state.Distinct.Count < MaxDistinctTracked) state.Distinct.Add(value);
-                return [burst.ToIncident(Stats(state))];
+                updates.Add(burst.Update(distinctCount: state.Distinct.Count));
+                return;
             }
-            if (time < burst.FirstSeen) return [];
+            if (time < burst.FirstSeen) return;
             state.Burst = null;
             state.Distinct.Clear();
         }
@@ -88,7 +95,7 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
         var newest = state.Pending.Values.Max(e => e.Timestamp);
         foreach (var stale in state.Pending.Where(p => p.Value.Timestamp < newest - window).Select(p => p.Key).ToList())
             state.Pending.Remove(stale);
-        if (state.Pending.Count < _spec.Settings.Threshold) return [];
+        if (state.Pending.Count < _spec.Settings.Threshold) return;
 
         // Placed in time order so that the window start, and so the fingerprint, does not depend on arrival order.
         var ordered = state.Pending.Values.OrderBy(e => e.Timestamp).ToList();
@@ -97,13 +104,8 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
         foreach (var v in state.Pending.Keys) state.Distinct.Add(v);
         state.Pending.Clear();
         state.Burst = opened;
-        return [opened.ToIncident(Stats(state))];
+        updates.Add(opened.Update(distinctCount: state.Distinct.Count));
     }
-
-    private static Dictionary<string, string> Stats(KeyState state) => new(StringComparer.Ordinal)
-    {
-        ["distinct_count"] = state.Distinct.Count.ToString(CultureInfo.InvariantCulture),
-    };
 
     private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
     {

@@ -34,7 +34,12 @@ public sealed class FirstSeenRule : IRule, IStatefulRule
         _store = store;
         _alertOnNewKey = alertOnNewKey;
         _open = new KeyedStateTable<OpenIncident>(spec.Settings.MaxKeys);
+        _eager = new IncidentUpdates(Evaluate);
+        Actions = spec.Filter.RequiredValues("event.action");
     }
+
+    private readonly IncidentUpdates _eager;
+    public IReadOnlySet<string>? Actions { get; }
 
     public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _open.Count;
@@ -42,11 +47,13 @@ public sealed class FirstSeenRule : IRule, IStatefulRule
 
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
+
+    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var keyValues, out var key)) return [];
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
         var value = _value.ReadText(securityEvent);
-        if (string.IsNullOrEmpty(value)) return [];
+        if (string.IsNullOrEmpty(value)) return;
 
         var window = _spec.Settings.Window;
         var time = securityEvent.Timestamp;
@@ -58,16 +65,17 @@ public sealed class FirstSeenRule : IRule, IStatefulRule
         {
             _open.Touch(pairKey, _ => open);
             open.Incident.Add(securityEvent);
-            return [open.Incident.ToIncident()];
+            updates.Add(open.Incident.Update());
+            return;
         }
 
         var result = _store.Observe(_spec.Name, key, value, time);
-        if (result == FirstSeenResult.Known || (result == FirstSeenResult.NewKey && !_alertOnNewKey)) return [];
+        if (result == FirstSeenResult.Known || (result == FirstSeenResult.NewKey && !_alertOnNewKey)) return;
 
-        var incident = new IncidentAccumulator(_spec, [.. keyValues, value], time, securityEvent);
+        var incident = new IncidentAccumulator(_spec, [.. _spec.KeyValues(securityEvent, key), value], time, securityEvent);
         incident.Add(securityEvent);
         _open.Touch(pairKey, k => new OpenIncident(k, incident));
-        return [incident.ToIncident(new Dictionary<string, string>(StringComparer.Ordinal) { [_value.Name] = value })];
+        updates.Add(incident.Update(new Dictionary<string, string>(StringComparer.Ordinal) { [_value.Name] = value }));
     }
 
     private sealed class OpenIncident(string key, IncidentAccumulator incident) : KeyedState(key)

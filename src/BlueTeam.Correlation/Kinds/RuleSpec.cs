@@ -36,8 +36,9 @@ public sealed record RuleSpec
     public int WeightOf(SecurityEvent e)
     {
         long weight = 1;
-        foreach (var field in Weight)
+        for (var i = 0; i < Weight.Count; i++) // by index: foreach over the interface boxed an enumerator per event
         {
+            var field = Weight[i];
             if (long.TryParse(field.ReadText(e), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 1)
                 weight = Math.Min(weight * Math.Min(n, MaxWeight), MaxWeight);
         }
@@ -60,6 +61,26 @@ public sealed record RuleSpec
         // \u001f cannot occur in a parsed field value worth keying on; it keeps "a|b"+"c" apart from "a"+"b|c".
         key = values.Length == 1 ? values[0] : string.Join('\u001f', values);
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryKey(SecurityEvent, out string[], out string)"/> without the values array: one read and no allocation
+    /// for the usual single-field key. Take <see cref="KeyValues"/> only for a key seen for the first time.
+    /// </summary>
+    public bool TryKey(SecurityEvent e, out string key)
+    {
+        if (GroupBy.Count != 1) return TryKey(e, out _, out key);
+        var v = GroupBy[0].ReadText(e);
+        key = v ?? "";
+        return !string.IsNullOrEmpty(v);
+    }
+
+    /// <summary>The key values of <paramref name="e"/> in group_by order; only for an event whose <see cref="TryKey(SecurityEvent, out string)"/> held.</summary>
+    public string[] KeyValues(SecurityEvent e, string key)
+    {
+        if (GroupBy.Count == 1) return [key];
+        TryKey(e, out var values, out _);
+        return values;
     }
 
     /// <summary>Stable across replays and restarts: rule id, key values (and detection), window start in event time.</summary>

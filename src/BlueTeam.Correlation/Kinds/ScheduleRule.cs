@@ -22,7 +22,12 @@ public sealed class ScheduleRule : IRule, IStatefulRule
         _spec = spec;
         _schedule = schedule;
         _counter = new BurstCounter(spec);
+        _eager = new IncidentUpdates(Evaluate);
+        Actions = spec.Filter.RequiredValues("event.action");
     }
+
+    private readonly IncidentUpdates _eager;
+    public IReadOnlySet<string>? Actions { get; }
 
     public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _counter.TrackedKeys;
@@ -31,10 +36,12 @@ public sealed class ScheduleRule : IRule, IStatefulRule
 
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
+
+    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
-        if (!_spec.Filter.Matches(securityEvent) || _schedule.Contains(securityEvent.Timestamp)) return [];
-        if (!_spec.TryKey(securityEvent, out var values, out var key)) return [];
-        return _counter.Add(securityEvent, values, key);
+        if (!_spec.Filter.Matches(securityEvent) || _schedule.Contains(securityEvent.Timestamp)) return;
+        if (!_spec.TryKey(securityEvent, out var key)) return;
+        _counter.Add(securityEvent, key, updates);
     }
 }

@@ -34,7 +34,12 @@ public sealed class SequenceRule : IRule, IStatefulRule
         _then = then;
         _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
         _maxKept = Math.Max(spec.Settings.Threshold, MaxFirstStepsKept);
+        _eager = new IncidentUpdates(Evaluate);
+        Actions = EventFilter.Union(first.RequiredValues("event.action"), then.RequiredValues("event.action"));
     }
+
+    private readonly IncidentUpdates _eager;
+    public IReadOnlySet<string>? Actions { get; }
 
     /// <summary>First-step events kept per key (at least the threshold).</summary>
     public const int MaxFirstStepsKept = 64;
@@ -67,20 +72,22 @@ public sealed class SequenceRule : IRule, IStatefulRule
 
     public bool Matches(SecurityEvent securityEvent) => _first.Matches(securityEvent) || _then.Matches(securityEvent);
 
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
+
+    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
         var isFirst = _first.Matches(securityEvent);
         var isThen = !isFirst && _then.Matches(securityEvent);
-        if (!isFirst && !isThen) return [];
-        if (!_spec.TryKey(securityEvent, out var values, out var key)) return [];
+        if (!isFirst && !isThen) return;
+        if (!_spec.TryKey(securityEvent, out var key)) return;
 
         var window = _spec.Settings.Window;
         var time = securityEvent.Timestamp;
         if (time > _watermark) _watermark = time;
         _keys.ExpireBefore(_watermark - window);
 
-        if (isThen && !_keys.TryGet(key, out _)) return []; // nothing came first: the common case, keep no state
-        var state = _keys.Touch(key, k => new KeyState(k, values));
+        if (isThen && !_keys.TryGet(key, out _)) return; // nothing came first: the common case, keep no state
+        var state = _keys.Touch(key, (_spec, securityEvent), static (k, a) => new KeyState(k, a._spec.KeyValues(a.securityEvent, k)));
         if (time > state.LastSeen) state.LastSeen = time;
 
         var weight = isFirst ? _spec.WeightOf(securityEvent) : 1;
@@ -90,21 +97,22 @@ public sealed class SequenceRule : IRule, IStatefulRule
             {
                 open.Add(securityEvent, weight: weight);
                 if (isThen) open.UserOverride = securityEvent.User?.Name;
-                return isThen ? [open.ToIncident()] : [];
+                if (isThen) updates.Add(open.Update());
+                return;
             }
             if (time >= open.FirstSeen) state.Open = null;
-            else return [];
+            else return;
         }
 
         if (isFirst)
         {
             state.AddFirst(securityEvent, weight, window, _maxKept);
-            return [];
+            return;
         }
 
         // A then-step event: enough first-step events in the window before it?
         var counted = state.Firsts.Where(f => f.Event.Timestamp <= time && f.Event.Timestamp >= time - window).ToList();
-        if (counted.Sum(f => (long)f.Weight) < _spec.Settings.Threshold) return [];
+        if (counted.Sum(f => (long)f.Weight) < _spec.Settings.Threshold) return;
 
         var opened = new IncidentAccumulator(_spec, state.KeyValues, counted[0].Event.Timestamp, counted[0].Event);
         // Evidence: the latest first-step events and the then-step event, which matters most.
@@ -114,7 +122,7 @@ public sealed class SequenceRule : IRule, IStatefulRule
         opened.UserOverride = securityEvent.User?.Name;
         state.Firsts.Clear();
         state.Open = opened;
-        return [opened.ToIncident()];
+        updates.Add(opened.Update());
     }
 
     private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)

@@ -14,12 +14,17 @@ public sealed class ThresholdRule : IRule, IStatefulRule
 
     private readonly RuleSpec _spec;
     private readonly BurstCounter _counter;
+    private readonly IncidentUpdates _eager;
 
     public ThresholdRule(RuleSpec spec)
     {
         _spec = spec;
         _counter = new BurstCounter(spec);
+        _eager = new IncidentUpdates(Evaluate);
+        Actions = spec.Filter.RequiredValues("event.action");
     }
+
+    public IReadOnlySet<string>? Actions { get; }
 
     public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _counter.TrackedKeys;
@@ -28,9 +33,11 @@ public sealed class ThresholdRule : IRule, IStatefulRule
 
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
+
+    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var values, out var key)) return [];
-        return _counter.Add(securityEvent, values, key);
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
+        _counter.Add(securityEvent, key, updates);
     }
 }

@@ -63,14 +63,16 @@ public sealed class BurstCounter
 
     internal static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x <= b ? x : b;
 
-    public IReadOnlyList<SecurityIncident> Add(SecurityEvent e, string[] keyValues, string key)
+    /// <summary>Counts <paramref name="e"/> under <paramref name="key"/> and appends the incident it opened or updated, if any.</summary>
+    /// <param name="key">The event's key (<see cref="RuleSpec.TryKey(SecurityEvent, out string)"/>).</param>
+    public void Add(SecurityEvent e, string key, List<IncidentUpdate> updates)
     {
         var window = _spec.Settings.Window;
         var time = e.Timestamp;
         if (time > _watermark) _watermark = time;
         _keys.ExpireBefore(_watermark - window);
 
-        var state = _keys.Touch(key, k => new KeyState(k, keyValues));
+        var state = _keys.Touch(key, (_spec, e), static (k, a) => new KeyState(k, a._spec.KeyValues(a.e, k)));
         if (time > state.LastSeen) state.LastSeen = time;
 
         var weight = _spec.WeightOf(e);
@@ -79,21 +81,22 @@ public sealed class BurstCounter
             if (time <= burst.LastSeen + window && time >= burst.FirstSeen - window)
             {
                 burst.Add(e, weight: weight);
-                return [burst.ToIncident()];
+                updates.Add(burst.Update());
+                return;
             }
-            if (time < burst.FirstSeen) return [];
+            if (time < burst.FirstSeen) return;
             state.Burst = null;
         }
 
         state.AddPending(e, weight, window);
-        if (state.PendingWeight < _spec.Settings.Threshold) return [];
+        if (state.PendingWeight < _spec.Settings.Threshold) return;
 
         var first = state.Pending[0].Event;
         var opened = new IncidentAccumulator(_spec, state.KeyValues, first.Timestamp, first);
         foreach (var (p, w) in state.Pending) opened.Add(p, weight: w);
         state.ClearPending();
         state.Burst = opened;
-        return [opened.ToIncident()];
+        updates.Add(opened.Update());
     }
 
     private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)

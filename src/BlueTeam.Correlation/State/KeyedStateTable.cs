@@ -65,6 +65,26 @@ public sealed class KeyedStateTable<TState> where TState : KeyedState
         return state;
     }
 
+    /// <summary><see cref="Touch(string, Func{string, TState})"/> with an argument for <paramref name="create"/>, so that a static lambda needs no closure per call.</summary>
+    public TState Touch<TArg>(string key, TArg arg, Func<string, TArg, TState> create)
+    {
+        if (_states.TryGetValue(key, out var state))
+        {
+            _recency.Remove(state.Node);
+            _recency.AddLast(state.Node);
+            return state;
+        }
+        if (_states.Count >= MaxKeys && _recency.First is { } oldest)
+        {
+            Remove((TState)oldest.Value);
+            Evicted++;
+        }
+        state = create(key, arg);
+        _states.Add(key, state);
+        _recency.AddLast(state.Node);
+        return state;
+    }
+
     /// <summary>Drops least-recently-touched keys whose last activity is before <paramref name="horizon"/>.</summary>
     public void ExpireBefore(DateTimeOffset horizon)
     {

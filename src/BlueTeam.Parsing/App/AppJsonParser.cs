@@ -118,7 +118,7 @@ public sealed class AppJsonParser : ILogParser
                 User = string.IsNullOrEmpty(user) ? null : new EcsUser { Name = user },
                 Host = EventFields.Host(default, context),
                 Url = url is null ? null : new EcsUrl { Original = url },
-                Log = EventFields.Log(line),
+                Log = EventFields.Log(line, context),
                 Message = Str("message") ?? line.Text,
                 Labels = labels,
             };

@@ -29,8 +29,8 @@ internal static class AuthEvent
             User = user,
             Group = group,
             Host = EventFields.Host(record.Hostname, context),
-            Process = process ?? new EcsProcess { Name = record.Program.ToString(), Pid = record.Pid },
-            Log = EventFields.Log(line),
+            Process = process ?? context.Process(record.Program, record.Pid),
+            Log = EventFields.Log(line, context),
             Message = record.Message.ToString(),
             Labels = allLabels,
         };

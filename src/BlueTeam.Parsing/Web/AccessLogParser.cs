@@ -68,7 +68,7 @@ public sealed class AccessLogParser : ILogParser
                 Query = query < 0 || query == target.Length - 1 ? null : target[(query + 1)..],
             },
             UserAgent = parts.UserAgent.IsEmpty || parts.UserAgent.SequenceEqual("-") ? null : new EcsUserAgent { Original = parts.UserAgent.ToString() },
-            Log = EventFields.Log(line),
+            Log = EventFields.Log(line, context),
             Message = line.Text,
             Labels = labels,
         };

@@ -6,6 +6,7 @@ using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
+using BlueTeam.Storage;
 using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
@@ -85,7 +86,8 @@ internal static class AlertsCommand
             await using var stdout = Console.OpenStandardOutput();
             await using var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
             json.WriteStartArray();
-            foreach (var (a, ds) in rows) WriteJson(json, a, ds);
+            var triage = (await store.ListTriageAsync(rows.Select(r => r.Alert.Id).ToList(), ct).ConfigureAwait(false)).ToDictionary(t => t.AlertId);
+            foreach (var (a, ds) in rows) WriteJson(json, a, triage.GetValueOrDefault(a.Id), ds);
             json.WriteEndArray();
             await json.FlushAsync(ct).ConfigureAwait(false);
             await stdout.WriteAsync("\n"u8.ToArray(), ct).ConfigureAwait(false);
@@ -115,41 +117,12 @@ internal static class AlertsCommand
     /// <summary>Untrusted text in a table cell: control characters made visible, markup escaped.</summary>
     private static string Cell(string? text) => Markup.Escape(SafeText.Inert(text ?? "-", 200));
 
-    private static void WriteJson(Utf8JsonWriter w, AlertRecord a, IReadOnlyList<DeliveryRecord> deliveries)
+    /// <summary>One alert of the list: the same fields as `alerts show` (IncidentView), with its deliveries.</summary>
+    private static void WriteJson(Utf8JsonWriter w, AlertRecord a, AlertTriage? triage, IReadOnlyList<DeliveryRecord> deliveries)
     {
-        var i = a.Incident;
         w.WriteStartObject();
-        w.WriteNumber("id", a.Id);
-        w.WriteString("fingerprint", a.Fingerprint);
-        w.WriteString("host", a.Host);
-        w.WriteString("rule_id", i.Rule.Id);
-        w.WriteString("rule_name", i.Rule.Name);
-        w.WriteString("severity", i.Severity.ToName());
-        w.WriteString("title", i.Title);
-        w.WriteString("description", i.Description);
-        w.WriteString("detected_by", i.DetectedBy);
-        w.WriteStartArray("nist_controls");
-        foreach (var c in i.NistControls) w.WriteStringValue(c);
-        w.WriteEndArray();
-        w.WriteBoolean("cui_involved", i.CuiInvolved);
-        if (i.Source?.Ip is { } ip) w.WriteString("source_ip", ip);
-        if (i.User?.Name is { } user) w.WriteString("user_name", user);
-        w.WriteNumber("event_count", i.EventCount);
-        w.WriteString("first_seen", i.FirstSeen);
-        w.WriteString("last_seen", i.LastSeen);
-        w.WriteString("created_at", a.CreatedAt);
-        w.WriteStartArray("deliveries");
-        foreach (var d in deliveries)
-        {
-            w.WriteStartObject();
-            w.WriteString("channel", d.Channel);
-            w.WriteString("status", d.Status.ToString().ToLowerInvariant());
-            w.WriteNumber("attempts", d.Attempts);
-            if (d.LastError is not null) w.WriteString("last_error", d.LastError);
-            if (d.DeliveredAt is { } at) w.WriteString("delivered_at", at);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        IncidentView.WriteFields(w, a, triage);
+        IncidentView.WriteDeliveries(w, deliveries);
         w.WriteEndObject();
     }
 }

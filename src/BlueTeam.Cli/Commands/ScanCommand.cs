@@ -9,6 +9,7 @@ using BlueTeam.Core.Text;
 using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
+using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
@@ -23,6 +24,7 @@ internal static class ScanCommand
     private static readonly Option<string> Format = new("--format", "-f") { Description = "Output format: text or jsonl", DefaultValueFactory = _ => "text" };
     private static readonly Option<CollectorType?> Type = new("--type", "-t") { Description = "Log format of the files: auth, audit, access or json (default: detected per file)" };
     private static readonly Option<int?> Year = new("--year") { Description = "Year of RFC 3164 timestamps (default: inferred from each file's modification time)" };
+    private const long ProgressThresholdBytes = 64L << 20;
     private static readonly Option<bool> StoreOption = new("--store") { Description = "Save the incidents found in the store (without delivering them)" };
 
     public static Command Build()
@@ -75,34 +77,58 @@ internal static class ScanCommand
             Collect();
         }
 
-        foreach (var file in files)
+        var missing = files.FirstOrDefault(f => !f.Exists);
+        if (missing is not null)
         {
-            if (!file.Exists)
-            {
-                await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(file.FullName)}: file not found").ConfigureAwait(false);
-                return ExitCodes.NotOk;
-            }
-            var format = type ?? DetectFormat(file.FullName);
-            var context = AppServices.ContextFor(null, app.Config, file.LastWriteTimeUtc, year);
-            await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
-            foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
-            {
-                ct.ThrowIfCancellationRequested();
-                lines++;
-                var raw = new RawLine
-                {
-                    Collector = "scan", Type = format, Path = file.FullName, Text = span.Text,
-                    Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
-                };
-                pipeline.Process(raw, context, events, found);
-                if (events.Count == 0 && found.Count == 0) continue;
-                // Without --emit events nothing is written per line: no await (and no state machine) on the hot path.
-                if (emitEvents) await EmitAsync().ConfigureAwait(false);
-                else Collect();
-            }
-            pipeline.Flush(events, found); // end of the file: multi-record events (auditd) still buffered
-            await EmitAsync().ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(missing.FullName)}: file not found").ConfigureAwait(false);
+            return ExitCodes.NotOk;
         }
+
+        async Task ScanFilesAsync(Action<long>? progress)
+        {
+            long done = 0;
+            foreach (var file in files)
+            {
+                var format = type ?? DetectFormat(file.FullName);
+                var context = AppServices.ContextFor(null, app.Config, file.LastWriteTimeUtc, year);
+                await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
+                foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
+                {
+                    ct.ThrowIfCancellationRequested();
+                    if ((++lines & 0xFFFF) == 0) progress?.Invoke(done + span.EndOffset);
+                    var raw = new RawLine
+                    {
+                        Collector = "scan", Type = format, Path = file.FullName, Text = span.Text,
+                        Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
+                    };
+                    pipeline.Process(raw, context, events, found);
+                    if (events.Count == 0 && found.Count == 0) continue;
+                    // Without --emit events nothing is written per line: no await (and no state machine) on the hot path.
+                    if (emitEvents) await EmitAsync().ConfigureAwait(false);
+                    else Collect();
+                }
+                pipeline.Flush(events, found); // end of the file: multi-record events (auditd) still buffered
+                await EmitAsync().ConfigureAwait(false);
+                done += file.Length;
+                progress?.Invoke(done);
+            }
+        }
+
+        // A progress bar on the terminal (stderr) for large inputs, unless events stream to that same terminal.
+        var totalBytes = files.Sum(f => f.Length);
+        if (totalBytes >= ProgressThresholdBytes && !Console.IsErrorRedirected && (!emitEvents || Console.IsOutputRedirected))
+        {
+            // stderr is a terminal here (checked above); stdout may be a file, which must not turn the bar off.
+            var terminal = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error), Interactive = InteractionSupport.Yes });
+            await terminal.Progress().AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("scanning", maxValue: totalBytes);
+                    await ScanFilesAsync(bytes => task.Value = bytes).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+        else await ScanFilesAsync(null).ConfigureAwait(false);
 
         if (!emitEvents)
             foreach (var fp in order) await WriteIncidentAsync(stdout, incidents[fp].ToIncident(), jsonl).ConfigureAwait(false);

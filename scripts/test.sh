@@ -22,9 +22,20 @@ fi
 
 services="$root/.test-services"
 mkdir -p "$services"
+# A throwaway server on the first free port from 54329 (a busy port, e.g. another checkout's
+# server, is skipped rather than shared).
 pg_port="${BLUETEAM_TEST_PG_PORT:-54329}"
-echo "== starting a throwaway PostgreSQL on 127.0.0.1:$pg_port"
-export BLUETEAM_TEST_PG="$(scripts/start-postgres.sh "$services/pg" "$pg_port" | tail -n 1)"
+BLUETEAM_TEST_PG=""
+for try in 0 1 2 3 4 5 6 7 8 9; do
+  port=$((pg_port + try))
+  echo "== starting a throwaway PostgreSQL on 127.0.0.1:$port"
+  if out="$(scripts/start-postgres.sh "$services/pg" "$port")"; then
+    BLUETEAM_TEST_PG="$(tail -n 1 <<<"$out")"
+    break
+  fi
+done
+if [ -z "$BLUETEAM_TEST_PG" ]; then echo "could not start a throwaway PostgreSQL (ports $pg_port..$((pg_port + 9)))" >&2; exit 1; fi
+export BLUETEAM_TEST_PG
 trap 'scripts/stop-postgres.sh "$services/pg" >/dev/null 2>&1 || true' EXIT
 
 echo "== building"

@@ -46,7 +46,7 @@ public class StoreOutageTests : IDisposable
         using var daemon = BlueTeamProcess.Start(["--config", config, "monitor"]);
         await daemon.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
         await writer.WriteNextAsync(TimeSpan.Zero);
-        await FaultRig.WaitUntilAsync(async () => (await FaultRig.AlertsAsync(config)).Count == 1, TimeSpan.FromSeconds(30), () => "first attack not stored\n" + daemon.Stderr);
+        await FaultRig.WaitUntilAsync(async () => (await BruteForcesAsync(config)).Count == 1, TimeSpan.FromSeconds(30), () => "first attack not stored\n" + daemon.Stderr);
 
         pg.Stop();
         var down = System.Diagnostics.Stopwatch.StartNew();
@@ -67,14 +67,14 @@ public class StoreOutageTests : IDisposable
         }
         var ips = writer.Attacks.Select(a => a.Ip).ToList();
         List<System.Text.Json.JsonElement> alerts = [];
-        await FaultRig.WaitUntilAsync(async () => (alerts = await FaultRig.AlertsAsync(config)).Count >= ips.Count, TimeSpan.FromSeconds(60),
+        await FaultRig.WaitUntilAsync(async () => (alerts = await BruteForcesAsync(config)).Count >= ips.Count, TimeSpan.FromSeconds(60),
             () => $"{alerts.Count} of {ips.Count} attacks stored\n{daemon.Stderr}");
         daemon.Signal(BlueTeamProcess.SIGTERM);
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
 
         await using (var store = PostgresStore.Create(pg.ConnectionString))
             Assert.Equal(length, (await store.GetCheckpointsAsync("auth_log", default)).Single().Offset);
-        alerts = await FaultRig.AlertsAsync(config);
+        alerts = await BruteForcesAsync(config);
         var perIp = alerts.Where(a => a.GetProperty("rule_name").GetString() == "ssh_brute_force")
             .GroupBy(a => a.GetProperty("source_ip").GetString()!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var figures = $"down={downFor.TotalSeconds:F0}s attacks={ips.Count} lines={writer.Lines} stored={perIp.Values.Sum()} lost={ips.Count(ip => !perIp.ContainsKey(ip))} duplicates={perIp.Values.Sum(n => n - 1)} spooled-summary=\"{daemon.Stdout.Split('\n').FirstOrDefault(l => l.Contains("spooled", StringComparison.Ordinal))?.Trim()}\"";
@@ -85,4 +85,11 @@ public class StoreOutageTests : IDisposable
         Assert.Equal(ips.Count, alerts.Count);
         Assert.Contains("Incidents spooled while the store was down:", daemon.Stdout);
     }
+
+    /// <summary>
+    /// The attacks' incidents only: the log file appears with the first attack, so the daemon may
+    /// first report it missing (a collector_failure incident) — true, but not what is counted here.
+    /// </summary>
+    private static async Task<List<System.Text.Json.JsonElement>> BruteForcesAsync(string config) =>
+        (await FaultRig.AlertsAsync(config)).Where(a => a.GetProperty("rule_name").GetString() == "ssh_brute_force").ToList();
 }

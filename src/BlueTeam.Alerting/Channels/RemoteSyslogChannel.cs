@@ -65,7 +65,7 @@ public sealed class RemoteSyslogChannel : IAlertChannel
         if (errors.Count > 0) throw new ConfigException("alerting.syslog", errors);
         _options = options;
         _facility = SyslogFacilities.TryParse(options.Facility, out var facility) ? facility : 22;
-        _port = options.Port != 0 ? options.Port : options.Transport == SyslogTransport.Tls ? 6514 : 514;
+        _port = SyslogSender.PortOf(options);
         _time = time;
     }
 
@@ -86,42 +86,7 @@ public sealed class RemoteSyslogChannel : IAlertChannel
         deadline.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSec));
         try
         {
-            switch (_options.Transport)
-            {
-                case SyslogTransport.Udp:
-                    using (var udp = new UdpClient())
-                    {
-                        udp.Connect(_options.Server!, _port);
-                        await udp.SendAsync(record, deadline.Token).ConfigureAwait(false);
-                    }
-                    break;
-                default:
-                    using (var tcp = new TcpClient())
-                    {
-                        await tcp.ConnectAsync(_options.Server!, _port, deadline.Token).ConfigureAwait(false);
-                        Stream stream = tcp.GetStream();
-                        SslStream? tls = null;
-                        if (_options.Transport == SyslogTransport.Tls)
-                        {
-                            tls = new SslStream(stream, leaveInnerStreamOpen: false, Verify);
-                            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-                            {
-                                TargetHost = _options.ServerName ?? _options.Server!,
-                                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                            }, deadline.Token).ConfigureAwait(false);
-                            stream = tls;
-                        }
-                        await using (tls)
-                        {
-                            // RFC 6587 octet counting: "LEN SP record", so a record can never be split or merged.
-                            var frame = Encoding.ASCII.GetBytes(record.Length.ToString(CultureInfo.InvariantCulture) + " ");
-                            await stream.WriteAsync(frame, deadline.Token).ConfigureAwait(false);
-                            await stream.WriteAsync(record, deadline.Token).ConfigureAwait(false);
-                            await stream.FlushAsync(deadline.Token).ConfigureAwait(false);
-                        }
-                    }
-                    break;
-            }
+            await SyslogSender.SendAsync(_options, record, _trust, deadline.Token).ConfigureAwait(false);
             return DeliveryResult.Delivered();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -144,20 +109,6 @@ public sealed class RemoteSyslogChannel : IAlertChannel
         {
             return DeliveryResult.Transient($"{Where}: connection failed: {e.Message}");
         }
-    }
-
-    private bool Verify(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (_trust is null) return errors == SslPolicyErrors.None;
-        // A private CA: the name must still match; only the chain is rebuilt against that CA alone.
-        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
-            return false;
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(_trust);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return custom.Build(leaf);
     }
 
     /// <summary>The RFC 5424 record (no framing, no trailing newline).</summary>

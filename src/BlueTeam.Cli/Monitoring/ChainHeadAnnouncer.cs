@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using BlueTeam.Alerting.Channels;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Text;
 using BlueTeam.Storage;
@@ -97,71 +98,9 @@ internal sealed class ChainHeadAnnouncer
 
     private static async Task SendAsync(SyslogChannelOptions options, string record, CancellationToken cancellationToken)
     {
-        var bytes = Encoding.UTF8.GetBytes(record);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSec));
-        var port = options.Port != 0 ? options.Port : options.Transport == SyslogTransport.Tls ? 6514 : 514;
-        switch (options.Transport)
-        {
-            case SyslogTransport.Local:
-                using (var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified))
-                    await socket.SendToAsync(bytes, SocketFlags.None, new UnixDomainSocketEndPoint(options.Socket), deadline.Token).ConfigureAwait(false);
-                break;
-            case SyslogTransport.Udp:
-                using (var udp = new UdpClient())
-                {
-                    udp.Connect(options.Server!, port);
-                    await udp.SendAsync(bytes, deadline.Token).ConfigureAwait(false);
-                }
-                break;
-            default:
-                using (var tcp = new TcpClient())
-                {
-                    await tcp.ConnectAsync(options.Server!, port, deadline.Token).ConfigureAwait(false);
-                    Stream stream = tcp.GetStream();
-                    SslStream? tls = null;
-                    if (options.Transport == SyslogTransport.Tls)
-                    {
-                        var trust = LoadTrust(options.CaFile);
-                        tls = new SslStream(stream, leaveInnerStreamOpen: false, (_, cert, _, errors) => Verify(trust, cert, errors));
-                        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-                        {
-                            TargetHost = options.ServerName ?? options.Server!,
-                            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                        }, deadline.Token).ConfigureAwait(false);
-                        stream = tls;
-                    }
-                    await using (tls)
-                    {
-                        // RFC 6587 octet counting, as the alert channel frames its records.
-                        await stream.WriteAsync(Encoding.ASCII.GetBytes(bytes.Length.ToString(CultureInfo.InvariantCulture) + " "), deadline.Token).ConfigureAwait(false);
-                        await stream.WriteAsync(bytes, deadline.Token).ConfigureAwait(false);
-                        await stream.FlushAsync(deadline.Token).ConfigureAwait(false);
-                    }
-                }
-                break;
-        }
-    }
-
-    private static X509Certificate2Collection? LoadTrust(string? caFile)
-    {
-        if (caFile is null) return null;
-        var trust = new X509Certificate2Collection();
-        trust.ImportFromPemFile(caFile);
-        return trust;
-    }
-
-    private static bool Verify(X509Certificate2Collection? trust, X509Certificate? certificate, SslPolicyErrors errors)
-    {
-        if (trust is null) return errors == SslPolicyErrors.None;
-        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
-            return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(trust);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return chain.Build(leaf);
+        await SyslogSender.SendAsync(options, Encoding.UTF8.GetBytes(record), SyslogSender.LoadTrust(options.CaFile), deadline.Token).ConfigureAwait(false);
     }
 
     private static string Field(string text) => SafeText.Inert(text, 255).Replace(" ", "\\x20", StringComparison.Ordinal);

@@ -51,9 +51,14 @@ public sealed class ContainsMatcher(string part, bool ignoreCase = false) : IVal
 /// linear in the input, so a hostile URL or user agent cannot stall the correlator (ReDoS).
 /// Constructs that engine cannot run (backreferences, lookarounds) are refused at load.
 /// </summary>
+/// <remarks>
+/// The engine itself is built on the first value to test (<see cref="NonBacktrackingCheck"/> has
+/// already said it will build): building it is the costliest part of loading the catalogue, and
+/// most rules never see a value for their field in a given run.
+/// </remarks>
 public sealed class RegexMatcher : IValueMatcher
 {
-    private readonly Regex _regex;
+    private readonly Lazy<Regex> _regex;
     private readonly string _pattern;
 
     public RegexMatcher(string pattern, bool ignoreCase = false)
@@ -61,10 +66,15 @@ public sealed class RegexMatcher : IValueMatcher
         _pattern = pattern;
         var options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
         if (ignoreCase) options |= RegexOptions.IgnoreCase;
-        _regex = new Regex(pattern, options);
+        _regex = NonBacktrackingCheck.Check(pattern, options) == NonBacktrackingCheck.Verdict.Supported
+            ? new Lazy<Regex>(() => new Regex(pattern, options), LazyThreadSafetyMode.ExecutionAndPublication)
+            : new Lazy<Regex>(new Regex(pattern, options)); // built now: only the engine can tell whether it accepts this one
     }
 
-    public bool Matches(string value) => _regex.IsMatch(value);
+    /// <summary>Whether the engine has been built (it is on the first <see cref="Matches"/>).</summary>
+    internal bool IsBuilt => _regex.IsValueCreated;
+
+    public bool Matches(string value) => _regex.Value.IsMatch(value);
     public string Describe() => $"regex {_pattern}";
 }
 

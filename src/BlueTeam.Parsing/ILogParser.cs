@@ -82,6 +82,45 @@ public sealed class ParseContext
         return process;
     }
 
+    // The last few label sets built: consecutive events mostly carry the same collector and the same
+    // extra labels (cron's PAM sessions, sshd's preauth lines), so the dictionary, its buckets and its
+    // entries are shared instead of built per event. Read-only views, never mutated once published;
+    // each slot is swapped atomically, so a context shared between threads stays correct.
+    private readonly LabelSet?[] _labelSets = new LabelSet?[4];
+    private int _nextLabelSlot;
+
+    /// <summary>
+    /// The labels of an event: <c>collector</c> first, then <paramref name="extra"/> in order (a later
+    /// duplicate key wins), as a read-only dictionary shared with earlier events that had the same.
+    /// </summary>
+    internal IReadOnlyDictionary<string, string> Labels(string? collector, ReadOnlySpan<KeyValuePair<string, string>> extra)
+    {
+        collector ??= "";
+        for (var i = 0; i < _labelSets.Length; i++)
+        {
+            var cached = Volatile.Read(ref _labelSets[i]);
+            if (cached is not null && cached.Is(collector, extra)) return cached.Labels;
+        }
+        var built = new Dictionary<string, string>(1 + extra.Length, StringComparer.Ordinal) { [EventFields.CollectorLabel] = collector };
+        foreach (var (k, v) in extra) built[k] = v;
+        var set = new LabelSet(collector, extra.ToArray(), new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(built));
+        var index = _nextLabelSlot;
+        _nextLabelSlot = (index + 1) % _labelSets.Length;
+        Volatile.Write(ref _labelSets[index], set);
+        return set.Labels;
+    }
+
+    private sealed record LabelSet(string Collector, KeyValuePair<string, string>[] Extra, IReadOnlyDictionary<string, string> Labels)
+    {
+        public bool Is(string collector, ReadOnlySpan<KeyValuePair<string, string>> extra)
+        {
+            if (!string.Equals(Collector, collector, StringComparison.Ordinal) || Extra.Length != extra.Length) return false;
+            for (var i = 0; i < extra.Length; i++)
+                if (!string.Equals(Extra[i].Key, extra[i].Key, StringComparison.Ordinal) || !string.Equals(Extra[i].Value, extra[i].Value, StringComparison.Ordinal)) return false;
+            return true;
+        }
+    }
+
     /// <summary><see cref="Now"/> in <see cref="TimeZone"/> (both are fixed at construction).</summary>
     internal DateTime NowLocal => _nowLocal ??= TimeZoneInfo.ConvertTime(Now, TimeZone).DateTime;
 

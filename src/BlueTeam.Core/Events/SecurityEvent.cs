@@ -24,7 +24,18 @@ public sealed class SecurityEvent
     [JsonPropertyName("message")] public string? Message { get; init; }
 
     /// <summary>Name of the collector (config key) that read the line; empty for ad-hoc scans.</summary>
-    [JsonPropertyName("labels")] public IReadOnlyDictionary<string, string>? Labels { get; init; }
+    /// <remarks>Parsers share one dictionary between the events that carry the same labels: never cast it back to mutate it.</remarks>
+    [JsonPropertyName("labels")] public IReadOnlyDictionary<string, string>? Labels { get => _labels; init => _labels = value; }
+
+    private IReadOnlyDictionary<string, string>? _labels;
+
+    /// <summary>This event with other labels (a shallow copy: every other field is shared, and all are immutable).</summary>
+    public SecurityEvent WithLabels(IReadOnlyDictionary<string, string>? labels)
+    {
+        var copy = (SecurityEvent)MemberwiseClone();
+        copy._labels = labels;
+        return copy;
+    }
 }
 
 public sealed class EcsEvent

@@ -25,6 +25,8 @@ public sealed class AbsenceRule : IRule, ITickingRule, IStatefulRule
     private readonly RuleSpec _spec;
     private readonly TimeProvider _time;
     private readonly KeyedStateTable<SourceState> _sources;
+    // The state Evaluate touched last (only Evaluate touches the table, and nothing expires it).
+    private SourceState? _last;
 
     public AbsenceRule(RuleSpec spec, TimeProvider time, IEnumerable<string> expectedSources)
     {
@@ -48,7 +50,11 @@ public sealed class AbsenceRule : IRule, ITickingRule, IStatefulRule
     {
         if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out _, out var key)) return [];
         var now = _time.GetUtcNow();
-        var state = _sources.Touch(key, now, static (k, heard) => new SourceState(k, heard));
+        // Nearly every event comes from the collector of the event before: that state is already the most
+        // recently touched, so the table (a lookup and two list relinks) has nothing to change.
+        var state = _last is { } last && string.Equals(last.Key, key, StringComparison.Ordinal)
+            ? last
+            : _last = _sources.Touch(key, now, static (k, heard) => new SourceState(k, heard));
         state.LastHeard = now;
         state.Silence = null;
         return [];

@@ -12,15 +12,8 @@ internal static class AuthEvent
     public static SecurityEvent Create(in SyslogRecord record, RawLine line, ParseContext context,
         string action, string? outcome, IReadOnlyList<string> category, IReadOnlyList<string> type,
         EcsUser? user = null, EcsSource? source = null, EcsGroup? group = null, string? reason = null,
-        EcsProcess? process = null, IReadOnlyList<KeyValuePair<string, string>>? labels = null)
+        EcsProcess? process = null, KeyValuePair<string, string>[]? labels = null)
     {
-        var allLabels = new Dictionary<string, string>(2 + (labels?.Count ?? 0), StringComparer.Ordinal)
-        {
-            [EventFields.CollectorLabel] = line.Collector ?? "",
-        };
-        if (labels is not null)
-            foreach (var (k, v) in labels) allLabels[k] = v;
-
         return new SecurityEvent
         {
             Timestamp = record.Timestamp,
@@ -32,7 +25,8 @@ internal static class AuthEvent
             Process = process ?? context.Process(record.Program, record.Pid),
             Log = EventFields.Log(line, context),
             Message = record.Message.ToString(),
-            Labels = allLabels,
+            // Shared with the previous events that carried the same labels (read-only).
+            Labels = context.Labels(line.Collector, labels),
         };
     }
 

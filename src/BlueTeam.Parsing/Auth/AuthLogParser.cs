@@ -83,8 +83,12 @@ public sealed class AuthLogParser : ILogParser
             Message = inner,
         };
         var e = Dispatch(innerRecord, line, context);
-        // The event is fresh and not yet shared, and AuthEvent builds its labels as a Dictionary: adding here is safe.
-        if (e?.Labels is Dictionary<string, string> labels) labels[RepeatCountLabel] = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return e;
+        if (e is null) return null;
+        // Labels are shared between events (read-only): the repeated event gets a copy with the count added.
+        var labels = new Dictionary<string, string>(e.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+        {
+            [RepeatCountLabel] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return e.WithLabels(labels);
     }
 }

@@ -73,6 +73,6 @@ public sealed class SudoMessageParser : IAuthMessageParser
                 CommandLine = command.ToString(),
                 WorkingDirectory = pwd.IsEmpty ? null : pwd.ToString(),
             },
-            labels: labels);
+            labels: [.. labels]);
     }
 }

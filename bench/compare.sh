@@ -7,7 +7,8 @@
 # the same sshd authentication failures ("Failed <method> for ..." lines, also counted with grep),
 # then times each tool RUNS times, alternating, end to end (process start to exit, output to
 # /dev/null), and prints the median lines/s of each and their ratio. Installs Debian's fail2ban
-# when fail2ban-regex is missing. Set BLUETEAM to a built blueteam binary to skip the build.
+# when fail2ban-regex is missing. Set BLUETEAM to a built blueteam binary to skip the build (by
+# default it is published as deployed, ReadyToRun, by bench/publish.sh).
 set -euo pipefail
 
 LINES=${1:-200000}
@@ -22,10 +23,7 @@ if ! command -v fail2ban-regex >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fail2ban >/dev/null
 fi
 
-if [[ -z "${BLUETEAM:-}" ]]; then
-    dotnet build -c Release "$ROOT/src/BlueTeam.Cli" -nologo -v q >/dev/null
-    BLUETEAM="$ROOT/src/BlueTeam.Cli/bin/Release/net10.0/blueteam"
-fi
+[[ -n "${BLUETEAM:-}" ]] || BLUETEAM=$("$ROOT/bench/publish.sh" "$WORK/bin")
 
 LOG="$WORK/auth.log"
 python3 "$ROOT/bench/genlogs.py" auth "$LINES" --sources "$SOURCES" >"$LOG" 2>/dev/null

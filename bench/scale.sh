@@ -4,7 +4,8 @@
 #   bench/scale.sh [BASE_LINES] [RUNS]      defaults: 200000 lines, 3 runs
 #
 # Sizes 1x, 4x, 16x of BASE_LINES (5,000 sources), then BASE_LINES x4 with 100, 10,000 and
-# 100,000 sources. Prints the median wall time, lines/s and peak RSS of each. Set BLUETEAM to skip the build.
+# 100,000 sources. Prints the median wall time, lines/s and peak RSS of each. Set BLUETEAM to skip the build
+# (by default it is published as deployed, ReadyToRun, by bench/publish.sh).
 set -euo pipefail
 
 BASE=${1:-200000}
@@ -12,10 +13,7 @@ RUNS=${2:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/blueteam-scale.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-if [[ -z "${BLUETEAM:-}" ]]; then
-    dotnet build -c Release "$ROOT/src/BlueTeam.Cli" -nologo -v q >/dev/null
-    BLUETEAM="$ROOT/src/BlueTeam.Cli/bin/Release/net10.0/blueteam"
-fi
+[[ -n "${BLUETEAM:-}" ]] || BLUETEAM=$("$ROOT/bench/publish.sh" "$WORK/bin")
 
 run() { # LINES SOURCES
     local log="$WORK/auth-$1-$2.log" times=() rss=0

@@ -92,9 +92,12 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
         }
 
         if (!state.Pending.TryGetValue(value, out var held) || held.Timestamp <= time) state.Pending[value] = securityEvent;
-        var newest = state.Pending.Values.Max(e => e.Timestamp);
-        foreach (var stale in state.Pending.Where(p => p.Value.Timestamp < newest - window).Select(p => p.Key).ToList())
-            state.Pending.Remove(stale);
+        // Loops rather than LINQ: this runs for every matching event below the threshold (an iterator, a
+        // closure and a list per event were this rule's whole allocation).
+        var newest = DateTimeOffset.MinValue;
+        foreach (var e in state.Pending.Values) if (e.Timestamp > newest) newest = e.Timestamp;
+        foreach (var (pendingValue, e) in state.Pending)
+            if (e.Timestamp < newest - window) state.Pending.Remove(pendingValue); // removing while enumerating is allowed
         if (state.Pending.Count < _spec.Settings.Threshold) return;
 
         // Placed in time order so that the window start, and so the fingerprint, does not depend on arrival order.

@@ -72,7 +72,7 @@ public sealed class AccountMessageParser : IAuthMessageParser
         var deleting = record.Program.SequenceEqual("userdel");
         var name = user.ToString();
         return AuthEvent.Create(record, line, context, add ? EventActions.GroupMemberAdded : EventActions.GroupMemberRemoved, EcsValues.Success,
-            [EcsValues.Iam], [EcsValues.User, deleting ? EcsValues.Deletion : EcsValues.Change],
+            EcsLists.Iam, [EcsValues.User, deleting ? EcsValues.Deletion : EcsValues.Change],
             user: AuthEvent.User(deleting ? null : name, target: name), group: new EcsGroup { Name = group.ToString() });
     }
 
@@ -90,7 +90,7 @@ public sealed class AccountMessageParser : IAuthMessageParser
         var actor = rest[..groupAt];
         var group = rest[(groupAt + (add ? 10 : 12))..];
         return AuthEvent.Create(record, line, context, add ? EventActions.GroupMemberAdded : EventActions.GroupMemberRemoved, EcsValues.Success,
-            [EcsValues.Iam], [EcsValues.Group, EcsValues.Change],
+            EcsLists.Iam, EcsLists.GroupChange,
             user: AuthEvent.User(actor.ToString(), target: user.ToString()), group: new EcsGroup { Name = group.Trim().ToString() });
     }
 
@@ -99,7 +99,7 @@ public sealed class AccountMessageParser : IAuthMessageParser
     {
         if (name.IsEmpty) return null;
         var user = name.ToString();
-        return AuthEvent.Create(record, line, context, action, outcome, [EcsValues.Iam], [EcsValues.User, type],
+        return AuthEvent.Create(record, line, context, action, outcome, EcsLists.Iam, [EcsValues.User, type],
             user: new EcsUser { Name = user, Id = id.IsEmpty ? null : id.ToString(), Target = new EcsUser { Name = user } }, reason: reason);
     }
 
@@ -107,7 +107,7 @@ public sealed class AccountMessageParser : IAuthMessageParser
         ReadOnlySpan<char> name, ReadOnlySpan<char> id)
     {
         if (name.IsEmpty) return null;
-        return AuthEvent.Create(record, line, context, action, EcsValues.Success, [EcsValues.Iam], [EcsValues.Group, type],
+        return AuthEvent.Create(record, line, context, action, EcsValues.Success, EcsLists.Iam, [EcsValues.Group, type],
             group: new EcsGroup { Name = name.ToString(), Id = id.IsEmpty ? null : id.ToString() });
     }
 

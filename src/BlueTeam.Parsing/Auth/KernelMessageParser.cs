@@ -40,6 +40,6 @@ public sealed class KernelMessageParser : IAuthMessageParser
     }
 
     private static SecurityEvent Build(in SyslogRecord record, RawLine line, ParseContext context, string action, string reason, KeyValuePair<string, string>? label) =>
-        AuthEvent.Create(record, line, context, action, EcsValues.Failure, [EcsValues.Host], [EcsValues.Error],
+        AuthEvent.Create(record, line, context, action, EcsValues.Failure, EcsLists.Host, EcsLists.Error,
             reason: reason, labels: label is { } l ? [l] : null);
 }

@@ -53,7 +53,7 @@ public sealed class PamMessageParser : IAuthMessageParser
         {
             var user = rest[21..].Trim().ToString();
             return AuthEvent.Create(record, line, context, EventActions.PasswordChanged, EcsValues.Success,
-                [EcsValues.Iam], [EcsValues.User, EcsValues.Change], user: AuthEvent.User(user, target: user),
+                EcsLists.Iam, EcsLists.UserChange, user: AuthEvent.User(user, target: user),
                 labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
         }
         return null;
@@ -69,7 +69,7 @@ public sealed class PamMessageParser : IAuthMessageParser
             ? AuthEvent.User(user.ToString())
             : AuthEvent.User(ruser.ToString(), effective: user.ToString());
         return AuthEvent.Create(record, line, context, EventActions.PamAuthFailure, EcsValues.Failure,
-            [EcsValues.Authentication], [EcsValues.Info], user: eventUser, source: rhost.IsEmpty ? null : AuthEvent.Source(rhost),
+            EcsLists.Authentication, EcsLists.Info, user: eventUser, source: rhost.IsEmpty ? null : AuthEvent.Source(rhost),
             reason: "authentication failure", labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
     }
 
@@ -91,7 +91,7 @@ public sealed class PamMessageParser : IAuthMessageParser
         var switching = service.StartsWith("su", StringComparison.Ordinal) && !actor.IsEmpty && !actor.SequenceEqual(who);
         var user = switching ? AuthEvent.User(actor.ToString(), effective: who.ToString()) : AuthEvent.User(who.ToString());
         return AuthEvent.Create(record, line, context, opened ? EventActions.SessionOpened : EventActions.SessionClosed, EcsValues.Success,
-            [EcsValues.Session], [opened ? EcsValues.Start : EcsValues.End], user: user,
+            EcsLists.Session, [opened ? EcsValues.Start : EcsValues.End], user: user,
             labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
     }
 
@@ -101,7 +101,7 @@ public sealed class PamMessageParser : IAuthMessageParser
         var space = user.IndexOf(' ');
         if (space >= 0) user = user[..space];
         return AuthEvent.Create(record, line, context, EventActions.AccountLocked, EcsValues.Failure,
-            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(user.ToString()),
+            EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User(user.ToString()),
             reason: "account temporarily locked", labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
     }
 }
@@ -121,7 +121,7 @@ public sealed class UnixChkpwdMessageParser : IAuthMessageParser
         var close = user.IndexOf(')');
         if (close <= 0 || close > 256) return null;
         return AuthEvent.Create(record, line, context, EventActions.PasswordCheckFailed, EcsValues.Failure,
-            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(user[..close].ToString()), reason: "password check failed");
+            EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User(user[..close].ToString()), reason: "password check failed");
     }
 }
 
@@ -143,6 +143,6 @@ public sealed class PamLogoutMessageParser : IAuthMessageParser
         var user = message[Prefix.Length..^Suffix.Length];
         if (user.Length is 0 or > 256 || user.IndexOf(' ') >= 0) return null;
         return AuthEvent.Create(record, line, context, EventActions.SessionClosed, EcsValues.Success,
-            [EcsValues.Session], [EcsValues.End], user: AuthEvent.User(user.ToString()), reason: "logged out");
+            EcsLists.Session, EcsLists.End, user: AuthEvent.User(user.ToString()), reason: "logged out");
     }
 }

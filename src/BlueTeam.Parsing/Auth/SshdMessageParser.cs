@@ -119,7 +119,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
     private static SecurityEvent Login(in SyslogRecord record, RawLine line, ParseContext context, bool success, string reason, string user, EcsSource source) =>
         AuthEvent.Create(record, line, context, EventActions.SshLogin,
             success ? EcsValues.Success : EcsValues.Failure,
-            success ? [EcsValues.Authentication, EcsValues.Session] : [EcsValues.Authentication], [EcsValues.Info],
+            success ? EcsLists.AuthenticationSession : EcsLists.Authentication, EcsLists.Info,
             user: AuthEvent.User(user), source: source, reason: reason);
 
     private static SecurityEvent? ParseMaxAttempts(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> body)
@@ -129,7 +129,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         var source = AuthEvent.Source(m.Groups["ip"].ValueSpan, NetAddress.ParsePort(m.Groups["port"].ValueSpan));
         if (source is null) return null;
         return AuthEvent.Create(record, line, context, EventActions.SshMaxAuthAttempts, EcsValues.Failure,
-            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(m.Groups["user"].Value), source: source,
+            EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User(m.Groups["user"].Value), source: source,
             reason: "maximum authentication attempts exceeded" + (m.Groups["invalid"].Success ? " for invalid user" : ""));
     }
 
@@ -144,13 +144,13 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         {
             var user = body[oldForm.Length..];
             return AuthEvent.Create(record, line, context, EventActions.SshMaxAuthAttempts, EcsValues.Failure,
-                [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(user.ToString()), reason: "Too many authentication failures");
+                EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User(user.ToString()), reason: "Too many authentication failures");
         }
         var colon = body.LastIndexOf(": Too many authentication failures", StringComparison.Ordinal);
         if (colon < 0 || !body.StartsWith("Disconnecting ", StringComparison.Ordinal)) return null;
         if (!TryReadWhoAndPeer(body[14..colon], out var userName, out var source)) return null;
         return AuthEvent.Create(record, line, context, EventActions.SshMaxAuthAttempts, EcsValues.Failure,
-            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(userName), source: source, reason: "Too many authentication failures");
+            EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User(userName), source: source, reason: "Too many authentication failures");
     }
 
     private static SecurityEvent? ParseClosed(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> body, string prefix, bool preauth)
@@ -182,7 +182,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
             _ => "closed",
         };
         return AuthEvent.Create(record, line, context, EventActions.SshConnectionClosed, EcsValues.Unknown,
-            [EcsValues.Network], [EcsValues.Connection, EcsValues.End], user: AuthEvent.User(user), source: source, reason: reason,
+            EcsLists.Network, EcsLists.ConnectionEnd, user: AuthEvent.User(user), source: source, reason: reason,
             labels: preauth ? [AuthEvent.Label(PreauthLabel, "true")] : null);
     }
 
@@ -217,14 +217,14 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
     {
         if (!TryReadWhoAndPeer(body["Did not receive identification string from ".Length..], out _, out var source)) return null;
         return AuthEvent.Create(record, line, context, EventActions.SshNoIdentification, EcsValues.Failure,
-            [EcsValues.Network], [EcsValues.Connection, EcsValues.Denied], source: source, reason: "Did not receive identification string");
+            EcsLists.Network, EcsLists.ConnectionDenied, source: source, reason: "Did not receive identification string");
     }
 
     private static SecurityEvent? ParseRootRefused(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> body)
     {
         if (!TryReadWhoAndPeer(body["ROOT LOGIN REFUSED FROM ".Length..], out _, out var source)) return null;
         return AuthEvent.Create(record, line, context, EventActions.SshRootLoginRefused, EcsValues.Failure,
-            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User("root"), source: source, reason: "ROOT LOGIN REFUSED");
+            EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User("root"), source: source, reason: "ROOT LOGIN REFUSED");
     }
 
     private static SecurityEvent? ParseNotAllowed(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> body)
@@ -234,7 +234,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         var source = AuthEvent.Source(m.Groups["ip"].ValueSpan);
         if (source is null) return null;
         return AuthEvent.Create(record, line, context, EventActions.SshUserNotAllowed, EcsValues.Failure,
-            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(m.Groups["user"].Value), source: source,
+            EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User(m.Groups["user"].Value), source: source,
             reason: m.Groups["why"].Value);
     }
 
@@ -246,7 +246,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         var hostText = m.Groups["host1"].Success ? m.Groups["host1"].ValueSpan : m.Groups["host2"].ValueSpan;
         if (!NetAddress.TryReadIp(ipText, out var ip)) return null;
         return AuthEvent.Create(record, line, context, EventActions.SshReverseMappingFailed, EcsValues.Unknown,
-            [EcsValues.Network], [EcsValues.Info],
+            EcsLists.Network, EcsLists.Info,
             source: new EcsSource { Ip = ip, Domain = NetAddress.LooksLikeHostName(hostText) ? hostText.ToString() : null },
             reason: "POSSIBLE BREAK-IN ATTEMPT");
     }
@@ -258,7 +258,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         var from = rest.LastIndexOf(" from ", StringComparison.Ordinal);
         if (from < 0) return null;
         return AuthEvent.Create(record, line, context, EventActions.PamUserUnknown, EcsValues.Failure,
-            [EcsValues.Authentication], [EcsValues.Info], user: AuthEvent.User(rest[..from].ToString()),
+            EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User(rest[..from].ToString()),
             source: AuthEvent.Source(rest[(from + 6)..]), reason: "PAM: User not known");
     }
 

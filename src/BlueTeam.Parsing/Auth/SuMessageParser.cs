@@ -63,7 +63,7 @@ public sealed class SuMessageParser : IAuthMessageParser
     private static SecurityEvent Build(in SyslogRecord record, RawLine line, ParseContext context,
         ReadOnlySpan<char> user, ReadOnlySpan<char> target, ReadOnlySpan<char> tty, bool success) =>
         AuthEvent.Create(record, line, context, EventActions.SuLogin, success ? EcsValues.Success : EcsValues.Failure,
-            [EcsValues.Authentication, EcsValues.Session], [success ? EcsValues.Start : EcsValues.Info],
+            EcsLists.AuthenticationSession, [success ? EcsValues.Start : EcsValues.Info],
             user: AuthEvent.User(user.Trim().ToString(), effective: target.Trim().ToString()),
             labels: tty.IsEmpty ? null : [AuthEvent.Label(SudoMessageParser.TtyLabel, tty.ToString())]);
 }

@@ -63,7 +63,7 @@ public sealed class SudoMessageParser : IAuthMessageParser
         }
 
         return AuthEvent.Create(record, line, context, action, outcome,
-            [EcsValues.Process], [outcome == EcsValues.Success ? EcsValues.Start : EcsValues.Denied],
+            EcsLists.Process, [outcome == EcsValues.Success ? EcsValues.Start : EcsValues.Denied],
             user: AuthEvent.User(user.ToString(), effective: runAs.ToString()),
             reason: reason.IsEmpty ? null : reason.ToString(),
             process: new EcsProcess

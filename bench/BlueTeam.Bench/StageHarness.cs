@@ -33,6 +33,8 @@ internal static class StageHarness
     {
         var best = TimeSpan.MaxValue;
         long lines = 0, events = 0, incidents = 0, allocated = 0;
+        int gen0 = 0, gen1 = 0, gen2 = 0;
+        var pause = TimeSpan.Zero;
         for (var round = 0; round < 3; round++)
         {
             var parsers = ParserRegistry.CreateDefault();
@@ -42,6 +44,8 @@ internal static class StageHarness
             var updates = new List<IncidentUpdate>();
             lines = events = incidents = 0;
             var before = GC.GetAllocatedBytesForCurrentThread();
+            int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+            var paused = GC.GetTotalPauseDuration();
             var sw = Stopwatch.StartNew();
             foreach (var file in files)
             {
@@ -62,9 +66,14 @@ internal static class StageHarness
             }
             sw.Stop();
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            if (sw.Elapsed < best) best = sw.Elapsed;
+            if (sw.Elapsed < best)
+            {
+                best = sw.Elapsed;
+                (gen0, gen1, gen2) = (GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2);
+                pause = GC.GetTotalPauseDuration() - paused;
+            }
         }
-        Console.WriteLine($"{name,-22} {lines,10:N0} lines {events,10:N0} events {incidents,8:N0} incidents {best.TotalMilliseconds,9:F0} ms {lines / best.TotalSeconds,12:N0} lines/s {allocated / (double)Math.Max(1, lines),8:F0} B/line");
+        Console.WriteLine($"{name,-22} {lines,10:N0} lines {events,10:N0} events {incidents,8:N0} incidents {best.TotalMilliseconds,9:F0} ms {lines / best.TotalSeconds,12:N0} lines/s {allocated / (double)Math.Max(1, lines),8:F0} B/line   GCs {gen0}/{gen1}/{gen2} (gen0/1/2, each counted in the lower ones) paused {pause.TotalMilliseconds:F0} ms");
     }
 }
 

@@ -48,7 +48,7 @@ public sealed class AbsenceRule : IRule, ITickingRule, IStatefulRule
 
     public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out _, out var key)) return [];
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return [];
         var now = _time.GetUtcNow();
         // Nearly every event comes from the collector of the event before: that state is already the most
         // recently touched, so the table (a lookup and two list relinks) has nothing to change.

@@ -150,16 +150,21 @@ def cpu_ticks(pid):
 
 
 def context_switches(pid):
-    total = 0
+    """Voluntary + involuntary context switches of each thread, by thread id."""
+    counts = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/status") as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        total += int(line.split()[1])
+                counts[tid] = sum(int(line.split()[1]) for line in f
+                                  if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
         except FileNotFoundError:
             continue  # a thread that ended while we looked
-    return total
+    return counts
+
+
+def switches_between(before, after):
+    """Switches of the threads alive at the end (a thread that ended took its count with it)."""
+    return sum(n - before.get(tid, 0) for tid, n in after.items())
 
 
 class Daemon:
@@ -298,7 +303,7 @@ def one_run(args, run_number):
             ticks0, switches0, t0 = cpu_ticks(daemon.process.pid), context_switches(daemon.process.pid), time.monotonic()
             time.sleep(args.idle)
             ticks1, switches1, t1 = cpu_ticks(daemon.process.pid), context_switches(daemon.process.pid), time.monotonic()
-            idle = ((ticks1 - ticks0) / clk_tck / (t1 - t0) * 100.0, (switches1 - switches0) / (t1 - t0), t1 - t0)
+            idle = ((ticks1 - ticks0) / clk_tck / (t1 - t0) * 100.0, switches_between(switches0, switches1) / (t1 - t0), t1 - t0)
 
         exit_code = daemon.stop()
         return latencies, missing, idle, exit_code

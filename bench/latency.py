@@ -11,7 +11,12 @@ dir, or PostgreSQL with --pg), `blueteam monitor --no-dashboard` started on it, 
             is from just after its append (write + flush) to the first poll that sees its alert.
   idle      the daemon then sits IDLE seconds with no file changing; utime + stime from
             /proc/PID/stat before and after give the CPU it used, as % of one core, and the
-            threads' context switches give its wake-ups per second.
+            threads' context switches give its wake-ups per second. It starts 2 s after the
+            last alert, so it includes the runtime's tiered re-JIT of the timer loops (most of
+            the CPU in the first minutes, per perf); a daemon idle for longer uses less.
+
+With --pg the store is shared between runs: each run has its own host name and counts only
+the alerts of its own accounts (earlier runs' hosts may be raised as host_silent; not counted).
 
 The daemon gets SIGTERM at the end and the temp dir is removed. Exit status 1 if an alert never
 appeared or a target (p99 < 1 s, idle < 0.5 %) was missed, 2 on a setup failure.

@@ -15,15 +15,15 @@ internal sealed class FileChangeSignal : IDisposable
         foreach (var group in paths.GroupBy(p => Path.GetDirectoryName(p) ?? "/"))
         {
             if (!Directory.Exists(group.Key)) continue;
-            var names = group.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+            var names = new WatchedFileNames(group.Select(Path.GetFileName).OfType<string>());
             var watcher = new FileSystemWatcher(group.Key)
             {
                 NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
                 IncludeSubdirectories = false,
             };
-            watcher.Changed += (_, e) => { if (names.Contains(e.Name)) Set(); };
-            watcher.Created += (_, e) => { if (names.Contains(e.Name)) Set(); };
-            watcher.Renamed += (_, e) => { if (names.Contains(e.Name) || names.Contains(Path.GetFileName(e.OldFullPath))) Set(); };
+            watcher.Changed += (_, e) => { if (names.Matches(e.Name)) Set(); };
+            watcher.Created += (_, e) => { if (names.Matches(e.Name)) Set(); };
+            watcher.Renamed += (_, e) => { if (names.Matches(e.Name) || names.Matches(Path.GetFileName(e.OldFullPath))) Set(); };
             watcher.EnableRaisingEvents = true;
             _watchers.Add(watcher);
         }
@@ -34,11 +34,12 @@ internal sealed class FileChangeSignal : IDisposable
     /// <summary>Wakes the waiter from elsewhere (a journal reader with new entries).</summary>
     public void Wake() => _signal.Release();
 
-    /// <summary>Waits until a watched file changes or <paramref name="timeout"/> passes.</summary>
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
+    /// <summary>Waits until a watched file changes (true) or <paramref name="timeout"/> passes (false).</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct)
     {
-        if (await _signal.WaitAsync(timeout, ct).ConfigureAwait(false))
-            while (_signal.Wait(0, CancellationToken.None)) { } // one wake-up covers every change signalled so far
+        if (!await _signal.WaitAsync(timeout, ct).ConfigureAwait(false)) return false;
+        while (_signal.Wait(0, CancellationToken.None)) { } // one wake-up covers every change signalled so far
+        return true;
     }
 
     public void Dispose()

@@ -51,7 +51,6 @@ internal static class ScanCommand
         // The latest update of each incident, rendered once at the end: scan prints final states only.
         var incidents = new Dictionary<string, IncidentUpdate>(StringComparer.Ordinal);
         var order = new List<string>();
-        var reader = new LineReader();
         var stopwatch = Stopwatch.StartNew();
         var stdout = Console.Out;
         var events = new List<SecurityEvent>();
@@ -84,34 +83,31 @@ internal static class ScanCommand
             return ExitCodes.NotOk;
         }
 
+        // Read+parse on a thread of its own, correlate (and print) on this one: the stages meet in a small
+        // bounded queue of event batches in line order, so the correlator sees exactly what one loop would show it.
         async Task ScanFilesAsync(Action<long>? progress)
         {
-            long done = 0;
-            foreach (var file in files)
+            var inputs = files.Select(f => new ParseInput(f.FullName, f.Length, type ?? DetectFormat(f.FullName),
+                AppServices.ContextFor(null, app.Config, f.LastWriteTimeUtc, year))).ToList();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var parsing = ParsingStage.Start(inputs, pipeline, progress, stop.Token);
+            try
             {
-                var format = type ?? DetectFormat(file.FullName);
-                var context = AppServices.ContextFor(null, app.Config, file.LastWriteTimeUtc, year);
-                await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
-                foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
+                await foreach (var batch in parsing.Batches.ReadAllAsync(ct).ConfigureAwait(false))
                 {
-                    ct.ThrowIfCancellationRequested();
-                    if ((++lines & 0xFFFF) == 0) progress?.Invoke(done + span.EndOffset);
-                    var raw = new RawLine
-                    {
-                        Collector = "scan", Type = format, Path = file.FullName, Text = span.Text,
-                        Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
-                    };
-                    pipeline.Process(raw, context, events, found);
-                    if (events.Count == 0 && found.Count == 0) continue;
-                    // Without --emit events nothing is written per line: no await (and no state machine) on the hot path.
+                    foreach (var e in batch) pipeline.Correlate(e, found);
+                    events.AddRange(batch);
+                    // Without --emit events nothing is written per event: no await (and no state machine) on the hot path.
                     if (emitEvents) await EmitAsync().ConfigureAwait(false);
                     else Collect();
                 }
-                pipeline.Flush(events, found); // end of the file: multi-record events (auditd) still buffered
-                await EmitAsync().ConfigureAwait(false);
-                done += file.Length;
-                progress?.Invoke(done);
             }
+            finally
+            {
+                // Whatever ended this loop (done, an error here, cancellation), the reading thread must not wait on a full queue.
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+            lines = await parsing.Lines.ConfigureAwait(false);
         }
 
         // A progress bar on the terminal (stderr) for large inputs, unless events stream to that same terminal.

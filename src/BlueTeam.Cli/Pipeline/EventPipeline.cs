@@ -59,6 +59,18 @@ internal sealed class EventPipeline
         }
     }
 
+    /// <summary>
+    /// The parse stage alone, for callers that parse and correlate on two threads (scan): the events
+    /// <paramref name="line"/> completes, appended to <paramref name="events"/>. Only one thread may parse.
+    /// </summary>
+    public int Parse(RawLine line, ParseContext context, List<SecurityEvent> events) => _parsers.ParseAll(line, context, events);
+
+    /// <summary>The parse stage's end of input: the events multi-line parsers still hold. Same thread as <see cref="Parse"/>.</summary>
+    public void FlushParsers(List<SecurityEvent> events) => events.AddRange(_parsers.Flush());
+
+    /// <summary>The correlate stage alone: one thread, events in the order they were parsed.</summary>
+    public void Correlate(SecurityEvent e, List<IncidentUpdate> updates) => Correlator.Process(e, updates);
+
     /// <summary>End of input (end of a scanned file, an idle source, shutdown): what multi-line parsers still hold.</summary>
     public void Flush(List<SecurityEvent> events, List<SecurityIncident> incidents)
     {

@@ -1,0 +1,100 @@
+using System.Threading.Channels;
+using BlueTeam.Core.Config;
+using BlueTeam.Core.Events;
+using BlueTeam.Parsing;
+using BlueTeam.Sources;
+
+namespace BlueTeam.Cli.Pipeline;
+
+/// <summary>One file for <see cref="ParsingStage"/>: where it is, its format and how to complete its timestamps.</summary>
+internal sealed record ParseInput(string Path, long Length, CollectorType Format, ParseContext Context);
+
+/// <summary>
+/// scan's read+parse stage on a thread of its own: the files in order, line by line, into batches of
+/// events that the correlating thread takes from a small bounded queue, in exactly the order one loop
+/// would have produced them (parsing never depends on correlation, so splitting them changes nothing
+/// but the time). A full queue makes this thread wait: memory stays bounded whatever the input.
+/// </summary>
+/// <remarks>
+/// Batches are small and few (<see cref="EventsPerBatch"/> × <see cref="BatchesQueued"/>): events that sit in
+/// the queue across a garbage collection are promoted, and big batches made the two-thread scan slower than one
+/// loop (docs/PERFORMANCE.md).
+/// </remarks>
+internal sealed class ParsingStage
+{
+    public const int EventsPerBatch = 256;
+    public const int BatchesQueued = 4;
+
+    private readonly Channel<List<SecurityEvent>> _batches = Channel.CreateBounded<List<SecurityEvent>>(
+        new BoundedChannelOptions(BatchesQueued) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private ParsingStage() => Lines = Task.FromResult(0L);
+
+    /// <summary>Batches of parsed events in line order; completed at the end of the last file, or with the stage's error.</summary>
+    public ChannelReader<List<SecurityEvent>> Batches => _batches.Reader;
+
+    /// <summary>How many lines were read, once <see cref="Batches"/> is complete.</summary>
+    public Task<long> Lines { get; private set; }
+
+    /// <summary>
+    /// Starts reading <paramref name="inputs"/> on a dedicated thread. <paramref name="progress"/> (bytes done)
+    /// is called from that thread. Cancelling <paramref name="ct"/> stops it (the batches complete with the cancellation).
+    /// </summary>
+    public static ParsingStage Start(IReadOnlyList<ParseInput> inputs, EventPipeline pipeline, Action<long>? progress, CancellationToken ct)
+    {
+        var stage = new ParsingStage();
+        stage.Lines = Task.Factory.StartNew(() => stage.Run(inputs, pipeline, progress, ct),
+            ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return stage;
+    }
+
+    private long Run(IReadOnlyList<ParseInput> inputs, EventPipeline pipeline, Action<long>? progress, CancellationToken ct)
+    {
+        var writer = _batches.Writer;
+        long lines = 0;
+        try
+        {
+            var reader = new LineReader();
+            var events = new List<SecurityEvent>(EventsPerBatch);
+            long done = 0;
+            foreach (var input in inputs)
+            {
+                using var stream = new FileStream(input.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
+                foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
+                {
+                    if ((++lines & 0xFFFF) == 0)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        progress?.Invoke(done + span.EndOffset);
+                    }
+                    var raw = new RawLine
+                    {
+                        Collector = "scan", Type = input.Format, Path = input.Path, Text = span.Text,
+                        Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
+                    };
+                    if (pipeline.Parse(raw, input.Context, events) > 0 && events.Count >= EventsPerBatch) events = Send(writer, events, ct);
+                }
+                pipeline.FlushParsers(events); // end of the file: multi-record events (auditd) still buffered
+                events = Send(writer, events, ct);
+                done += input.Length;
+                progress?.Invoke(done);
+            }
+            writer.Complete();
+        }
+        catch (Exception e)
+        {
+            // Not swallowed: the correlating thread's read of Batches rethrows it.
+            writer.Complete(e);
+        }
+        return lines;
+    }
+
+    /// <summary>Queues <paramref name="events"/> (when any) and returns the list to fill next.</summary>
+    private static List<SecurityEvent> Send(ChannelWriter<List<SecurityEvent>> writer, List<SecurityEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0) return events;
+        // The synchronous path first: the queue is rarely full, and this thread has nothing else to do when it is.
+        if (!writer.TryWrite(events)) writer.WriteAsync(events, ct).AsTask().GetAwaiter().GetResult();
+        return new List<SecurityEvent>(EventsPerBatch);
+    }
+}

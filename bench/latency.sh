@@ -6,12 +6,15 @@
 # Defaults: 200 samples appended 50-200 ms apart, 1 run, 60 s idle, SQLite store in a temp dir.
 # Prints p50/p95/p99/max latency in ms and idle CPU as % of one core per run; exits 1 when a
 # target is missed (p99 < 1 s, idle < 0.5 %). Needs python3 (standard library only) and, for
-# --pg, psql. Set BLUETEAM to a built blueteam to skip the build. See bench/latency.py --help.
+# --pg, psql. Set BLUETEAM to a built blueteam to skip the build (by default it is published as
+# deployed, ReadyToRun, by bench/publish.sh). See bench/latency.py --help.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -z "${BLUETEAM:-}" ]]; then
-    dotnet build -c Release "$ROOT/src/BlueTeam.Cli" -nologo -v q >/dev/null
-    BLUETEAM="$ROOT/src/BlueTeam.Cli/bin/Release/net10.0/blueteam"
+    # The daemon as deployed (ReadyToRun), like the other benchmark scripts.
+    BIN=$(mktemp -d "${TMPDIR:-/tmp}/blueteam-latency-bin.XXXXXX")
+    trap 'rm -rf "$BIN"' EXIT
+    BLUETEAM=$("$ROOT/bench/publish.sh" "$BIN")
 fi
-exec python3 "$ROOT/bench/latency.py" --binary "$BLUETEAM" "$@"
+python3 "$ROOT/bench/latency.py" --binary "$BLUETEAM" "$@"

@@ -1,6 +1,7 @@
 using System.Globalization;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
+using BlueTeam.Parsing.Web;
 using BlueTeam.Sources;
 
 namespace BlueTeam.Parsing.Audit;
@@ -89,7 +90,9 @@ public sealed class AuditLogParser(AuditEventAssembler? assembler = null) : IMul
 
         var addr = Meaningful(fields.Get("addr")) ?? Meaningful(fields.Get("src")) ?? Meaningful(fields.Get("saddr"));
         EcsSource? source = null;
-        if (addr is not null && NetAddress.TryReadIp(addr, out var ip)) source = new EcsSource { Ip = ip };
+        // A canonical dotted quad is its own normalized form (NetAddress would copy it).
+        if (addr is not null && CanonicalIPv4.TryRead(addr, out _)) source = new EcsSource { Ip = addr };
+        else if (addr is not null && NetAddress.TryReadIp(addr, out var ip)) source = new EcsSource { Ip = ip };
         else if (Meaningful(fields.Get("hostname")) is { } hostname && NetAddress.TryReadPeer(hostname, out var hip, out var hdomain)) source = new EcsSource { Ip = hip, Domain = hdomain };
 
         var pid = fields.TryGetRaw("pid", out var pidText) && int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : (int?)null;

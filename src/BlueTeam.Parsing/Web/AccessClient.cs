@@ -20,7 +20,7 @@ internal readonly record struct AccessClient(string? Ip, string? Domain, string?
             {
                 if (!firstIp.Found) firstIp = address;
                 lastIp = address;
-                if (!firstPublic.Found && !address.IsInternal(clients)) firstPublic = address;
+                if (!firstPublic.Found && !address.IsInternal()) firstPublic = address;
             }
             else if (NetAddress.LooksLikeHostName(token))
             {
@@ -39,18 +39,18 @@ internal readonly record struct AccessClient(string? Ip, string? Domain, string?
     /// One address in the client field: a canonical dotted quad is read in place (it is its own
     /// normalized text); anything else goes through <see cref="NetAddress.TryReadIp"/> as before.
     /// </summary>
-    private readonly record struct AddressToken(bool Found, Range Where, string? Normalized)
+    private readonly record struct AddressToken(bool Found, Range Where, string? Normalized, uint Octets)
     {
         public static bool TryRead(ReadOnlySpan<char> token, Range where, out AddressToken address)
         {
-            if (CanonicalIPv4.TryRead(token, out _))
+            if (CanonicalIPv4.TryRead(token, out var octets))
             {
-                address = new AddressToken(true, where, null);
+                address = new AddressToken(true, where, null, octets);
                 return true;
             }
             if (NetAddress.TryReadIp(token, out var ip))
             {
-                address = new AddressToken(true, where, ip);
+                address = new AddressToken(true, where, ip, 0);
                 return true;
             }
             address = default;
@@ -59,8 +59,7 @@ internal readonly record struct AccessClient(string? Ip, string? Domain, string?
 
         public string Text(ReadOnlySpan<char> clients) => Normalized ?? clients[Where].ToString();
 
-        public bool IsInternal(ReadOnlySpan<char> clients) =>
-            Normalized is not null ? NetAddress.IsInternal(Normalized) : CanonicalIPv4.TryRead(clients[Where], out var octets) && CanonicalIPv4.IsInternal(octets);
+        public bool IsInternal() => Normalized is not null ? NetAddress.IsInternal(Normalized) : CanonicalIPv4.IsInternal(Octets);
 
         public bool SameTokenAs(AddressToken other) => Where.Equals(other.Where);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Sources;
@@ -34,8 +35,14 @@ public sealed class AccessLogParser : ILogParser
         if (line.Kind != RawLineKind.Line) return null;
         var s = line.Text.AsSpan().TrimEnd("\r\n");
         if (s.Length < 20 || s.Length > MaxLineLength) return null;
-        if (!TryParse(s, out var parts)) return null;
+        return TryParse(s, out var parts) ? ToEvent(line, context, ref parts) : null;
+    }
 
+    // Apart from Parse so that lines that are not access-log lines (the common case when formats are
+    // mixed) pay for none of the event's locals.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static SecurityEvent ToEvent(RawLine line, ParseContext context, ref AccessParts parts)
+    {
         var strings = AccessLogStrings.ForThisThread;
         var client = AccessClient.Choose(parts.Clients);
         var user = parts.User is "-" or "" ? null : parts.User.ToString();
@@ -153,10 +160,18 @@ public sealed class AccessLogParser : ILogParser
     {
         value = default;
         if (s.IsEmpty || s[0] != '"') return false;
-        for (var i = 1; i < s.Length; i++)
+        var i = 1;
+        while (i < s.Length)
         {
-            if (s[i] == '\\') { i++; continue; }
-            if (s[i] != '"') continue;
+            // Jump to the next quote or backslash (vectorized: user agents run to 100+ chars).
+            var next = s[i..].IndexOfAny('"', '\\');
+            if (next < 0) return false;
+            i += next;
+            if (s[i] == '\\')
+            {
+                i += 2; // the escaped character, whatever it is
+                continue;
+            }
             value = s[1..i];
             s = s[(i + 1)..];
             return true;

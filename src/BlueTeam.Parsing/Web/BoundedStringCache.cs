@@ -7,21 +7,29 @@ namespace BlueTeam.Parsing.Web;
 /// with endless distinct values costs one lookup per value and bounded memory.
 /// </summary>
 /// <remarks>Not thread-safe: each user keeps its own (per parser instance, or [ThreadStatic]).</remarks>
-internal sealed class BoundedStringCache(int capacity, int maxLength)
+internal sealed class BoundedStringCache
 {
-    private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
-    private Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Lookup => _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+    private readonly Dictionary<string, string> _strings;
+    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly int _maxLength;
 
-    public int Capacity { get; } = capacity;
+    public BoundedStringCache(int capacity, int maxLength)
+    {
+        Capacity = capacity;
+        _maxLength = maxLength;
+        _strings = new Dictionary<string, string>(StringComparer.Ordinal);
+        _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public int Capacity { get; }
 
     public int Count => _strings.Count;
 
     /// <summary>The cached string equal to <paramref name="text"/>, a new one otherwise (cached when short enough).</summary>
     public string Get(ReadOnlySpan<char> text)
     {
-        if (text.Length > maxLength) return text.ToString();
-        var lookup = Lookup;
-        if (lookup.TryGetValue(text, out var cached)) return cached;
+        if (text.Length > _maxLength) return text.ToString();
+        if (_lookup.TryGetValue(text, out var cached)) return cached;
         if (_strings.Count >= Capacity) _strings.Clear();
         var created = text.ToString();
         _strings[created] = created;

@@ -52,7 +52,25 @@ public class AuditLogParserBenchmarks
     private readonly RawLine _cwd = Lines.Raw(Lines.AuditCwd, CollectorType.Audit);
     private readonly RawLine _login = Lines.Raw(Lines.AuditUserLogin, CollectorType.Audit);
 
+    // The kernel event audit.log is mostly made of (bench/genlogs.py writes the same): five records, ended by PROCTITLE.
+    private readonly RawLine[] _exec =
+    [
+        Lines.Raw("type=SYSCALL msg=audit(1772323200.639:1001): arch=c000003e syscall=59 success=yes exit=0 a0=55d1 a1=55d2 a2=55d3 a3=0 items=2 ppid=1 pid=1001 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=4 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"cui_read\"", CollectorType.Audit),
+        Lines.Raw("type=EXECVE msg=audit(1772323200.639:1001): argc=2 a0=\"cat\" a1=\"/etc/hosts\"", CollectorType.Audit),
+        Lines.Raw("type=CWD msg=audit(1772323200.639:1001): cwd=\"/root\"", CollectorType.Audit),
+        Lines.Raw("type=PATH msg=audit(1772323200.639:1001): item=0 name=\"/usr/bin/cat\" inode=1 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL", CollectorType.Audit),
+        Lines.Raw("type=PROCTITLE msg=audit(1772323200.639:1001): proctitle=636174002F6574632F686F737473", CollectorType.Audit),
+    ];
+
     [Benchmark] public SecurityEvent? UserLogin() => _parser.Parse(_login, Lines.Context) ?? _parser.TakeCompleted();
+
+    [Benchmark]
+    public SecurityEvent? ExecEventFiveRecords()
+    {
+        SecurityEvent? last = null;
+        foreach (var line in _exec) last = _parser.Parse(line, Lines.Context) ?? last;
+        return last;
+    }
 
     [Benchmark]
     public SecurityEvent? SyscallWithCwd()

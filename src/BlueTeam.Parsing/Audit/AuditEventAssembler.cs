@@ -29,10 +29,15 @@ public sealed class AuditEventAssembler(int maxPendingEvents = 256, int maxRecor
 {
     public TimeSpan Timeout { get; } = timeout ?? TimeSpan.FromSeconds(2);
 
-    private readonly Dictionary<(string Stream, string? Node, long Serial), AuditEvent> _pending = [];
-    // Arrival order of pending events: the oldest is evicted first when the buffer is full.
-    private readonly List<(string Stream, string? Node, long Serial)> _order = [];
+    // Pending events in arrival order: the oldest is evicted first when the buffer is full. A list,
+    // not a dictionary: one or two events are pending at a time, and the one a record belongs to is
+    // nearly always the newest, so a backwards scan beats hashing the file path for every record.
+    // The scan is bounded by maxPendingEvents.
+    private readonly List<PendingEvent> _pending = [];
     private readonly Queue<AuditEvent> _completed = new();
+    // No pending event is older than this (a lower bound, exact after each sweep): most records
+    // then skip the timeout sweep (rule 4) entirely.
+    private DateTimeOffset _oldestPending = DateTimeOffset.MaxValue;
 
     /// <summary>Events that were complete but pushed out early because the buffer was full (a flood, or events never finished).</summary>
     public long Evicted { get; private set; }
@@ -44,26 +49,28 @@ public sealed class AuditEventAssembler(int maxPendingEvents = 256, int maxRecor
         // (4) events whose time is well before this record's cannot receive more records.
         if (_pending.Count > 0) CompleteOlderThan(record.Timestamp - Timeout);
 
-        var key = (stream, record.Node, record.Serial);
+        var index = IndexOf(stream, record.Node, record.Serial);
         if (record.Type == "EOE")
         {
-            Complete(key);
+            if (index >= 0) CompleteAt(index);
             return;
         }
-        if (!_pending.TryGetValue(key, out var e))
+        if (index < 0)
         {
             if (_pending.Count >= maxPendingEvents)
             {
                 Evicted++;
-                Complete(_order[0]);
+                CompleteAt(0);
             }
-            e = new AuditEvent { Node = record.Node, Serial = record.Serial, Timestamp = record.Timestamp };
-            _pending[key] = e;
-            _order.Add(key);
+            var created = new AuditEvent { Node = record.Node, Serial = record.Serial, Timestamp = record.Timestamp };
+            _pending.Add(new PendingEvent(stream, created));
+            if (created.Timestamp < _oldestPending) _oldestPending = created.Timestamp;
+            index = _pending.Count - 1;
         }
+        var e = _pending[index].Event;
         e.Records.Add(record);
 
-        if (IsStandalone(record.Type) || record.Type == "PROCTITLE" || e.Records.Count >= maxRecordsPerEvent) Complete(key);
+        if (IsStandalone(record.Type) || record.Type == "PROCTITLE" || e.Records.Count >= maxRecordsPerEvent) CompleteAt(index);
     }
 
     /// <summary>The next complete event, in completion order.</summary>
@@ -72,25 +79,47 @@ public sealed class AuditEventAssembler(int maxPendingEvents = 256, int maxRecor
     /// <summary>End of input: every pending event is complete, in arrival order.</summary>
     public void Flush()
     {
-        while (_order.Count > 0) Complete(_order[0]);
+        while (_pending.Count > 0) CompleteAt(0);
+    }
+
+    private int IndexOf(string stream, string? node, long serial)
+    {
+        for (var i = _pending.Count - 1; i >= 0; i--)
+        {
+            var p = _pending[i];
+            if (p.Event.Serial == serial && string.Equals(p.Event.Node, node, StringComparison.Ordinal) && string.Equals(p.Stream, stream, StringComparison.Ordinal))
+                return i;
+        }
+        return -1;
     }
 
     private void CompleteOlderThan(DateTimeOffset limit)
     {
-        for (var i = 0; i < _order.Count;)
+        if (_oldestPending >= limit) return;
+        var oldest = DateTimeOffset.MaxValue;
+        for (var i = 0; i < _pending.Count;)
         {
-            var key = _order[i];
-            if (_pending[key].Timestamp < limit) Complete(key);
-            else i++;
+            var time = _pending[i].Event.Timestamp;
+            if (time < limit)
+            {
+                CompleteAt(i);
+                continue;
+            }
+            if (time < oldest) oldest = time;
+            i++;
         }
+        _oldestPending = oldest;
     }
 
-    private void Complete((string, string?, long) key)
+    private void CompleteAt(int index)
     {
-        if (!_pending.Remove(key, out var e)) return;
-        _order.Remove(key);
+        var e = _pending[index].Event;
+        _pending.RemoveAt(index);
+        if (_pending.Count == 0) _oldestPending = DateTimeOffset.MaxValue;
         if (e.Records.Count > 0) _completed.Enqueue(e);
     }
+
+    private readonly record struct PendingEvent(string Stream, AuditEvent Event);
 
     /// <summary>
     /// User-space messages (auparse's single-record types: 1100–1299 and 2100–2999 by number). Kernel

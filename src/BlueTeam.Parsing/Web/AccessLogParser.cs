@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Sources;
@@ -24,42 +25,54 @@ public sealed class AccessLogParser : ILogParser
 
     public CollectorType Format => CollectorType.Access;
 
+    // One read-only instance per value, shared by every event (nothing downstream can change them).
+    private static readonly IReadOnlyList<string> WebCategory = Array.AsReadOnly([EcsValues.Web]);
+    private static readonly IReadOnlyList<string> AccessType = Array.AsReadOnly([EcsValues.Access]);
+    private static readonly IReadOnlyList<string> AccessErrorType = Array.AsReadOnly([EcsValues.Access, EcsValues.Error]);
+
     public SecurityEvent? Parse(RawLine line, ParseContext context)
     {
         if (line.Kind != RawLineKind.Line) return null;
         var s = line.Text.AsSpan().TrimEnd("\r\n");
         if (s.Length < 20 || s.Length > MaxLineLength) return null;
-        if (!TryParse(s, out var parts)) return null;
+        return TryParse(s, out var parts) ? ToEvent(line, context, ref parts) : null;
+    }
 
-        var (ip, domain, peer) = ChooseClient(parts.Clients);
+    // Apart from Parse so that lines that are not access-log lines (the common case when formats are
+    // mixed) pay for none of the event's locals.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static SecurityEvent ToEvent(RawLine line, ParseContext context, ref AccessParts parts)
+    {
+        var strings = AccessLogStrings.ForThisThread;
+        var client = AccessClient.Choose(parts.Clients);
         var user = parts.User is "-" or "" ? null : parts.User.ToString();
-        var target = parts.Target.IsEmpty ? null : parts.Target.ToString();
+        var target = parts.Target.IsEmpty ? null : strings.Target(parts.Target);
         var query = target?.IndexOf('?') ?? -1;
         var labels = new Dictionary<string, string>(2, StringComparer.Ordinal) { [EventFields.CollectorLabel] = line.Collector ?? "" };
-        if (peer is not null && peer != ip) labels[PeerLabel] = peer;
+        if (client.Peer is not null && client.Peer != client.Ip) labels[PeerLabel] = client.Peer;
 
         return new SecurityEvent
         {
             Timestamp = parts.Timestamp,
             Event = new EcsEvent
             {
-                Category = [EcsValues.Web],
-                Type = parts.Status >= 400 ? [EcsValues.Access, EcsValues.Error] : [EcsValues.Access],
+                Category = WebCategory,
+                Type = parts.Status >= 400 ? AccessErrorType : AccessType,
                 Action = EventActions.HttpRequest,
                 Outcome = parts.Status >= 400 ? EcsValues.Failure : EcsValues.Success,
             },
-            Source = ip is null && domain is null ? null : new EcsSource { Ip = ip, Domain = domain },
+            Source = client.Ip is null && client.Domain is null ? null : new EcsSource { Ip = client.Ip, Domain = client.Domain },
             User = user is null ? null : new EcsUser { Name = user },
             Host = EventFields.Host(default, context),
             Http = new EcsHttp
             {
                 Request = parts.Method.IsEmpty && parts.Referrer.IsEmpty ? null : new EcsHttpRequest
                 {
-                    Method = parts.Method.IsEmpty ? null : parts.Method.ToString(),
-                    Referrer = parts.Referrer.IsEmpty || parts.Referrer.SequenceEqual("-") ? null : parts.Referrer.ToString(),
+                    Method = parts.Method.IsEmpty ? null : AccessLogStrings.Method(parts.Method),
+                    Referrer = parts.Referrer.IsEmpty || parts.Referrer.SequenceEqual("-") ? null : strings.Referrer(parts.Referrer),
                 },
                 Response = new EcsHttpResponse { StatusCode = parts.Status, Body = parts.Bytes is { } b ? new EcsHttpBody { Bytes = b } : null },
-                Version = parts.Version.IsEmpty ? null : parts.Version.ToString(),
+                Version = parts.Version.IsEmpty ? null : AccessLogStrings.Version(parts.Version),
             },
             Url = target is null ? null : new EcsUrl
             {
@@ -67,7 +80,7 @@ public sealed class AccessLogParser : ILogParser
                 Path = query < 0 ? target : target[..query],
                 Query = query < 0 || query == target.Length - 1 ? null : target[(query + 1)..],
             },
-            UserAgent = parts.UserAgent.IsEmpty || parts.UserAgent.SequenceEqual("-") ? null : new EcsUserAgent { Original = parts.UserAgent.ToString() },
+            UserAgent = parts.UserAgent.IsEmpty || parts.UserAgent.SequenceEqual("-") ? null : new EcsUserAgent { Original = strings.UserAgent(parts.UserAgent) },
             Log = EventFields.Log(line, context),
             Message = line.Text,
             Labels = labels,
@@ -147,10 +160,18 @@ public sealed class AccessLogParser : ILogParser
     {
         value = default;
         if (s.IsEmpty || s[0] != '"') return false;
-        for (var i = 1; i < s.Length; i++)
+        var i = 1;
+        while (i < s.Length)
         {
-            if (s[i] == '\\') { i++; continue; }
-            if (s[i] != '"') continue;
+            // Jump to the next quote or backslash (vectorized: user agents run to 100+ chars).
+            var next = s[i..].IndexOfAny('"', '\\');
+            if (next < 0) return false;
+            i += next;
+            if (s[i] == '\\')
+            {
+                i += 2; // the escaped character, whatever it is
+                continue;
+            }
             value = s[1..i];
             s = s[(i + 1)..];
             return true;
@@ -163,36 +184,20 @@ public sealed class AccessLogParser : ILogParser
     {
         timestamp = default;
         if (s.Length != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[20] != ' ') return false;
-        if (!DateTime.TryParseExact(s[..20], "dd/MMM/yyyy:HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)) return false;
+        // The format's own parser stays the specification: the fast path takes only what it accepts
+        // (and reads the same way); anything else (e.g. "mar") goes to it.
+        if (!AccessTimestamp.TryParseLocal(s[..20], out var local)
+            && !DateTime.TryParseExact(s[..20], "dd/MMM/yyyy:HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out local)) return false;
         var z = s[21..];
         if (z.Length != 5 || z[0] is not ('+' or '-')) return false;
         if (!int.TryParse(z[1..3], NumberStyles.None, CultureInfo.InvariantCulture, out var h) || !int.TryParse(z[3..], NumberStyles.None, CultureInfo.InvariantCulture, out var m)) return false;
-        if (h > 14 || m > 59) return false;
+        // DateTimeOffset takes at most ±14:00; "+1430" from a hostile line must be refused, not thrown on.
+        if (h > 14 || m > 59 || (h == 14 && m > 0)) return false;
         var offset = new TimeSpan(h, m, 0);
         if (z[0] == '-') offset = -offset;
         var utcTicks = local.Ticks - offset.Ticks;
         if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks) return false;
         timestamp = new DateTimeOffset(local, offset);
         return true;
-    }
-
-    /// <summary>The client among the words before ident: the first public address, else the first address, else a host name.</summary>
-    private static (string? Ip, string? Domain, string? Peer) ChooseClient(ReadOnlySpan<char> clients)
-    {
-        string? firstIp = null, firstPublic = null, lastIp = null, name = null;
-        foreach (var range in clients.SplitAny(", \""))
-        {
-            var token = clients[range];
-            if (token.IsEmpty) continue;
-            if (NetAddress.TryReadIp(token, out var ip))
-            {
-                firstIp ??= ip;
-                lastIp = ip;
-                if (firstPublic is null && !NetAddress.IsInternal(ip!)) firstPublic = ip;
-            }
-            else if (NetAddress.LooksLikeHostName(token)) name = token.ToString();
-        }
-        var chosen = firstPublic ?? firstIp;
-        return chosen is not null ? (chosen, null, lastIp) : (null, name, null);
     }
 }

@@ -48,8 +48,10 @@ public sealed class AccessLogParser : ILogParser
         var user = parts.User is "-" or "" ? null : parts.User.ToString();
         var target = parts.Target.IsEmpty ? null : strings.Target(parts.Target);
         var query = target?.IndexOf('?') ?? -1;
-        var labels = new Dictionary<string, string>(2, StringComparer.Ordinal) { [EventFields.CollectorLabel] = line.Collector ?? "" };
-        if (client.Peer is not null && client.Peer != client.Ip) labels[PeerLabel] = client.Peer;
+        // Shared with the previous events that carried the same labels (read-only): most lines have no proxy or the same one.
+        var labels = client.Peer is not null && client.Peer != client.Ip
+            ? context.Labels(line.Collector, [new(PeerLabel, client.Peer)])
+            : context.Labels(line.Collector, []);
 
         return new SecurityEvent
         {

@@ -45,6 +45,7 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     // batches, not one transaction per line, without one transaction growing without bound.
     private const int ReplayBatch = 500;
     private const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode DirectoryMode700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private readonly IAlertStore _inner;
     private readonly TimeProvider _time;
@@ -319,6 +320,7 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
             lines.WriteByte((byte)'\n');
         }
 
+        CreateSpoolDirectory();
         var options = new FileStreamOptions
         {
             Mode = FileMode.Append,
@@ -346,6 +348,19 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
             throw;
         }
         _spooledLines = SpooledLinesLocked() + saves.Count;
+    }
+
+    /// <summary>
+    /// The spool sits next to the database file, whose directory nothing creates when the store
+    /// is PostgreSQL (the daemon as root spools to /var/lib/blueteam): create it, owner-only like
+    /// the spool, rather than fail to spool at the moment the store is down.
+    /// </summary>
+    private void CreateSpoolDirectory()
+    {
+        var directory = Path.GetDirectoryName(SpoolPath);
+        if (string.IsNullOrEmpty(directory) || Directory.Exists(directory)) return;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+        else Directory.CreateDirectory(directory, DirectoryMode700);
     }
 
     private static AlertSaveRequest ParseLine(string line, int number)

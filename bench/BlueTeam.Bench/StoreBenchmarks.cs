@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using BlueTeam.Alerting;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Storage;
@@ -6,14 +7,16 @@ using BlueTeam.Storage;
 namespace BlueTeam.Bench;
 
 /// <summary>
-/// Persisting new incidents with their delivery rows (two channels each), as the alert engine
-/// does: one SaveAlertAsync per incident. SQLite always; PostgreSQL when
+/// Persisting new incidents with their delivery rows (two channels each): one SaveAlertAsync per
+/// incident (as the engine did before batches), and SaveAlertsAsync in batches of 100 and 1,000
+/// (as scan --store and the daemon's bursts do). SQLite always; PostgreSQL when
 /// BLUETEAM_BENCH_POSTGRES holds a connection string (scripts/start-postgres.sh starts one).
 /// </summary>
 [MemoryDiagnoser]
 public class StoreBenchmarks
 {
     private const int Batch = 500;
+    private const int Batched = 1000;
     private static readonly string[] Channels = ["email", "syslog"];
     private IBlueTeamStore _store = null!;
     private string? _directory;
@@ -54,7 +57,23 @@ public class StoreBenchmarks
             await _store.SaveAlertAsync(Incident(_next++), "eqmon-web01", Channels, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private static SecurityIncident Incident(long n)
+    [Benchmark(OperationsPerInvoke = Batched)]
+    public Task SaveInBatchesOf100() => SaveInBatchesAsync(100);
+
+    [Benchmark(OperationsPerInvoke = Batched)]
+    public Task SaveInBatchesOf1000() => SaveInBatchesAsync(1000);
+
+    private async Task SaveInBatchesAsync(int size)
+    {
+        for (var done = 0; done < Batched; done += size)
+        {
+            var saves = new AlertSaveRequest[size];
+            for (var i = 0; i < size; i++) saves[i] = new AlertSaveRequest(Incident(_next++), "eqmon-web01", Channels);
+            await _store.SaveAlertsAsync(saves, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    internal static SecurityIncident Incident(long n)
     {
         var seen = new DateTimeOffset(2026, 3, 10, 8, 30, 0, TimeSpan.Zero);
         return new SecurityIncident

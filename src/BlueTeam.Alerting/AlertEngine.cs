@@ -120,6 +120,38 @@ public sealed class AlertEngine
     }
 
     /// <summary>
+    /// Raises the incidents in order, each decided exactly as <see cref="RaiseAsync"/> decides it
+    /// (route, silence, dedup), but stored with one <see cref="IAlertStore.SaveAlertsAsync"/>: one
+    /// transaction for all of them. The results are in the order of <paramref name="incidents"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Shutdown; nothing is counted.</exception>
+    /// <remarks>
+    /// Any store exception is logged, counted in <see cref="StoreFailures"/> once per incident, and
+    /// rethrown. Raising the same batch again is safe: the store saves idempotently by fingerprint,
+    /// so a retry after a failure stores nothing twice.
+    /// </remarks>
+    public async Task<IReadOnlyList<RaisedAlert>> RaiseAllAsync(IReadOnlyList<SecurityIncident> incidents, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(incidents);
+        foreach (var incident in incidents) ArgumentNullException.ThrowIfNull(incident, nameof(incidents));
+        if (incidents.Count == 0) return [];
+        try
+        {
+            return await RaiseAllCoreAsync(incidents, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            Interlocked.Add(ref _storeFailures, incidents.Count);
+            foreach (var incident in incidents) Log.AlertStoreFailed(_logger, e, incident.Fingerprint, incident.Rule.Name);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Raises an <c>alert_delivery_failure</c> incident on the channels that still work: its normal
     /// route without the failing channel and without channels <paramref name="isHealthy"/> rejects;
     /// when that leaves nothing, the first healthy enabled channel of
@@ -165,8 +197,38 @@ public sealed class AlertEngine
     private async Task<RaisedAlert> RaiseCoreAsync(SecurityIncident incident, IReadOnlyList<string> route, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var silence = await FindSilenceAsync(incident, now, cancellationToken).ConfigureAwait(false);
+        var silence = FindSilence(await ActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false), incident, now);
         var saved = await _store.SaveAlertAsync(incident, _host, silence is null ? route : [], cancellationToken).ConfigureAwait(false);
+        return await AfterSaveAsync(incident, route, silence, saved, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<RaisedAlert>> RaiseAllCoreAsync(IReadOnlyList<SecurityIncident> incidents, CancellationToken cancellationToken)
+    {
+        // One clock reading and one silence lookup for the batch: the decisions are those of
+        // single raises at the same instant.
+        var now = _time.GetUtcNow();
+        var active = await ActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
+        var planned = incidents
+            .Select(incident => (Incident: incident, Route: _router.Route(incident, _host).Channels, Silence: FindSilence(active, incident, now)))
+            .ToList();
+        var saves = planned.Select(p => new AlertSaveRequest(p.Incident, _host, p.Silence is null ? p.Route : [])).ToList();
+        var saved = await _store.SaveAlertsAsync(saves, cancellationToken).ConfigureAwait(false);
+
+        // In order, after the one save: an update's dedup then sees the delivery rows its batch
+        // queued for the fingerprint's first incident, as it would after that incident's own raise.
+        var raised = new List<RaisedAlert>(planned.Count);
+        for (var i = 0; i < planned.Count; i++)
+        {
+            var (incident, route, silence) = planned[i];
+            raised.Add(await AfterSaveAsync(incident, route, silence, saved[i], now, cancellationToken).ConfigureAwait(false));
+        }
+        return raised;
+    }
+
+    /// <summary>What follows the save of one incident: counters, the silence mark, and the dedup of an update.</summary>
+    private async Task<RaisedAlert> AfterSaveAsync(SecurityIncident incident, IReadOnlyList<string> route, Silence? silence, AlertSaveResult saved,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
         Interlocked.Increment(ref _raised);
         Interlocked.Increment(ref saved.IsNew ? ref _new : ref _updated);
 
@@ -228,10 +290,9 @@ public sealed class AlertEngine
         return null;
     }
 
-    private async Task<Silence?> FindSilenceAsync(SecurityIncident incident, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (_silences is null) return null;
-        var active = await _silences.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
-        return active.FirstOrDefault(s => s.Matches(incident, _host, now));
-    }
+    private async Task<IReadOnlyList<Silence>> ActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        _silences is null ? [] : await _silences.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
+
+    private Silence? FindSilence(IReadOnlyList<Silence> active, SecurityIncident incident, DateTimeOffset now) =>
+        active.FirstOrDefault(s => s.Matches(incident, _host, now));
 }

@@ -40,6 +40,9 @@ public sealed record PendingDelivery(DeliveryRecord Delivery, AlertRecord Alert)
 /// <summary>The result of saving an incident: the alert's id and whether it was new.</summary>
 public readonly record struct AlertSaveResult(long AlertId, bool IsNew);
 
+/// <summary>One incident of a batch save: what <see cref="IAlertStore.SaveAlertAsync"/> takes, as one value.</summary>
+public sealed record AlertSaveRequest(SecurityIncident Incident, string Host, IReadOnlyCollection<string> Channels);
+
 public sealed record AlertQuery
 {
     public int Limit { get; init; } = 50;
@@ -60,6 +63,14 @@ public interface IAlertStore
     /// the incident JSON are updated and no delivery rows are added.
     /// </summary>
     Task<AlertSaveResult> SaveAlertAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Saves the incidents in order, each exactly as <see cref="SaveAlertAsync"/> would (the same
+    /// ids, IsNew flags, delivery rows and chain entries as that many single saves, including a
+    /// fingerprint that occurs twice: inserted, then updated), but in one transaction: all of them
+    /// are stored or none. The results are in the order of <paramref name="saves"/>.
+    /// </summary>
+    Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken);
 
     /// <summary>Pending deliveries whose next attempt is due at <paramref name="now"/>, oldest first.</summary>
     Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);

@@ -74,63 +74,106 @@ public abstract partial class AdoStore
             (host, state, _) = ReadSnapshotRow(reader);
         }
 
-        if (_dialect.ChainLockSql is { } lockSql)
+        await using var statements = new TransactionStatements(connection, transaction);
+        await new ChainAppender(this, statements).AppendAsync(alertId, kind, host, state, ct).ConfigureAwait(false);
+        await statements.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Appends entries to the hosts' chains within one write transaction. Each host's head is read
+    /// once, under its chain lock (held to the commit), and then followed in memory, so a batch of
+    /// n entries reads it once, not n times; the entries themselves are deferred to the
+    /// transaction's flush.
+    /// </summary>
+    private sealed class ChainAppender(AdoStore store, TransactionStatements statements)
+    {
+        private readonly Dictionary<string, ChainHead?> _heads = new(StringComparer.Ordinal);
+
+        /// <summary>Takes the chain locks of <paramref name="hosts"/> now, in ordinal order, and reads their heads.</summary>
+        public async Task LockAsync(IEnumerable<string> hosts, CancellationToken ct)
         {
-            await using var lockCommand = Command(connection, transaction, lockSql);
-            Add(lockCommand, "@lock_key", AlertChain.LockKey(host));
-            await lockCommand.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            foreach (var host in hosts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+                await HeadAsync(host, ct).ConfigureAwait(false);
         }
 
-        var head = await ReadHeadAsync(connection, transaction, host, ct).ConfigureAwait(false);
-        var seq = (head?.Seq ?? 0) + 1;
-        var prev = head?.Hash ?? AlertChain.Genesis;
-        var hash = AlertChain.Hash(prev, host, seq, alertId, kind, state);
-
-        await using (var insert = Command(connection, transaction, $"""
-            INSERT INTO {_chain} (host, seq, alert_id, kind, fingerprint, rule_id, rule_name, severity, title, event_count,
-                first_seen, last_seen, created_at, updated_at, incident_sha256, acked_at, acked_by, ack_note, acked_severity,
-                silence_id, prev_hash, entry_hash)
-            VALUES (@host, @seq, @alert_id, @kind, @fingerprint, @rule_id, @rule_name, @severity, @title, @event_count,
-                @first_seen, @last_seen, @created_at, @updated_at, @incident_sha256, @acked_at, @acked_by, @ack_note, @acked_severity,
-                @silence_id, @prev_hash, @entry_hash)
-            """))
+        /// <param name="state">The alert's state as stored in this transaction.</param>
+        public async Task AppendAsync(long alertId, string kind, string host, AlertSnapshot state, CancellationToken ct)
         {
-            AddText(insert, "@host", host);
-            Add(insert, "@seq", seq);
-            Add(insert, "@alert_id", alertId);
-            AddText(insert, "@kind", kind);
-            AddText(insert, "@fingerprint", state.Fingerprint);
-            AddText(insert, "@rule_id", state.RuleId);
-            AddText(insert, "@rule_name", state.RuleName);
-            AddText(insert, "@severity", state.Severity);
-            AddText(insert, "@title", state.Title);
-            Add(insert, "@event_count", state.EventCount);
-            AddTimestamp(insert, "@first_seen", state.FirstSeen);
-            AddTimestamp(insert, "@last_seen", state.LastSeen);
-            AddTimestamp(insert, "@created_at", state.CreatedAt);
-            AddTimestamp(insert, "@updated_at", state.UpdatedAt);
-            AddText(insert, "@incident_sha256", state.IncidentSha256);
-            AddTimestamp(insert, "@acked_at", state.AckedAt);
-            AddText(insert, "@acked_by", state.AckedBy);
-            AddText(insert, "@ack_note", state.AckNote);
-            AddText(insert, "@acked_severity", state.AckedSeverity);
-            Add(insert, "@silence_id", (object?)state.SilenceId ?? DBNull.Value);
-            AddText(insert, "@prev_hash", prev);
-            AddText(insert, "@entry_hash", hash);
-            await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            var head = await HeadAsync(host, ct).ConfigureAwait(false);
+            var seq = (head?.Seq ?? 0) + 1;
+            var prev = head?.Hash ?? AlertChain.Genesis;
+            var hash = AlertChain.Hash(prev, host, seq, alertId, kind, state);
+            _heads[host] = new ChainHead(host, seq, hash);
+
+            var dialect = store._dialect;
+            statements.Defer(store.InsertChainEntries, new Statement(ChainEntryRow)
+                .Text("@host", host)
+                .Int64("@seq", seq)
+                .Int64("@alert_id", alertId)
+                .Text("@kind", kind)
+                .Text("@fingerprint", state.Fingerprint)
+                .Text("@rule_id", state.RuleId)
+                .Text("@rule_name", state.RuleName)
+                .Text("@severity", state.Severity)
+                .Text("@title", state.Title)
+                .Int64("@event_count", state.EventCount)
+                .Timestamp(dialect, "@first_seen", state.FirstSeen)
+                .Timestamp(dialect, "@last_seen", state.LastSeen)
+                .Timestamp(dialect, "@created_at", state.CreatedAt)
+                .Timestamp(dialect, "@updated_at", state.UpdatedAt)
+                .Text("@incident_sha256", state.IncidentSha256)
+                .Timestamp(dialect, "@acked_at", state.AckedAt)
+                .Text("@acked_by", state.AckedBy)
+                .Text("@ack_note", state.AckNote)
+                .Text("@acked_severity", state.AckedSeverity)
+                .Int64("@silence_id", state.SilenceId)
+                .Text("@prev_hash", prev)
+                .Text("@entry_hash", hash));
+
+            if (AlertChain.IsCreation(kind))
+            {
+                statements.Defer(store.LinkCreatedAlerts, new Statement(LinkRow)
+                    .Int64("@id", alertId)
+                    .Int64("@seq", seq)
+                    .Text("@prev_hash", prev)
+                    .Text("@row_hash", hash));
+            }
         }
 
-        if (AlertChain.IsCreation(kind))
+        private async Task<ChainHead?> HeadAsync(string host, CancellationToken ct)
         {
-            await using var link = Command(connection, transaction,
-                $"UPDATE {_alerts} SET chain_seq = @seq, prev_hash = @prev_hash, row_hash = @row_hash WHERE id = @id");
-            Add(link, "@seq", seq);
-            AddText(link, "@prev_hash", prev);
-            AddText(link, "@row_hash", hash);
-            Add(link, "@id", alertId);
-            await link.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            if (_heads.TryGetValue(host, out var known)) return known;
+            if (store._dialect.ChainLockSql is { } lockSql)
+                await statements.ExecuteAsync(new Statement(lockSql).Int64("@lock_key", AlertChain.LockKey(host)), ct).ConfigureAwait(false);
+            var head = await store.ReadHeadAsync(statements.Connection, statements.Transaction, host, ct).ConfigureAwait(false);
+            _heads[host] = head;
+            return head;
         }
     }
+
+    private RowsStatement? _insertChainEntries;
+    private RowsStatement? _linkCreatedAlerts;
+
+    private const string ChainEntryRow = """
+        (@host, @seq, @alert_id, @kind, @fingerprint, @rule_id, @rule_name, @severity, @title, @event_count,
+            @first_seen, @last_seen, @created_at, @updated_at, @incident_sha256, @acked_at, @acked_by, @ack_note, @acked_severity,
+            @silence_id, @prev_hash, @entry_hash)
+        """;
+
+    private const string LinkRow = "(@id, @seq, @prev_hash, @row_hash)";
+
+    private RowsStatement InsertChainEntries => _insertChainEntries ??= new RowsStatement($"""
+        INSERT INTO {_chain} (host, seq, alert_id, kind, fingerprint, rule_id, rule_name, severity, title, event_count,
+            first_seen, last_seen, created_at, updated_at, incident_sha256, acked_at, acked_by, ack_note, acked_severity,
+            silence_id, prev_hash, entry_hash)
+        VALUES
+        """, "", _dialect.RowsPerStatement);
+
+    // The creation entry is also written into the row, so a row swapped for another is caught.
+    // VALUES names its columns column1, column2, ... on both SQLite and PostgreSQL.
+    private RowsStatement LinkCreatedAlerts => _linkCreatedAlerts ??= new RowsStatement(
+        $"UPDATE {_alerts} AS a SET chain_seq = v.column2, prev_hash = v.column3, row_hash = v.column4 FROM (VALUES",
+        ") AS v WHERE a.id = v.column1", _dialect.RowsPerStatement);
 
     /// <summary>Migration 4: alerts stored before the chain existed are chained as they are now, oldest first.</summary>
     private async Task ChainExistingAlertsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)

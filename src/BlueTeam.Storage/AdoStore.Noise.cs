@@ -53,7 +53,11 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
                 if (Convert.ToInt64(await exists.ExecuteScalarAsync(ct).ConfigureAwait(false)) == 0)
                     throw new StoreException($"queue deliveries of alert {alertId}", Description, "no such alert");
             }
-            await InsertDeliveriesAsync(connection, transaction, alertId, distinct, reason, severity, eventCount, queuedAt, ct).ConfigureAwait(false);
+            await using (var statements = new TransactionStatements(connection, transaction))
+            {
+                QueueDeliveries(statements, alertId, distinct, reason, severity, eventCount, queuedAt);
+                await statements.FlushAsync(ct).ConfigureAwait(false);
+            }
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -130,22 +134,28 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
             return result;
         }, cancellationToken);
 
-    private async Task InsertDeliveriesAsync(DbConnection connection, DbTransaction transaction, long alertId, IReadOnlyList<string> channels,
-        NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt, CancellationToken ct)
+    private RowsStatement? _insertDeliveries;
+
+    private const string DeliveryRow = "(@alert_id, @channel, 'pending', 0, @queued_at, @queued_at, @queued_at, @severity, @event_count, @reason)";
+
+    private RowsStatement InsertDeliveries => _insertDeliveries ??= new RowsStatement($"""
+        INSERT INTO {_deliveries} (alert_id, channel, status, attempts, next_attempt_at, created_at, queued_at, severity, event_count, reason)
+        VALUES
+        """, "", _dialect.RowsPerStatement);
+
+    /// <summary>Defers one pending delivery row per channel (the outbox), due at <paramref name="queuedAt"/>, to the transaction's flush.</summary>
+    private void QueueDeliveries(TransactionStatements statements, long alertId, IReadOnlyList<string> channels,
+        NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt)
     {
         foreach (var channel in channels)
         {
-            await using var outbox = Command(connection, transaction, $"""
-                INSERT INTO {_deliveries} (alert_id, channel, status, attempts, next_attempt_at, created_at, queued_at, severity, event_count, reason)
-                VALUES (@alert_id, @channel, 'pending', 0, @queued_at, @queued_at, @queued_at, @severity, @event_count, @reason)
-                """);
-            Add(outbox, "@alert_id", alertId);
-            AddText(outbox, "@channel", channel);
-            AddTimestamp(outbox, "@queued_at", queuedAt);
-            AddText(outbox, "@severity", severity.ToName());
-            Add(outbox, "@event_count", eventCount);
-            AddText(outbox, "@reason", ReasonName(reason));
-            await outbox.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            statements.Defer(InsertDeliveries, new Statement(DeliveryRow)
+                .Int64("@alert_id", alertId)
+                .Text("@channel", channel)
+                .Timestamp(_dialect, "@queued_at", queuedAt)
+                .Text("@severity", severity.ToName())
+                .Value("@event_count", eventCount)
+                .Text("@reason", ReasonName(reason)));
         }
     }
 

@@ -40,7 +40,12 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     public const long SpooledAlertId = 0;
 
     private const int FormatVersion = 1;
+
+    // Spooled saves replayed per store transaction: a long outage's spool is written back in
+    // batches, not one transaction per line, without one transaction growing without bound.
+    private const int ReplayBatch = 500;
     private const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode DirectoryMode700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private readonly IAlertStore _inner;
     private readonly TimeProvider _time;
@@ -109,15 +114,56 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     }
 
     /// <summary>
+    /// Saves the batch through to the store in its one transaction, or spools every incident of it,
+    /// in order, when that fails (nothing of a failed batch was stored) or the spool is not yet
+    /// replayed. One write and one fsync for the whole batch.
+    /// </summary>
+    /// <returns>The store's results, or <c>(SpooledAlertId, IsNew: true)</c> for each incident when spooled.</returns>
+    public async Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(saves);
+        foreach (var save in saves) ArgumentNullException.ThrowIfNull(save, nameof(saves));
+        if (saves.Count == 0) return [];
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (SpooledLinesLocked() == 0)
+            {
+                try
+                {
+                    return await _inner.SaveAlertsAsync(saves, cancellationToken).ConfigureAwait(false);
+                }
+                catch (StoreException e)
+                {
+                    await AppendOrFailLocked(saves, e, cancellationToken).ConfigureAwait(false);
+                    return Spooled(saves.Count);
+                }
+            }
+            await AppendOrFailLocked(saves, null, cancellationToken).ConfigureAwait(false);
+            return Spooled(saves.Count);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static AlertSaveResult[] Spooled(int count) => Enumerable.Repeat(new AlertSaveResult(SpooledAlertId, IsNew: true), count).ToArray();
+
+    /// <summary>
     /// Spools the incident; when the spool cannot be written either (its disk is full or read-only),
     /// throws a <see cref="StoreException"/> saying so: the caller keeps the incident (does not
     /// commit past its line) and tries again, rather than losing it or crashing.
     /// </summary>
-    private async Task AppendOrFailLocked(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, StoreException? storeFailure, CancellationToken cancellationToken)
+    private Task AppendOrFailLocked(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, StoreException? storeFailure, CancellationToken cancellationToken) =>
+        AppendOrFailLocked([new AlertSaveRequest(incident, host, channels)], storeFailure, cancellationToken);
+
+    private async Task AppendOrFailLocked(IReadOnlyList<AlertSaveRequest> saves, StoreException? storeFailure, CancellationToken cancellationToken)
     {
         try
         {
-            await AppendLocked(incident, host, channels, cancellationToken).ConfigureAwait(false);
+            await AppendLocked(saves, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -168,15 +214,15 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
             var tornTail = lines[^1].Length > 0;
             var complete = lines.AsSpan(0, lines.Length - 1).ToArray();
 
-            var records = new List<(SecurityIncident Incident, string Host, string[] Channels)>(complete.Length);
+            var records = new List<AlertSaveRequest>(complete.Length);
             for (var i = 0; i < complete.Length; i++)
                 records.Add(ParseLine(complete[i], i + 1));
 
             var created = 0;
-            foreach (var (incident, host, channels) in records)
+            foreach (var chunk in records.Chunk(ReplayBatch))
             {
-                var saved = await _inner.SaveAlertAsync(incident, host, channels, cancellationToken).ConfigureAwait(false);
-                if (saved.IsNew) created++;
+                var saved = await _inner.SaveAlertsAsync(chunk, cancellationToken).ConfigureAwait(false);
+                created += saved.Count(s => s.IsNew);
             }
 
             await using (var truncate = new FileStream(SpoolPath, FileMode.Truncate, FileAccess.Write, FileShare.Read))
@@ -253,24 +299,28 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
         return count;
     }
 
-    private async Task AppendLocked(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken ct)
+    private async Task AppendLocked(IReadOnlyList<AlertSaveRequest> saves, CancellationToken ct)
     {
-        using var line = new MemoryStream();
-        await using (var json = new Utf8JsonWriter(line))
+        using var lines = new MemoryStream();
+        foreach (var (incident, host, channels) in saves)
         {
-            json.WriteStartObject();
-            json.WriteNumber("v", FormatVersion);
-            json.WriteString("spooled_at", _time.GetUtcNow());
-            json.WriteString("host", host);
-            json.WriteStartArray("channels");
-            foreach (var channel in channels) json.WriteStringValue(channel);
-            json.WriteEndArray();
-            json.WritePropertyName("incident");
-            json.WriteRawValue(EcsJson.Serialize(incident));
-            json.WriteEndObject();
+            await using (var json = new Utf8JsonWriter(lines))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("v", FormatVersion);
+                json.WriteString("spooled_at", _time.GetUtcNow());
+                json.WriteString("host", host);
+                json.WriteStartArray("channels");
+                foreach (var channel in channels) json.WriteStringValue(channel);
+                json.WriteEndArray();
+                json.WritePropertyName("incident");
+                json.WriteRawValue(EcsJson.Serialize(incident));
+                json.WriteEndObject();
+            }
+            lines.WriteByte((byte)'\n');
         }
-        line.WriteByte((byte)'\n');
 
+        CreateSpoolDirectory();
         var options = new FileStreamOptions
         {
             Mode = FileMode.Append,
@@ -283,8 +333,8 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
         var before = file.Length;
         try
         {
-            // One write of the whole line: a crash leaves at most a torn last line, never a mix.
-            await file.WriteAsync(line.GetBuffer().AsMemory(0, (int)line.Length), ct).ConfigureAwait(false);
+            // One write of the whole lines: a crash leaves at most a torn last line, never a mix.
+            await file.WriteAsync(lines.GetBuffer().AsMemory(0, (int)lines.Length), ct).ConfigureAwait(false);
             file.Flush(flushToDisk: true);
             await file.DisposeAsync().ConfigureAwait(false);
         }
@@ -297,10 +347,23 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
             using (var truncate = new FileStream(SpoolPath, FileMode.Open, FileAccess.Write, FileShare.Read)) truncate.SetLength(before);
             throw;
         }
-        _spooledLines = SpooledLinesLocked() + 1;
+        _spooledLines = SpooledLinesLocked() + saves.Count;
     }
 
-    private static (SecurityIncident Incident, string Host, string[] Channels) ParseLine(string line, int number)
+    /// <summary>
+    /// The spool sits next to the database file, whose directory nothing creates when the store
+    /// is PostgreSQL (the daemon as root spools to /var/lib/blueteam): create it, owner-only like
+    /// the spool, rather than fail to spool at the moment the store is down.
+    /// </summary>
+    private void CreateSpoolDirectory()
+    {
+        var directory = Path.GetDirectoryName(SpoolPath);
+        if (string.IsNullOrEmpty(directory) || Directory.Exists(directory)) return;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+        else Directory.CreateDirectory(directory, DirectoryMode700);
+    }
+
+    private static AlertSaveRequest ParseLine(string line, int number)
     {
         try
         {
@@ -313,7 +376,7 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
                 .Select(c => c.GetString() ?? throw new InvalidDataException($"spool line {number}: a channel is null")).ToArray();
             var incident = EcsJson.DeserializeIncident(root.GetProperty("incident").GetRawText())
                 ?? throw new InvalidDataException($"spool line {number}: incident is null");
-            return (incident, host, channels);
+            return new AlertSaveRequest(incident, host, channels);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -34,11 +34,22 @@ internal abstract class SqlDialect
     /// </summary>
     public abstract string? ChainLockSql { get; }
 
+    /// <summary>
+    /// Rows written by one multi-row statement (a batch's alerts, delivery rows, chain entries).
+    /// </summary>
+    public abstract int RowsPerStatement { get; }
+
     public abstract string MigrationSql(StoreMigration migration);
 
     public abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
-    public abstract void SetTimestamp(DbParameter parameter, DateTimeOffset? value);
+    /// <summary>How <paramref name="value"/> is sent: the parameter's type and value (DBNull for null).</summary>
+    public abstract (DbType Type, object Value) Timestamp(DateTimeOffset? value);
+
+    public void SetTimestamp(DbParameter parameter, DateTimeOffset? value)
+    {
+        (parameter.DbType, parameter.Value) = Timestamp(value);
+    }
 
     public abstract DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal);
 
@@ -71,6 +82,11 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string? ChainLockSql => null;
 
+    // SQLite runs in process, so a statement per row costs no round trip; and Microsoft.Data.Sqlite
+    // looks each parameter up by name in a list, so binding grows with the square of a statement's
+    // parameters. A few rows per statement measured best (1, 4, 8, 16 and 32 tried; 16 and up lose).
+    public override int RowsPerStatement => 4;
+
     public override string MigrationSql(StoreMigration migration) => migration.Sqlite;
 
     public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
@@ -82,11 +98,8 @@ internal sealed class SqliteDialect : SqlDialect
         return Task.FromResult(transaction);
     }
 
-    public override void SetTimestamp(DbParameter parameter, DateTimeOffset? value)
-    {
-        parameter.DbType = DbType.String;
-        parameter.Value = value is { } v ? v.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture) : DBNull.Value;
-    }
+    public override (DbType Type, object Value) Timestamp(DateTimeOffset? value) =>
+        (DbType.String, value is { } v ? v.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture) : DBNull.Value);
 
     public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
         DateTimeOffset.ParseExact(reader.GetString(ordinal), TimestampFormat, CultureInfo.InvariantCulture,
@@ -123,17 +136,19 @@ internal sealed class PostgresDialect : SqlDialect
     // scoped like the migration lock, so it ends with the commit that publishes the entry.
     public override string? ChainLockSql => "SELECT pg_advisory_xact_lock(@lock_key)";
 
+    // A round trip and a plan per statement is what costs here. 100 rows of at most 22 parameters
+    // stay far below the protocol's 65,535 parameters per statement; 100 measured no worse than
+    // 200 (the figures were noisy on a loaded machine).
+    public override int RowsPerStatement => 100;
+
     public override string MigrationSql(StoreMigration migration) => migration.Postgres;
 
     public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-    public override void SetTimestamp(DbParameter parameter, DateTimeOffset? value)
-    {
-        parameter.DbType = DbType.DateTimeOffset;
-        // Npgsql writes timestamptz only from offset-zero values.
-        parameter.Value = value is { } v ? v.ToUniversalTime() : DBNull.Value;
-    }
+    // Npgsql writes timestamptz only from offset-zero values.
+    public override (DbType Type, object Value) Timestamp(DateTimeOffset? value) =>
+        (DbType.DateTimeOffset, value is { } v ? v.ToUniversalTime() : DBNull.Value);
 
     public override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
         reader.GetFieldValue<DateTimeOffset>(ordinal);

@@ -175,31 +175,37 @@ internal sealed class PipelineWorker : BackgroundService
     private async Task RaiseAsync(CancellationToken ct)
     {
         if (_incidents.Count == 0) return;
-        foreach (var incident in _incidents)
+        var results = await RaiseUntilAcceptedAsync(_incidents, ct).ConfigureAwait(false);
+        for (var i = 0; i < results.Count; i++)
         {
-            var result = await RaiseUntilAcceptedAsync(incident, ct).ConfigureAwait(false);
+            var result = results[i];
             if (result.AlertId == SpoolingAlertStore.SpooledAlertId) _stats.IncidentSpooled(); // store down: kept in the spool
             else _stats.IncidentStored(result.IsNew);
-            if (result.IsNew) _stats.Recent(incident);
+            if (result.IsNew) _stats.Recent(_incidents[i]);
         }
         _incidents.Clear();
         _deliveryWake.Set();
     }
 
     /// <summary>
-    /// Neither the store nor the spool took the incident (e.g. the disk is full): keep it and try
-    /// again, holding the queue (back-pressure reaches the tailers) rather than dropping it or
-    /// crashing into a restart loop. At shutdown, give up on it without committing its line, so
-    /// it is read again after the restart.
+    /// Neither the store nor the spool took the incidents (e.g. the disk is full): keep them and try
+    /// again, holding the queue (back-pressure reaches the tailers) rather than dropping them or
+    /// crashing into a restart loop. At shutdown, give up on them without committing their line, so
+    /// it is read again after the restart. Several incidents at once (a tick, a parser flush) are
+    /// raised as one batch, stored in one transaction and retried whole: the saves are idempotent
+    /// by fingerprint, so a retry loses nothing and doubles nothing.
     /// </summary>
-    private async Task<Alerting.RaisedAlert> RaiseUntilAcceptedAsync(SecurityIncident incident, CancellationToken ct)
+    private async Task<IReadOnlyList<Alerting.RaisedAlert>> RaiseUntilAcceptedAsync(List<SecurityIncident> incidents, CancellationToken ct)
     {
         var delay = TimeSpan.FromSeconds(1);
         while (true)
         {
             try
             {
-                var raised = await _runtime.Current.Engine.RaiseAsync(incident, ct).ConfigureAwait(false);
+                var engine = _runtime.Current.Engine;
+                IReadOnlyList<Alerting.RaisedAlert> raised = incidents.Count == 1
+                    ? [await engine.RaiseAsync(incidents[0], ct).ConfigureAwait(false)]
+                    : await engine.RaiseAllAsync(incidents, ct).ConfigureAwait(false);
                 if (_lastRaiseError is not null) _logger.LogInformation("Incidents are being stored again");
                 _lastRaiseError = null;
                 return raised;
@@ -207,7 +213,9 @@ internal sealed class PipelineWorker : BackgroundService
             catch (StoreException e)
             {
                 _stats.StoreError();
-                if (_lastRaiseError != e.Message) _logger.LogError("Cannot keep incident {Fingerprint} (store and spool both failing), holding the pipeline and retrying: {Message}", incident.Fingerprint, e.Message);
+                if (_lastRaiseError != e.Message)
+                    _logger.LogError("Cannot keep incident {Fingerprint} (and {Others} more raised with it; store and spool both failing), holding the pipeline and retrying: {Message}",
+                        incidents[0].Fingerprint, incidents.Count - 1, e.Message);
                 _lastRaiseError = e.Message;
                 await Task.Delay(delay, _time, _stopping).ConfigureAwait(false); // cancelled at shutdown: the line stays uncommitted
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));

@@ -106,10 +106,12 @@ public sealed class AlertEngineTests
     }
 
     /// <summary>A store whose disk is full.</summary>
-    private sealed class BrokenStore : IAlertStore
+    internal sealed class BrokenStore : IAlertStore
     {
         public Task<AlertSaveResult> SaveAlertAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken) =>
             Task.FromException<AlertSaveResult>(new IOException("disk full"));
+        public Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken) =>
+            Task.FromException<IReadOnlyList<AlertSaveResult>>(new IOException("disk full"));
         public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task RecordDeliveryAttemptAsync(long deliveryId, DeliveryStatus status, string? error, DateTimeOffset attemptedAt, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(AlertQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();

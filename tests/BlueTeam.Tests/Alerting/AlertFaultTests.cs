@@ -220,6 +220,7 @@ public sealed class AlertFaultTests(SyslogServerFixture rsyslog) : IClassFixture
             ++_records == dieOnRecord ? throw new ProcessKilledException() : inner.RecordDeliveryAttemptAsync(deliveryId, status, error, attemptedAt, nextAttemptAt, cancellationToken);
 
         public Task<AlertSaveResult> SaveAlertAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken) => inner.SaveAlertAsync(incident, host, channels, cancellationToken);
+        public Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken) => inner.SaveAlertsAsync(saves, cancellationToken);
         public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) => inner.GetDueDeliveriesAsync(now, max, cancellationToken);
         public Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(AlertQuery query, CancellationToken cancellationToken) => inner.ListAlertsAsync(query, cancellationToken);
         public Task<AlertRecord?> GetAlertAsync(long id, CancellationToken cancellationToken) => inner.GetAlertAsync(id, cancellationToken);

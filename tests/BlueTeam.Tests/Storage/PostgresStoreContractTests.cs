@@ -58,6 +58,19 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 
     protected override string Table(string name) => "blueteam." + name;
 
+    protected override Task EmptyAlertTablesAsync() =>
+        ExecuteSqlAsync("TRUNCATE blueteam.alert_chain, blueteam.alert_deliveries, blueteam.alert_history RESTART IDENTITY CASCADE");
+
+    protected override Task RejectDeliveriesToChannelNamedRejectedAsync() => ExecuteSqlAsync("""
+        CREATE FUNCTION blueteam.reject_channel() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.channel = 'rejected' THEN RAISE EXCEPTION 'the test refuses deliveries to channel rejected'; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER reject_channel BEFORE INSERT ON blueteam.alert_deliveries
+            FOR EACH ROW EXECUTE FUNCTION blueteam.reject_channel();
+        """);
+
     // A database that refuses connections, with the store's open ones cut: what a restarting or
     // unreachable server looks like to the client.
     protected override async Task BreakStoreAsync()

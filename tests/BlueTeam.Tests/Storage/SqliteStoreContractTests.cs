@@ -30,6 +30,19 @@ public sealed class SqliteStoreContractTests : StoreContractTests
 
     protected override string Table(string name) => name;
 
+    protected override Task EmptyAlertTablesAsync() => ExecuteSqlAsync("""
+        DELETE FROM alert_chain;
+        DELETE FROM alert_deliveries;
+        DELETE FROM alert_history;
+        DELETE FROM sqlite_sequence WHERE name IN ('alert_history', 'alert_deliveries');
+        """);
+
+    protected override Task RejectDeliveriesToChannelNamedRejectedAsync() => ExecuteSqlAsync("""
+        CREATE TRIGGER reject_channel BEFORE INSERT ON alert_deliveries
+        WHEN NEW.channel = 'rejected'
+        BEGIN SELECT RAISE(ABORT, 'the test refuses deliveries to channel rejected'); END;
+        """);
+
     // Tests run as root, so file modes cannot lock the store out; a file where its directory was
     // makes every new connection fail, and moving the directory back restores it untouched.
     protected override async Task BreakStoreAsync()

@@ -71,6 +71,30 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task SpoolingAlertStore_SpoolDirectoryMissing_CreatesItOwnerOnlyAndSpools()
+    {
+        try
+        {
+            await MigratedAsync();
+            await using var daemonStore = OpenSameDatabase(Time);
+            var spoolPath = Path.Combine(_spoolDirectory, "not-yet", "alerts.spool");
+            using var spooling = new SpoolingAlertStore(daemonStore, spoolPath, Time);
+            await BreakStoreAsync();
+
+            var saved = await spooling.SaveAlertAsync(Incident("fp-spool-new-dir"), HostA, ["syslog"], CancellationToken.None);
+
+            Assert.True(SpoolingAlertStore.IsSpooled(saved));
+            Assert.Single(File.ReadAllLines(spoolPath));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(spoolPath)!));
+            await RestoreStoreAsync();
+        }
+        finally
+        {
+            if (Directory.Exists(_spoolDirectory)) Directory.Delete(_spoolDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ReplaySpoolAsync_StoreStillDown_ThrowsStoreExceptionAndKeepsTheSpool()
     {
         try

@@ -32,6 +32,14 @@ public sealed class InMemoryAlertStore : IAlertStore, INotificationLog, ISilence
     public IReadOnlyList<AlertRecord> Alerts { get { lock (_lock) return [.. _alerts]; } }
     public IReadOnlyList<DeliveryRecord> Deliveries { get { lock (_lock) return [.. _deliveries]; } }
 
+    /// <summary>Each save in turn, as the real stores promise (their all-or-nothing transaction has no in-memory failure to roll back).</summary>
+    public async Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken)
+    {
+        var results = new List<AlertSaveResult>(saves.Count);
+        foreach (var (incident, host, channels) in saves) results.Add(await SaveAlertAsync(incident, host, channels, cancellationToken));
+        return results;
+    }
+
     public Task<AlertSaveResult> SaveAlertAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -25,7 +25,7 @@ internal static class NetAddress
     {
         ip = null;
         // A dotted quad already in canonical form is its own normalized text: skip IPAddress (two allocations and a format).
-        if (IsCanonicalIPv4(text))
+        if (CanonicalIPv4.TryRead(text, out _))
         {
             ip = text.ToString();
             return true;
@@ -36,25 +36,6 @@ internal static class NetAddress
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
         ip = address.ToString();
         return true;
-    }
-
-    /// <summary>"a.b.c.d" with each part 0..255 written without leading zeros, as IPAddress.ToString writes it.</summary>
-    private static bool IsCanonicalIPv4(ReadOnlySpan<char> s)
-    {
-        if (s.Length is < 7 or > 15) return false;
-        var parts = 0;
-        var i = 0;
-        while (true)
-        {
-            var start = i;
-            var value = 0;
-            while (i < s.Length && i - start < 3 && char.IsAsciiDigit(s[i])) value = value * 10 + (s[i++] - '0');
-            var digits = i - start;
-            if (digits == 0 || value > 255 || (digits > 1 && s[start] == '0')) return false;
-            if (++parts == 4) return i == s.Length;
-            if (i >= s.Length || s[i] != '.') return false;
-            i++;
-        }
     }
 
     /// <summary>Private, loopback, link-local or unique-local: an address a proxy chain adds, not the client's.</summary>

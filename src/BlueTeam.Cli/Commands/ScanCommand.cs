@@ -114,21 +114,30 @@ internal static class ScanCommand
             lines = await parsing.Lines.ConfigureAwait(false);
         }
 
-        // A progress bar on the terminal (stderr) for large inputs, unless events stream to that same terminal.
-        var totalBytes = files.Sum(f => f.Length);
-        if (totalBytes >= ProgressThresholdBytes && !Console.IsErrorRedirected && (!emitEvents || Console.IsOutputRedirected))
+        try
         {
-            // stderr is a terminal here (checked above); stdout may be a file, which must not turn the bar off.
-            var terminal = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error), Interactive = InteractionSupport.Yes });
-            await terminal.Progress().AutoClear(true)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .StartAsync(async ctx =>
-                {
-                    var task = ctx.AddTask("scanning", maxValue: totalBytes);
-                    await ScanFilesAsync(bytes => task.Value = bytes).ConfigureAwait(false);
-                }).ConfigureAwait(false);
+            // A progress bar on the terminal (stderr) for large inputs, unless events stream to that same terminal.
+            var totalBytes = files.Sum(f => f.Length);
+            if (totalBytes >= ProgressThresholdBytes && !Console.IsErrorRedirected && (!emitEvents || Console.IsOutputRedirected))
+            {
+                // stderr is a terminal here (checked above); stdout may be a file, which must not turn the bar off.
+                var terminal = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error), Interactive = InteractionSupport.Yes });
+                await terminal.Progress().AutoClear(true)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        var task = ctx.AddTask("scanning", maxValue: totalBytes);
+                        await ScanFilesAsync(bytes => task.Value = bytes).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
+            }
+            else await ScanFilesAsync(null).ConfigureAwait(false);
         }
-        else await ScanFilesAsync(null).ConfigureAwait(false);
+        catch (UnreadableFileException e)
+        {
+            // A file that exists but cannot be read (permissions, an I/O error): say which, not a stack trace.
+            await Console.Error.WriteLineAsync($"blueteam: cannot read {SafeText.Inert(e.Message)}").ConfigureAwait(false);
+            return ExitCodes.NotOk;
+        }
 
         if (!emitEvents)
             foreach (var fp in order) await WriteIncidentAsync(stdout, incidents[fp].ToIncident(), jsonl).ConfigureAwait(false);
@@ -153,9 +162,16 @@ internal static class ScanCommand
     /// <summary>The format of a file given without --type, from its first lines (auth when undecided).</summary>
     private static CollectorType DetectFormat(string path)
     {
-        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
         var head = new System.Text.StringBuilder();
-        for (var i = 0; i < 20 && reader.ReadLine() is { } line; i++) head.AppendLine(line.Length > 4096 ? line[..4096] : line);
+        try
+        {
+            using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+            for (var i = 0; i < 20 && reader.ReadLine() is { } line; i++) head.AppendLine(line.Length > 4096 ? line[..4096] : line);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UnreadableFileException(path, e);
+        }
         return ParserRegistry.DetectFormat(head.ToString()) ?? CollectorType.Auth;
     }
 

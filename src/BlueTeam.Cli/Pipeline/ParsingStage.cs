@@ -6,6 +6,12 @@ using BlueTeam.Sources;
 
 namespace BlueTeam.Cli.Pipeline;
 
+/// <summary>A file given to scan that exists but cannot be read (permissions, an I/O error): which one, and why.</summary>
+internal sealed class UnreadableFileException(string path, Exception inner) : IOException($"{path}: {inner.Message}", inner)
+{
+    public string Path { get; } = path;
+}
+
 /// <summary>One file for <see cref="ParsingStage"/>: where it is, its format and how to complete its timestamps.</summary>
 internal sealed record ParseInput(string Path, long Length, CollectorType Format, ParseContext Context);
 
@@ -59,8 +65,8 @@ internal sealed class ParsingStage
             long done = 0;
             foreach (var input in inputs)
             {
-                using var stream = new FileStream(input.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
-                foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
+                using var stream = Open(input.Path);
+                foreach (var span in ReadLines(reader, stream, input.Path))
                 {
                     if ((++lines & 0xFFFF) == 0)
                     {
@@ -87,6 +93,36 @@ internal sealed class ParsingStage
             writer.Complete(e);
         }
         return lines;
+    }
+
+    private static FileStream Open(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UnreadableFileException(path, e);
+        }
+    }
+
+    /// <summary>The file's lines; a read error names the file (the iterator's errors surface here, not in the parsers).</summary>
+    private static IEnumerable<LineSpan> ReadLines(LineReader reader, FileStream stream, string path)
+    {
+        using var lines = reader.ReadLines(stream, 0, includeUnterminated: true).GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!lines.MoveNext()) yield break;
+            }
+            catch (IOException e)
+            {
+                throw new UnreadableFileException(path, e);
+            }
+            yield return lines.Current;
+        }
     }
 
     /// <summary>Queues <paramref name="events"/> (when any) and returns the list to fill next.</summary>

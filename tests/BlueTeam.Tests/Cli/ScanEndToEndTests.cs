@@ -41,6 +41,19 @@ public class ScanEndToEndTests : IDisposable
         Assert.Equal("", stdout.Trim());
     }
 
+    [Theory]
+    [InlineData("auth")] // read by the parsing thread
+    [InlineData(null)]   // read first to detect the format
+    public async Task Scan_FileThatCannotBeRead_SaysWhichAndWhy_ExitOne(string? type)
+    {
+        // /proc/self/mem exists and opens, and every read of it fails with an I/O error (a real one, even for root).
+        string[] args = type is null ? ["scan", "/proc/self/mem"] : ["scan", "--type", type, "/proc/self/mem"];
+        var (exit, _, stderr) = await BlueTeamProcess.RunAsync(args);
+        Assert.Equal(1, exit);
+        Assert.Contains("blueteam: cannot read /proc/self/mem: ", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Scan_EmitEvents_PrintsOneEcsObjectPerEvent()
     {

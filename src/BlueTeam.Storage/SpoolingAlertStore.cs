@@ -89,28 +89,8 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(channels);
 
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (SpooledLinesLocked() > 0)
-            {
-                await AppendOrFailLocked(incident, host, channels, null, cancellationToken).ConfigureAwait(false);
-                return new SpoolingSaveResult(null, null);
-            }
-            try
-            {
-                return new SpoolingSaveResult(await _inner.SaveAlertAsync(incident, host, channels, cancellationToken).ConfigureAwait(false), null);
-            }
-            catch (StoreException e)
-            {
-                await AppendOrFailLocked(incident, host, channels, e, cancellationToken).ConfigureAwait(false);
-                return new SpoolingSaveResult(null, e);
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        var (stored, failure) = await SaveOrSpoolAllAsync([new AlertSaveRequest(incident, host, channels)], cancellationToken).ConfigureAwait(false);
+        return new SpoolingSaveResult(stored?[0], failure);
     }
 
     /// <summary>
@@ -125,23 +105,34 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
         foreach (var save in saves) ArgumentNullException.ThrowIfNull(save, nameof(saves));
         if (saves.Count == 0) return [];
 
+        var (stored, _) = await SaveOrSpoolAllAsync(saves, cancellationToken).ConfigureAwait(false);
+        return stored ?? Spooled(saves.Count);
+    }
+
+    /// <summary>
+    /// The saves stored in the store's one transaction (Stored), or spooled, in order, when the store failed
+    /// (StoreFailure says why; nothing of a failed batch was stored) or the spool is not yet replayed (Stored null).
+    /// </summary>
+    private async Task<(IReadOnlyList<AlertSaveResult>? Stored, StoreException? StoreFailure)> SaveOrSpoolAllAsync(
+        IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken)
+    {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (SpooledLinesLocked() == 0)
+            if (SpooledLinesLocked() > 0)
             {
-                try
-                {
-                    return await _inner.SaveAlertsAsync(saves, cancellationToken).ConfigureAwait(false);
-                }
-                catch (StoreException e)
-                {
-                    await AppendOrFailLocked(saves, e, cancellationToken).ConfigureAwait(false);
-                    return Spooled(saves.Count);
-                }
+                await AppendOrFailLocked(saves, null, cancellationToken).ConfigureAwait(false);
+                return (null, null);
             }
-            await AppendOrFailLocked(saves, null, cancellationToken).ConfigureAwait(false);
-            return Spooled(saves.Count);
+            try
+            {
+                return (await _inner.SaveAlertsAsync(saves, cancellationToken).ConfigureAwait(false), null);
+            }
+            catch (StoreException e)
+            {
+                await AppendOrFailLocked(saves, e, cancellationToken).ConfigureAwait(false);
+                return (null, e);
+            }
         }
         finally
         {
@@ -152,13 +143,10 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     private static AlertSaveResult[] Spooled(int count) => Enumerable.Repeat(new AlertSaveResult(SpooledAlertId, IsNew: true), count).ToArray();
 
     /// <summary>
-    /// Spools the incident; when the spool cannot be written either (its disk is full or read-only),
-    /// throws a <see cref="StoreException"/> saying so: the caller keeps the incident (does not
-    /// commit past its line) and tries again, rather than losing it or crashing.
+    /// Spools the incidents; when the spool cannot be written either (its disk is full or read-only),
+    /// throws a <see cref="StoreException"/> saying so: the caller keeps the incidents (does not
+    /// commit past their lines) and tries again, rather than losing them or crashing.
     /// </summary>
-    private Task AppendOrFailLocked(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, StoreException? storeFailure, CancellationToken cancellationToken) =>
-        AppendOrFailLocked([new AlertSaveRequest(incident, host, channels)], storeFailure, cancellationToken);
-
     private async Task AppendOrFailLocked(IReadOnlyList<AlertSaveRequest> saves, StoreException? storeFailure, CancellationToken cancellationToken)
     {
         try

@@ -1,4 +1,4 @@
-namespace BlueTeam.Parsing.Web;
+namespace BlueTeam.Parsing;
 
 /// <summary>
 /// Hands out one string instance per distinct text, for values that repeat from line to line (user

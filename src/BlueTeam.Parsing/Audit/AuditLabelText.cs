@@ -1,5 +1,3 @@
-using BlueTeam.Parsing.Web;
-
 namespace BlueTeam.Parsing.Audit;
 
 /// <summary>

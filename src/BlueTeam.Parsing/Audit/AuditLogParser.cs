@@ -1,7 +1,6 @@
 using System.Globalization;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
-using BlueTeam.Parsing.Web;
 using BlueTeam.Sources;
 
 namespace BlueTeam.Parsing.Audit;

@@ -57,27 +57,18 @@ internal static class ScanCommand
         var order = new List<string>();
         var stopwatch = Stopwatch.StartNew();
         var stdout = Console.Out;
-        var events = new List<SecurityEvent>();
         var found = new List<IncidentUpdate>();
         long lines = 0, eventCount = 0;
 
-        void Collect()
+        void KeepLatest()
         {
-            eventCount += events.Count;
             foreach (var update in found)
             {
                 ref var latest = ref CollectionsMarshal.GetValueRefOrAddDefault(incidents, update.Fingerprint, out var seen);
                 if (!seen) order.Add(update.Fingerprint);
                 latest = update; // the latest state of each incident
             }
-            events.Clear();
             found.Clear();
-        }
-
-        async Task EmitAsync()
-        {
-            if (emitEvents) foreach (var e in events) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
-            Collect();
         }
 
         var missing = files.FirstOrDefault(f => !f.Exists);
@@ -100,10 +91,10 @@ internal static class ScanCommand
                 await foreach (var batch in parsing.Batches.ReadAllAsync(ct).ConfigureAwait(false))
                 {
                     foreach (var e in batch) pipeline.Correlate(e, found);
-                    events.AddRange(batch);
+                    eventCount += batch.Count;
                     // Without --emit events nothing is written per event: no await (and no state machine) on the hot path.
-                    if (emitEvents) await EmitAsync().ConfigureAwait(false);
-                    else Collect();
+                    if (emitEvents) foreach (var e in batch) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
+                    KeepLatest();
                 }
             }
             finally

@@ -39,27 +39,6 @@ internal sealed class EventPipeline
     }
 
     /// <summary>
-    /// <see cref="Process(RawLine, ParseContext, List{SecurityEvent}, List{SecurityIncident})"/> with the incidents
-    /// left unrendered (<see cref="IncidentUpdate"/>), for callers that keep only the latest state of each (scan).
-    /// </summary>
-    public void Process(RawLine line, ParseContext context, List<SecurityEvent> events, List<IncidentUpdate> updates)
-    {
-        var first = events.Count;
-        if (_parsers.ParseAll(line, context, events) == 0) return;
-        for (var i = first; i < events.Count; i++) Correlator.Process(events[i], updates);
-    }
-
-    /// <summary><see cref="Flush(List{SecurityEvent}, List{SecurityIncident})"/> with the incidents left unrendered.</summary>
-    public void Flush(List<SecurityEvent> events, List<IncidentUpdate> updates)
-    {
-        foreach (var e in _parsers.Flush())
-        {
-            events.Add(e);
-            Correlator.Process(e, updates);
-        }
-    }
-
-    /// <summary>
     /// The parse stage alone, for callers that parse and correlate on two threads (scan): the events
     /// <paramref name="line"/> completes, appended to <paramref name="events"/>. Only one thread may parse.
     /// </summary>

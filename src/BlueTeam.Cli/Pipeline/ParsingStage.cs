@@ -7,10 +7,7 @@ using BlueTeam.Sources;
 namespace BlueTeam.Cli.Pipeline;
 
 /// <summary>A file given to scan that exists but cannot be read (permissions, an I/O error): which one, and why.</summary>
-internal sealed class UnreadableFileException(string path, Exception inner) : IOException($"{path}: {inner.Message}", inner)
-{
-    public string Path { get; } = path;
-}
+internal sealed class UnreadableFileException(string path, Exception inner) : IOException($"{path}: {inner.Message}", inner);
 
 /// <summary>One file for <see cref="ParsingStage"/>: where it is, its format and how to complete its timestamps.</summary>
 internal sealed record ParseInput(string Path, long Length, CollectorType Format, ParseContext Context);

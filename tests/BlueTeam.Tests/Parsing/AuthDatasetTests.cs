@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 namespace BlueTeam.Tests.Parsing;
 
 /// <summary>The auth parser against real public logs whose ground truth others wrote.</summary>
+[Trait("Category", Datasets.Category)]
 public class AuthDatasetTests(ITestOutputHelper output)
 {
     private readonly AuthLogParser _parser = new();

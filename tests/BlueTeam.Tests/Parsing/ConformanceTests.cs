@@ -16,6 +16,7 @@ namespace BlueTeam.Tests.Parsing;
 /// expected documents, Loghub's templates, auparse's reference dump). Each test prints its score as
 /// "conformance: CORPUS matched/total" (copied into docs/CONFORMANCE.md) and asserts the lines claimed.
 /// </summary>
+[Trait("Category", Datasets.Category)]
 public class ConformanceTests(ITestOutputHelper output)
 {
     private static readonly ParseContext Utc = new() { TimeZone = TimeZoneInfo.Utc, Now = new DateTimeOffset(2026, 12, 31, 0, 0, 0, TimeSpan.Zero) };

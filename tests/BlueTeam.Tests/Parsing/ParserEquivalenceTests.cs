@@ -49,6 +49,7 @@ public class ParserEquivalenceTests
     // ------------------------------------------------------------------ audit
 
     [Fact]
+    [Trait("Category", Datasets.Category)]
     public void AuditParser_PublicSamples_SameEventsAsReference()
     {
         foreach (var sample in AuditSamples)
@@ -61,6 +62,7 @@ public class ParserEquivalenceTests
     }
 
     [Fact]
+    [Trait("Category", Datasets.Category)]
     public void AuditParser_HostileMutations_SameEventsAndRecordsAsReference()
     {
         var seeds = AuditSamples.SelectMany(ReadLines).ToList();
@@ -177,6 +179,7 @@ public class ParserEquivalenceTests
     // ------------------------------------------------------------------ access
 
     [Fact]
+    [Trait("Category", Datasets.Category)]
     public void AccessParser_PublicSamplesAndGeneratedLines_SameEventsAsReference()
     {
         var lines = AccessSamples.SelectMany(ReadLines).ToList();
@@ -186,6 +189,7 @@ public class ParserEquivalenceTests
     }
 
     [Fact]
+    [Trait("Category", Datasets.Category)]
     public void AccessParser_HostileMutations_SameEventsAsReference()
     {
         var seeds = AccessSamples.SelectMany(ReadLines).Concat(GeneratedAccessLines()).ToList();

@@ -18,7 +18,7 @@ dotnet build tests/BlueTeam.Tests/BlueTeam.Tests.csproj -c Release -warnaserror 
 echo "== conformance tests"
 set +e
 dotnet test tests/BlueTeam.Tests/BlueTeam.Tests.csproj -c Release --no-build --nologo \
-  --filter "Category=Conformance" --logger "console;verbosity=normal" 2>&1 | tee .test-services/conformance-output.txt
+  --filter "Category=Conformance" --logger "console;verbosity=detailed" 2>&1 | tee .test-services/conformance-output.txt
 status=${PIPESTATUS[0]}
 set -e
 grep -o 'conformance: .*' .test-services/conformance-output.txt | sort -u || true

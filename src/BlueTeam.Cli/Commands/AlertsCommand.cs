@@ -25,6 +25,7 @@ internal static class AlertsCommand
     public static Command Build()
     {
         Format.AcceptOnlyFromAmong("table", "json");
+        OptionChecks.AtLeast(Limit, 1, "at least 1");
         var list = new Command("list", "List stored alerts, newest first") { Format, Limit, MinSeverity, Rule };
         list.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => ListAsync(app, parse, token)));
 

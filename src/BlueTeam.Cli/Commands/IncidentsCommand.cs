@@ -25,6 +25,7 @@ internal static class IncidentsCommand
     public static Command Build()
     {
         Format.AcceptOnlyFromAmong("table", "json");
+        OptionChecks.AtLeast(Limit, 1, "at least 1");
         var list = new Command("list", "List stored incidents, newest first, with their triage state") { Since, MinSeverity, Rule, Host, Limit, Format };
         list.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => ListAsync(app, parse, token)));
 

@@ -28,6 +28,7 @@ internal static class StatusCommand
     public static Command Build()
     {
         Format.AcceptOnlyFromAmong("table", "json");
+        OptionChecks.AtLeast(MaxAge, 0, "0 (three poll intervals) or more seconds");
         var status = new Command("status", "Is the daemon alive? Heartbeat, counters, sources, outbox (exit 1 if down, stale or a source fails)") { All, MaxAge, Format };
         status.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => StatusAsync(app, parse, token)));
         return status;

@@ -29,6 +29,7 @@ internal static class CliRoot
         root.Subcommands.Add(SilenceCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(CompletionCommand.Build(Build));
         return root;
     }
 }

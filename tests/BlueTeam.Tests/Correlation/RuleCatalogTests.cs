@@ -13,8 +13,8 @@ public class RuleCatalogTests
 
     private static readonly string[] CatalogueNames =
     [
-        "account_created", "account_deleted", "audit_config_changed", "audit_daemon_stopped", "audit_events_lost", "audit_log_tampered",
-        "collector_failure", "log_source_silent", "login_after_failures", "new_login_source", "off_hours_login", "password_spray",
+        "account_brute_force", "account_created", "account_deleted", "audit_config_changed", "audit_daemon_stopped", "audit_events_lost", "audit_log_tampered",
+        "collector_failure", "distributed_brute_force", "log_source_silent", "login_after_failures", "new_login_source", "off_hours_login", "password_spray",
         "privileged_group_change", "root_login", "ssh_brute_force", "sudo_auth_failure", "sudo_not_allowed", "web_attack", "web_scanner",
     ];
 

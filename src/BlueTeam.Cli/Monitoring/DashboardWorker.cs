@@ -25,8 +25,11 @@ internal sealed class DashboardWorker : BackgroundService
         _time = time;
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        _console.Live(Render()).AutoClear(false).Overflow(VerticalOverflow.Ellipsis).StartAsync(async ctx =>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The dashboard is laid out for the whole screen: start it at the top, not below the banner.
+        _console.Clear(home: true);
+        return _console.Live(Render()).AutoClear(false).Overflow(VerticalOverflow.Ellipsis).StartAsync(async ctx =>
         {
             while (!stoppingToken.IsCancellationRequested)
             {
@@ -44,6 +47,9 @@ internal sealed class DashboardWorker : BackgroundService
             ctx.UpdateTarget(Render()); // the final state stays on screen above the summary
             ctx.Refresh();
         });
+    }
 
-    private Spectre.Console.Rendering.IRenderable Render() => DashboardView.Render(_stats, _runtime, _queue, _store, _log, _time.GetUtcNow());
+    // The terminal's size is read on every frame, so a resize is followed at the next second.
+    private Spectre.Console.Rendering.IRenderable Render() =>
+        DashboardView.Render(_stats, _runtime, _queue, _store, _log, _time.GetUtcNow(), _console.Profile.Width, _console.Profile.Height);
 }

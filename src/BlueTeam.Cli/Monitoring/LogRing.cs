@@ -51,15 +51,44 @@ internal sealed class LogRing : ILoggerProvider
         private static string ShortCategory(string c) => c[(c.LastIndexOf('.') + 1)..];
     }
 
+    /// <summary>
+    /// Lines written by the console channel. Its alert panels (╭ … │ … ╰) are folded into one line each:
+    /// the dashboard shows the log one terminal line per entry, and a panel's borders would fill it.
+    /// </summary>
     private sealed class RingWriter(LogRing ring) : TextWriter
     {
         private readonly System.Text.StringBuilder _line = new();
+        private System.Text.StringBuilder? _panel;
         public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
 
         public override void Write(char value)
         {
-            if (value == '\n') { ring.Add(_line.ToString().TrimEnd('\r')); _line.Clear(); }
+            if (value == '\n') { Complete(_line.ToString().TrimEnd('\r')); _line.Clear(); }
             else _line.Append(value);
+        }
+
+        private void Complete(string line)
+        {
+            var trimmed = line.Trim();
+            if (trimmed.StartsWith('╭'))
+            {
+                _panel = new System.Text.StringBuilder(trimmed.Trim('╭', '╮', '─', ' '));
+                return;
+            }
+            if (_panel is not null && trimmed.StartsWith('│'))
+            {
+                var inner = trimmed.Trim('│', ' ');
+                if (inner.Length > 0) _panel.Append(_panel.Length > 0 ? " " : "").Append(inner);
+                return;
+            }
+            if (_panel is not null && trimmed.StartsWith('╰'))
+            {
+                ring.Add("alert: " + _panel);
+                _panel = null;
+                return;
+            }
+            if (_panel is not null) { ring.Add("alert: " + _panel); _panel = null; } // a panel cut short: keep what it said
+            if (trimmed.Length > 0) ring.Add(line);
         }
     }
 }

@@ -4,7 +4,10 @@ using BlueTeam.Core.Text;
 
 namespace BlueTeam.Cli.Commands;
 
-/// <summary>`blueteam db migrate`: applies the store's versioned migrations (the daemon also does at start).</summary>
+/// <summary>
+/// `blueteam db migrate`: applies the store's versioned migrations (the daemon also does at start);
+/// `blueteam db backup FILE`: an online copy of the SQLite store.
+/// </summary>
 internal static class DbCommand
 {
     public static Command Build()
@@ -18,6 +21,9 @@ internal static class DbCommand
                 : $"{SafeText.Inert(app.Store.Description)}: applied migrations {string.Join(", ", applied)}");
             return ExitCodes.Ok;
         }));
-        return new Command("db", "Store maintenance") { migrate };
+        var file = new Argument<FileInfo>("file") { Description = "The new file to write the copy to (never overwritten)" };
+        var backup = new Command("backup", "Copy the SQLite store to FILE while the daemon runs (SQLite's online backup), checked before it is called done") { file };
+        backup.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => DbBackup.RunAsync(app, parse.GetValue(file)!, token)));
+        return new Command("db", "Store maintenance") { migrate, backup };
     }
 }

@@ -15,6 +15,10 @@ have_initdb || need+=(postgresql)
 [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+# Rotated logs as logrotate keeps them: the tests compress with the system's own tools.
+command -v bzip2 >/dev/null 2>&1 || need+=(bzip2)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]} (Debian packages)"
   as_root=""; [ "$(id -u)" -ne 0 ] && as_root="sudo"

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Monitoring;
 using BlueTeam.Core.Config;
+using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using BlueTeam.Sources;
@@ -96,13 +97,19 @@ internal static class MonitorCommand
         builder.Services.AddSingleton(runtime);
         builder.Services.AddSingleton(stats);
         builder.Services.AddSingleton<LineQueue>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var meter = new BlueTeamMeter();
+            DaemonMetrics.Register(meter, stats, sp.GetRequiredService<LineQueue>(), app.Time);
+            return meter;
+        });
         builder.Services.AddSingleton<WakeSignal>();
         builder.Services.AddSingleton<IBlueTeamStore>(store);
         builder.Services.AddSingleton<ICheckpointStore>(store);
         builder.Services.AddSingleton(spool);
         builder.Services.AddSingleton(firstSeen);
         if (config.Monitoring.Metrics.Enabled)
-            builder.Services.AddHostedService(sp => new MetricsWorker(config.Monitoring.Metrics, stats, sp.GetRequiredService<LineQueue>(), app.Time, sp.GetRequiredService<ILogger<MetricsWorker>>()));
+            builder.Services.AddHostedService(sp => new MetricsWorker(config.Monitoring.Metrics, sp.GetRequiredService<BlueTeamMeter>(), sp.GetRequiredService<ILogger<MetricsWorker>>()));
         if (ring is not null)
         {
             builder.Services.AddSingleton(ring);

@@ -1,4 +1,5 @@
 using BlueTeam.Core.Config;
+using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Events;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,24 +8,28 @@ using Prometheus;
 namespace BlueTeam.Cli.Monitoring;
 
 /// <summary>
-/// The optional Prometheus endpoint (monitoring.metrics), on loopback. The values are read from
-/// the daemon's counters when scraped, so the hot path pays nothing for metrics.
+/// The optional Prometheus endpoint (monitoring.metrics), on loopback: the daemon's
+/// <see cref="BlueTeamMeter"/>, read when scraped, so the hot path pays nothing for metrics.
 /// </summary>
 internal sealed class MetricsWorker : BackgroundService
 {
     private readonly MetricsOptions _options;
-    private readonly DaemonStats _stats;
-    private readonly LineQueue _queue;
-    private readonly TimeProvider _time;
+    private readonly BlueTeamMeter _meter;
     private readonly ILogger<MetricsWorker> _logger;
 
-    public MetricsWorker(MetricsOptions options, DaemonStats stats, LineQueue queue, TimeProvider time, ILogger<MetricsWorker> logger)
+    public MetricsWorker(MetricsOptions options, BlueTeamMeter meter, ILogger<MetricsWorker> logger)
     {
         _options = options;
-        _stats = stats;
-        _queue = queue;
-        _time = time;
+        _meter = meter;
         _logger = logger;
+    }
+
+    /// <summary><c>blueteam.source.last_line_age</c> (s, gauge) → <c>blueteam_source_last_line_age_seconds</c>; counters end in <c>_total</c>.</summary>
+    internal static string PrometheusName(MetricValue value)
+    {
+        var name = value.Name.Replace('.', '_');
+        if (value.Unit == "s") name += "_seconds";
+        return value.IsCounter ? name + "_total" : name;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -33,38 +38,29 @@ internal sealed class MetricsWorker : BackgroundService
             throw new InvalidOperationException($"monitoring.metrics.listen was validated at start, yet is not ADDRESS:PORT: {_options.Listen}");
         var registry = Metrics.NewCustomRegistry(); // no process-wide static registry
         var factory = Metrics.WithCustomRegistry(registry);
-        var lines = factory.CreateCounter("blueteam_lines_total", "Log lines read, by source.", "source");
-        var events = factory.CreateCounter("blueteam_events_total", "Security events parsed.");
-        var incidents = factory.CreateCounter("blueteam_incidents_total", "New incidents, by rule and severity.", "rule", "severity");
-        var deliveries = factory.CreateCounter("blueteam_deliveries_total", "Delivery attempts, by channel and resulting status.", "channel", "status");
-        var storeErrors = factory.CreateCounter("blueteam_store_errors_total", "Store operations that failed (retried).");
-        var spooled = factory.CreateCounter("blueteam_incidents_spooled_total", "Incidents written to the local spool while the store was down.");
-        var queueDepth = factory.CreateGauge("blueteam_queue_depth", "Lines read but not yet processed.");
-        var lag = factory.CreateGauge("blueteam_source_last_line_age_seconds", "Seconds since the source's last line.", "source");
-        var up = factory.CreateGauge("blueteam_source_up", "1 when the source can be read, 0 when it reports an error.", "source");
-        var uptime = factory.CreateGauge("blueteam_uptime_seconds", "Seconds since the daemon started.");
-
+        var counters = new Dictionary<string, Counter>(StringComparer.Ordinal);
+        var gauges = new Dictionary<string, Gauge>(StringComparer.Ordinal);
+        // Every scrape reads the daemon's one meter; each instrument becomes the Prometheus metric of the same
+        // name (dots as underscores, counters with _total, seconds with _seconds), its tags the labels.
         registry.AddBeforeCollectCallback(() =>
         {
-            var now = _time.GetUtcNow();
-            foreach (var (name, s) in _stats.Sources)
+            foreach (var value in _meter.Snapshot())
             {
-                lines.WithLabels(name).IncTo(s.Lines);
-                up.WithLabels(name).Set(s.State == "ok" ? 1 : 0);
-                if (s.LastLineAt is { } t) lag.WithLabels(name).Set((now - t).TotalSeconds);
+                var labels = value.TagPairs.Select(t => t.Value).ToArray();
+                var name = PrometheusName(value);
+                if (value.IsCounter)
+                {
+                    if (!counters.TryGetValue(name, out var counter))
+                        counters[name] = counter = factory.CreateCounter(name, value.Description ?? name, value.TagPairs.Select(t => t.Key).ToArray());
+                    counter.WithLabels(labels).IncTo(value.Value);
+                }
+                else
+                {
+                    if (!gauges.TryGetValue(name, out var gauge))
+                        gauges[name] = gauge = factory.CreateGauge(name, value.Description ?? name, value.TagPairs.Select(t => t.Key).ToArray());
+                    gauge.WithLabels(labels).Set(value.Value);
+                }
             }
-            events.IncTo(_stats.Events);
-            foreach (var ((rule, severity), n) in _stats.ByRule) incidents.WithLabels(rule, severity.ToName()).IncTo(n);
-            foreach (var (channel, c) in _stats.Channels)
-            {
-                deliveries.WithLabels(channel, "delivered").IncTo(c.Delivered);
-                deliveries.WithLabels(channel, "failed").IncTo(c.Failed);
-                deliveries.WithLabels(channel, "retry").IncTo(c.Retried);
-            }
-            storeErrors.IncTo(_stats.StoreErrors);
-            spooled.IncTo(_stats.Spooled);
-            queueDepth.Set(_queue.Depth);
-            uptime.Set((now - _stats.StartedAt).TotalSeconds);
         });
 
         using var server = new MetricServer(address.ToString(), port, "metrics/", registry);

@@ -4,9 +4,21 @@ using System.Text;
 
 namespace BlueTeam.Core.Diagnostics;
 
-/// <summary>One metric value as read from <see cref="BlueTeamMeter"/>: instrument name, tags as <c>k=v,k=v</c>, value.</summary>
+/// <summary>
+/// One metric value as read from <see cref="BlueTeamMeter"/>: instrument name, tags as <c>k=v,k=v</c>,
+/// value, and what an exporter needs to name and type it.
+/// </summary>
 public readonly record struct MetricValue(string Name, string Tags, double Value)
 {
+    /// <summary>True for a monotonically growing count, false for a gauge.</summary>
+    public bool IsCounter { get; init; }
+    /// <summary>The instrument's unit (UCUM: <c>s</c>, <c>1</c>, <c>{line}</c>).</summary>
+    public string? Unit { get; init; }
+    /// <summary>The instrument's description.</summary>
+    public string? Description { get; init; }
+    /// <summary>The tags as (key, value) pairs, in the order the instrument reported them.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> TagPairs { get; init; } = [];
+
     /// <summary>The value of tag <paramref name="key"/>, or null.</summary>
     public string? Tag(string key)
     {
@@ -100,7 +112,16 @@ public sealed class BlueTeamMeter : IDisposable
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         // Only RecordObservableInstruments (under _collect) produces measurements: every instrument is observable.
-        _collecting?.Add(new MetricValue(instrument.Name, TagText(tags), value));
+        if (_collecting is null) return;
+        var pairs = new KeyValuePair<string, string>[tags.Length];
+        for (var i = 0; i < tags.Length; i++) pairs[i] = new(tags[i].Key, Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? "");
+        _collecting.Add(new MetricValue(instrument.Name, TagText(tags), value)
+        {
+            IsCounter = instrument is ObservableCounter<long> or ObservableCounter<double>,
+            Unit = instrument.Unit,
+            Description = instrument.Description,
+            TagPairs = pairs,
+        });
     }
 
     private static string TagText(ReadOnlySpan<KeyValuePair<string, object?>> tags)

@@ -18,8 +18,31 @@ public interface ILogParser
 /// <summary>What a parser needs besides the line: how to complete timestamps that lack a year or a zone.</summary>
 public sealed class ParseContext
 {
-    /// <summary>The year for RFC 3164 timestamps; null = inferred from <see cref="Now"/> (a date in the future means last year).</summary>
+    /// <summary>
+    /// The year of the first RFC 3164 timestamp (`scan --year`); null = inferred from <see cref="Now"/>
+    /// (a date more than a day in the future means last year).
+    /// </summary>
     public int? Year { get; init; }
+
+    // With a fixed Year: the years a file has moved on since its first line (December → January), and the
+    // last month seen. Written by the one thread that parses the file (a context per file and thread).
+    private int _yearsCarried;
+    private int _lastMonth;
+
+    /// <summary>
+    /// The year of a line of <paramref name="month"/> when the file's first line is of <paramref name="firstYear"/>:
+    /// a month that goes back by seven or more (December → January) starts the next year, so a brute force
+    /// across New Year's Eve stays one burst; a straggler of the old year after that (a December line among
+    /// January's) keeps the old year.
+    /// </summary>
+    internal int FixedYearFor(int firstYear, int month)
+    {
+        if (_lastMonth == 0) _lastMonth = month;
+        else if (month <= _lastMonth - 7) { _yearsCarried++; _lastMonth = month; }
+        else if (month >= _lastMonth + 7) return firstYear + _yearsCarried - 1;
+        else _lastMonth = month;
+        return firstYear + _yearsCarried;
+    }
     /// <summary>The zone of timestamps that carry none (RFC 3164).</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Local;
     /// <summary>The reference time for year inference.</summary>

@@ -221,19 +221,27 @@ public static class SyslogHeaderParser
         return true;
     }
 
-    /// <summary>The year for a month/day without one: the context's, else the latest that is not more than a day ahead of Now.</summary>
+    /// <summary>
+    /// The year for a month/day without one: the context's (carried over New Year within a file), else
+    /// the latest that is not more than a day ahead of Now.
+    /// </summary>
+    /// <remarks>
+    /// The search starts at next year: a line of 1 January read (or a file last written) on 31 December,
+    /// because the sender's clock runs a few seconds ahead of the log server's, is next year's, not last
+    /// year's (rsyslog and fail2ban decide the same way).
+    /// </remarks>
     private static bool TryResolveYear(int month, int day, TimeSpan timeOfDay, ParseContext context, out int year)
     {
         if (context.Year is { } fixedYear)
         {
-            year = fixedYear;
-            return fixedYear is >= 1 and <= 9999 && day <= DateTime.DaysInMonth(fixedYear, month);
+            year = context.FixedYearFor(fixedYear, month);
+            return year is >= 1 and <= 9999 && day <= DateTime.DaysInMonth(year, month);
         }
 
         var nowLocal = context.NowLocal;
         var limit = nowLocal.AddDays(1);
-        // Feb 29 steps back to the last leap year; any other date resolves within two tries.
-        for (year = nowLocal.Year; year >= Math.Max(1, nowLocal.Year - 8); year--)
+        // Feb 29 steps back to the last leap year; any other date resolves within three tries.
+        for (year = Math.Min(9999, nowLocal.Year + 1); year >= Math.Max(1, nowLocal.Year - 8); year--)
         {
             if (day > DateTime.DaysInMonth(year, month)) continue;
             if (new DateTime(year, month, day).Add(timeOfDay) <= limit) return true;

@@ -77,7 +77,7 @@ internal static class AlertsCommand
             }
             min = sev;
         }
-        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         var alerts = await store.ListAlertsAsync(new AlertQuery { Limit = parse.GetValue(Limit), MinSeverity = min, RuleName = parse.GetValue(Rule) }, ct).ConfigureAwait(false);
         var rows = new List<(AlertRecord Alert, IReadOnlyList<DeliveryRecord> Deliveries)>();
         foreach (var a in alerts) rows.Add((a, await store.GetDeliveriesAsync(a.Id, ct).ConfigureAwait(false)));

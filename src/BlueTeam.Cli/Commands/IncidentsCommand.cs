@@ -56,7 +56,7 @@ internal static class IncidentsCommand
             query = query with { Since = since };
         }
 
-        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         // One more than asked, to tell the reader when the list was cut.
         var alerts = await store.ListAlertsAsync(query with { Limit = query.Limit + 1 }, ct).ConfigureAwait(false);
         var truncated = alerts.Count > query.Limit;

@@ -38,7 +38,7 @@ internal static class ReportCommand
             return await Usage.ErrorAsync($"--since '{Inert.Plain(sinceText, 40)}' is neither a duration (24h, 30d) nor an ISO 8601 time").ConfigureAwait(false);
         var host = parse.GetValue(Host);
 
-        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         var alerts = await store.ListAlertsAsync(new AlertQuery { Limit = int.MaxValue, Since = since, Host = host }, ct).ConfigureAwait(false);
         var ids = alerts.Select(a => a.Id).ToList();
         var triage = (await store.ListTriageAsync(ids, ct).ConfigureAwait(false)).ToDictionary(t => t.AlertId);

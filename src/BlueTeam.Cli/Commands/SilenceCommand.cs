@@ -74,7 +74,7 @@ internal static class SilenceCommand
 
     private static async Task<int> ListAsync(AppServices app, bool all, string format, CancellationToken ct)
     {
-        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         var silences = await store.ListSilencesAsync(activeOnly: !all, ct).ConfigureAwait(false);
         var now = app.Time.GetUtcNow();
         if (format == "json")

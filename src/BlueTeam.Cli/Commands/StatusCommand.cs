@@ -46,7 +46,7 @@ internal static class StatusCommand
         var threshold = TimeSpan.FromSeconds(Math.Max(3 * app.Config.Monitoring.PollIntervalSec, maxAgeSec));
         var all = parse.GetValue(All);
 
-        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         var beats = await store.GetHeartbeatsAsync(ct).ConfigureAwait(false);
         var backlog = await store.GetOutboxBacklogAsync(ct).ConfigureAwait(false);
         var now = app.Time.GetUtcNow();

@@ -28,7 +28,7 @@ internal static class VerifyCommand
 
     private static async Task<int> VerifyAsync(AppServices app, ParseResult parse, CancellationToken ct)
     {
-        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         var results = await store.VerifyChainAsync(parse.GetValue(Host), ct).ConfigureAwait(false);
         var exit = results.All(r => r.IsIntact) ? ExitCodes.Ok : ExitCodes.NotOk;
 

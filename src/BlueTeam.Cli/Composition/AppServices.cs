@@ -73,6 +73,18 @@ internal sealed class AppServices : IAsyncDisposable
     /// <summary>The store, opened on first use (migrations applied by the caller that needs them).</summary>
     public IBlueTeamStore Store => _store ??= StoreFactory.Create(Config.Database);
 
+    /// <summary>
+    /// The store for a command that only reads it (alerts list, status, verify, report, …): an SQLite file
+    /// that does not exist is not created (an empty history would pass for a clean one); it is said so, exit 3.
+    /// </summary>
+    /// <exception cref="NoStoreException">The configured SQLite file does not exist.</exception>
+    public Task<IBlueTeamStore> OpenExistingStoreAsync(CancellationToken ct)
+    {
+        if (Config.Database.Driver == DatabaseDriver.Sqlite && Config.Database.ResolveSqlitePath() is var path && !File.Exists(path))
+            throw new NoStoreException(path);
+        return OpenMigratedStoreAsync(ct);
+    }
+
     public async Task<IBlueTeamStore> OpenMigratedStoreAsync(CancellationToken ct)
     {
         var applied = await Store.MigrateAsync(ct).ConfigureAwait(false);

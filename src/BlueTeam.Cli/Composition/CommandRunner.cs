@@ -5,6 +5,10 @@ using BlueTeam.Storage;
 
 namespace BlueTeam.Cli.Composition;
 
+/// <summary>A read-only command was pointed at an SQLite store that does not exist.</summary>
+internal sealed class NoStoreException(string path)
+    : Exception($"no store at {path} (the daemon creates it at its first start; check database.path in the config)");
+
 /// <summary>
 /// Runs a command body with the loaded config and turns the errors every command shares into
 /// clear messages and documented exit codes.
@@ -33,6 +37,11 @@ internal static class CommandRunner
             {
                 WriteConfigError(e);
                 return ExitCodes.ConfigError;
+            }
+            catch (NoStoreException e)
+            {
+                await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(e.Message)}").ConfigureAwait(false);
+                return ExitCodes.StoreError;
             }
             catch (StoreException e)
             {

@@ -209,7 +209,7 @@ internal static class IncidentView
     /// <summary>`alerts show ID` and `incidents show ID`: exit 0, or 1 when there is no such incident.</summary>
     public static async Task<int> ShowAsync(Composition.AppServices app, long id, string format, CancellationToken ct)
     {
-        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         if (await LoadAsync(store, id, ct).ConfigureAwait(false) is not { } detail)
         {
             await Console.Error.WriteLineAsync($"blueteam: no incident with id {id.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);

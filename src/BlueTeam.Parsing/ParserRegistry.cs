@@ -49,7 +49,23 @@ public sealed class ParserRegistry
     /// Collector notes carry no log timestamp, so their events are stamped with
     /// <see cref="ParseContext.Now"/>; their host is <see cref="ParseContext.DefaultHost"/>.
     /// </remarks>
-    public SecurityEvent? Parse(RawLine line, ParseContext context) => line.Kind switch
+    public SecurityEvent? Parse(RawLine line, ParseContext context)
+    {
+        try
+        {
+            return ParseUncontained(line, context);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Errors.Record(line, e);
+            return null;
+        }
+    }
+
+    /// <summary>Lines a parser failed on (contained: the line is lost, counted here, and reading goes on).</summary>
+    public ParseErrorLog Errors { get; } = new();
+
+    private SecurityEvent? ParseUncontained(RawLine line, ParseContext context) => line.Kind switch
     {
         RawLineKind.Line => _parsers.TryGetValue(line.Type, out var parser) ? parser.Parse(line, context) : null,
         RawLineKind.CollectorError => CollectorNote(line, context, EventActions.CollectorError),
@@ -63,21 +79,34 @@ public sealed class ParserRegistry
     /// </summary>
     public IEnumerable<SecurityEvent> ParseAll(RawLine line, ParseContext context)
     {
-        if (Parse(line, context) is { } first) yield return first;
-        if (line.Kind == RawLineKind.Line && _parsers.TryGetValue(line.Type, out var parser) && parser is IMultiLineParser multi)
-            while (multi.TakeCompleted() is { } more) yield return more;
+        var events = new List<SecurityEvent>(1);
+        ParseAll(line, context, events);
+        return events;
     }
 
     /// <summary>
     /// <see cref="ParseAll(RawLine, ParseContext)"/> into the caller's list (reused across lines), so
     /// the hot path builds no enumerator per line. Returns how many events were added.
     /// </summary>
+    /// <remarks>
+    /// The parsing stage's boundary: a parser that throws on this line (it never should; the text is the
+    /// attacker's) loses this line only. The failure is counted in <see cref="Errors"/>, what the line had
+    /// added is taken back, and the caller advances past it as past any other line.
+    /// </remarks>
     public int ParseAll(RawLine line, ParseContext context, List<SecurityEvent> into)
     {
         var before = into.Count;
-        if (Parse(line, context) is { } first) into.Add(first);
-        if (line.Kind == RawLineKind.Line && _parsers.TryGetValue(line.Type, out var parser) && parser is IMultiLineParser multi)
-            while (multi.TakeCompleted() is { } more) into.Add(more);
+        try
+        {
+            if (ParseUncontained(line, context) is { } first) into.Add(first);
+            if (line.Kind == RawLineKind.Line && _parsers.TryGetValue(line.Type, out var parser) && parser is IMultiLineParser multi)
+                while (multi.TakeCompleted() is { } more) into.Add(more);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (into.Count > before) into.RemoveRange(before, into.Count - before);
+            Errors.Record(line, e);
+        }
         return into.Count - before;
     }
 

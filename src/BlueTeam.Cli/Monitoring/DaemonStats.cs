@@ -93,9 +93,27 @@ internal sealed class ChannelStats
 
 internal sealed class SourceStats
 {
-    private long _lines;
+    private long _lines, _parseErrors;
     public long Lines => Interlocked.Read(ref _lines);
     public void Line() => Interlocked.Increment(ref _lines);
     public volatile string State = "ok";
     public DateTimeOffset? LastLineAt { get; set; }
+
+    /// <summary>Lines of this source a parser failed on (skipped, counted), and the last reason.</summary>
+    public long ParseErrors => Interlocked.Read(ref _parseErrors);
+    public volatile string? LastParseError;
+    public void ParseError(string reason)
+    {
+        Interlocked.Increment(ref _parseErrors);
+        LastParseError = reason;
+    }
+
+    /// <summary>The state as `blueteam status` shows it: skipped lines said beside an otherwise healthy state.</summary>
+    public string Described() => ParseErrors == 0 ? State
+        : $"{State} ({ParseErrors} line(s) skipped: a parser failed on them; last: {LastParseError})";
+
+    // The error rate of the current minute (the pipeline thread only): past the limit it is a collector failure.
+    internal DateTimeOffset RateWindowStart;
+    internal long RateLines, RateErrors;
+    internal bool RateRaised;
 }

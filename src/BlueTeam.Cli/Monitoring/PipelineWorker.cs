@@ -35,6 +35,7 @@ internal sealed class PipelineWorker : BackgroundService
     private readonly ReplayIndex _replayIndex = new();
     private DateTimeOffset _lastLine;
     private CancellationToken _stopping;
+    private readonly Core.Diagnostics.StateChangeLog<string> _parseErrors = new(StringComparer.Ordinal);
     private string? _lastCommitError;
     private string? _lastRaiseError;
     private DateTimeOffset _lastTick;
@@ -162,14 +163,54 @@ internal sealed class PipelineWorker : BackgroundService
 
         _events.Clear();
         _incidents.Clear();
-        _runtime.Current.Pipeline.Process(line, ContextFor(line), _events, _incidents);
+        var pipeline = _runtime.Current.Pipeline;
+        var errorsBefore = pipeline.ParseErrors.Total;
+        pipeline.Process(line, ContextFor(line), _events, _incidents);
         foreach (var e in _events)
         {
             _stats.EventParsed();
             _replayIndex.Record(line, e.Timestamp);
         }
         await RaiseAsync(ct).ConfigureAwait(false);
-        _tracker.Processed(line);
+        if (line.Kind == RawLineKind.Line) await CountParseErrorsAsync(line, source, now, pipeline.ParseErrors.Total - errorsBefore, ct).ConfigureAwait(false);
+        _tracker.Processed(line); // a line a parser failed on advances too: after a restart it is not read again
+    }
+
+    /// <summary>
+    /// A line the parsers failed on is skipped and counted on its source (status shows it), logged when
+    /// the reason changes; past <see cref="Core.Config.MonitoringOptions.ParseErrorAlertCount"/> failed lines in a
+    /// minute, and at least a tenth of the source's lines, the source is failing: collector_failure, once a minute.
+    /// </summary>
+    private async Task CountParseErrorsAsync(RawLine line, SourceStats source, DateTimeOffset now, long failed, CancellationToken ct)
+    {
+        if (now - source.RateWindowStart >= TimeSpan.FromMinutes(1))
+        {
+            source.RateWindowStart = now;
+            source.RateLines = source.RateErrors = 0;
+            source.RateRaised = false;
+        }
+        source.RateLines++;
+        if (failed == 0) return;
+        var error = _runtime.Current.Pipeline.ParseErrors.Recent()[^1];
+        source.ParseError(error.Reason);
+        source.RateErrors += failed;
+        if (_parseErrors.Failed(line.Collector, error.Reason))
+            _logger.LogWarning("{Collector}: a parser failed on the line at {Path}:{Offset}; the line is skipped and counted: {Reason}",
+                line.Collector, error.Path, error.Offset, error.Reason);
+        var limit = _runtime.Current.Config.Monitoring.ParseErrorAlertCount;
+        if (limit == 0 || source.RateRaised || source.RateErrors < limit || source.RateErrors * 10 < source.RateLines) return;
+        source.RateRaised = true;
+        var note = new RawLine
+        {
+            Collector = line.Collector, Type = line.Type, Path = line.Path, Kind = RawLineKind.CollectorError, Offset = line.Offset, EndOffset = line.Offset,
+            Text = $"{line.Collector}: the parsers failed on {source.RateErrors} of its last {source.RateLines} lines within a minute (last: {error.Reason})",
+        };
+        // Raised like a tailer's collector error, but not tracked: the note has no position of its own to commit.
+        source.State = "error: " + note.Text;
+        _events.Clear();
+        _incidents.Clear();
+        _runtime.Current.Pipeline.Process(note, ContextFor(note), _events, _incidents);
+        await RaiseAsync(ct).ConfigureAwait(false);
     }
 
     private async Task RaiseAsync(CancellationToken ct)

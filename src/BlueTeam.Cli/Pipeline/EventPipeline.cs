@@ -22,6 +22,9 @@ internal sealed class EventPipeline
 
     public Correlator Correlator { get; }
 
+    /// <summary>The lines the parsers failed on (each lost alone, counted, skipped).</summary>
+    public ParseErrorLog ParseErrors => _parsers.Errors;
+
     /// <summary>
     /// The events <paramref name="line"/> completes (none, one, or several for multi-record
     /// formats such as auditd) and the incidents they open or update, appended to the lists the

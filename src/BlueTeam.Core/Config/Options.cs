@@ -70,9 +70,17 @@ public sealed class MonitoringOptions : IValidatable
     /// <summary>Optional Prometheus endpoint.</summary>
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>
+    /// A source whose lines the parsers fail on this many times within a minute (and on at least a tenth
+    /// of its lines) raises collector_failure: one bad line is skipped and counted, a stream of them is
+    /// a source that cannot be read. 0 turns the incident off (the lines are still skipped and counted).
+    /// </summary>
+    public int ParseErrorAlertCount { get; set; } = 100;
+
     public IEnumerable<ConfigProblem> Validate()
     {
         if (PollIntervalSec is < 1 or > 3600) yield return new("poll_interval_sec", "must be between 1 and 3600 seconds");
+        if (ParseErrorAlertCount < 0) yield return new("parse_error_alert_count", "must be 0 (off) or a number of failed lines per minute");
         if (HostSilentSec != 0 && HostSilentSec < 3 * PollIntervalSec)
             yield return new("host_silent_sec", "must be 0 (off) or at least three poll intervals, or every pause looks like a silent host");
     }

@@ -1,0 +1,132 @@
+using System.Text;
+using System.Text.Json;
+using BlueTeam.Tests.Reliability;
+using BlueTeam.Tests.Support;
+
+namespace BlueTeam.Tests.Security;
+
+/// <summary>
+/// Lines written to break a log reader, fed to the real daemon: lone surrogate escapes in every field
+/// of an eqmon JSON line, invalid UTF-8, NUL bytes, a 10 MB line, JSON nested 10,000 deep. The daemon
+/// keeps running, `status` counts what it had to skip, an SSH brute force written afterwards is
+/// alerted as usual, and after a restart the poison is not read again.
+/// </summary>
+public sealed class PoisonCorpusEndToEndTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static IEnumerable<byte[]> JsonPoison()
+    {
+        string[] fields = ["timestamp", "event", "outcome", "reason", "user", "ip", "record_count", "cui", "classification", "path", "message"];
+        foreach (var field in fields)
+        {
+            var values = fields.ToDictionary(f => f, f => f == "timestamp" ? "\"2026-03-10T08:30:00Z\"" : f == "ip" ? "\"203.0.113.9\"" : "\"x\"");
+            values[field] = "\"a\\ud800b\"";           // a lone high surrogate
+            yield return Line("{" + string.Join(",", values.Select(kv => $"\"{kv.Key}\":{kv.Value}")) + "}");
+            values[field] = "\"\\udc00\"";             // a lone low surrogate
+            yield return Line("{" + string.Join(",", values.Select(kv => $"\"{kv.Key}\":{kv.Value}")) + "}");
+        }
+        yield return Line("{\"\\ud800\":1,\"event\":\"login_failed\"}"); // in a key
+        yield return Line(new string('[', 10_000) + new string(']', 10_000));
+        yield return Line("{\"event\":" + string.Concat(Enumerable.Repeat("{\"a\":", 10_000)) + "1" + new string('}', 10_001));
+        yield return [.. "{\"event\":\"login_failed\",\"user\":\""u8.ToArray(), 0xC3, 0x28, 0xFF, 0xFE, .. "\"}\n"u8.ToArray()]; // invalid UTF-8
+        yield return [.. "{\"event\":\"lo\0gin\",\"user\":\"\0\",\"ip\":\"203.0.113.9\0\"}\n"u8.ToArray()];
+        yield return Line("{\"event\":\"login_failed\",\"message\":\"" + new string('A', 10 * 1024 * 1024) + "\"}");
+    }
+
+    private static IEnumerable<byte[]> AuthPoison()
+    {
+        yield return [.. "Mar 10 08:30:00 web01 sshd[1]: Failed password for \0root from 203.0.113.9 port 1 ssh2\n"u8.ToArray()];
+        yield return [.. "Mar 10 08:30:00 web01 sshd[1]: Failed password for "u8.ToArray(), 0xC3, 0x28, 0xED, 0xA0, 0x80, .. " from 203.0.113.9 port 1 ssh2\n"u8.ToArray()];
+        yield return Line("Mar 10 08:30:00 web01 sshd[1]: " + new string('x', 10 * 1024 * 1024));
+        yield return Line("Mar 10 08:30:00 web01 sshd[1]: Failed password for " + new string('{', 10_000) + " from 203.0.113.9 port 1 ssh2");
+    }
+
+    private static byte[] Line(string text) => Encoding.UTF8.GetBytes(text + "\n");
+
+    [Fact]
+    public async Task Monitor_PoisonInEveryField_KeepsRunning_StatusCountsIt_LaterAttackAlerted_RestartDoesNotRereadIt()
+    {
+        var auth = _dir.File("auth.log");
+        var app = _dir.File("eqmon.json.log");
+        var db = _dir.File("blueteam.db");
+        var config = _dir.File("blueteam.yaml");
+        await File.WriteAllTextAsync(config, FaultRig.Config("poison-host", $"{{driver: sqlite, path: {db}}}", 1,
+            $"  auth_log: {{type: auth, paths: [{auth}]}}\n  eqmon: {{type: json, paths: [{app}]}}", FaultRig.FileOnlyAlerting(_dir.File("alerts.jsonl"))));
+        await using (var a = File.Create(auth)) foreach (var l in AuthPoison()) await a.WriteAsync(l);
+        await using (var j = File.Create(app)) foreach (var l in JsonPoison()) await j.WriteAsync(l);
+
+        using (var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"]))
+        {
+            await daemon.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
+            await File.AppendAllLinesAsync(auth, AuthLogLines.FailedPasswords("203.0.113.7", 6, new DateTime(2026, 3, 10, 9, 0, 0), TimeSpan.FromSeconds(5)));
+            await FaultRig.WaitUntilAsync(async () => (await FaultRig.AlertsAsync(config)).Any(IsBruteForceFrom7), TimeSpan.FromSeconds(60),
+                () => "the brute force after the poison was not alerted\n" + daemon.Stderr);
+
+            // The heartbeat (every poll interval) carries the counts to `status`.
+            await FaultRig.WaitUntilAsync(async () => (await StatusAsync(config)).ParseErrors >= 1, TimeSpan.FromSeconds(15),
+                () => "status shows no parse error\n" + daemon.Stderr);
+            var status = await StatusAsync(config);
+            Assert.Contains("skipped", status.EqmonState, StringComparison.Ordinal);
+            Assert.False(daemon.HasExited, "the daemon stopped:\n" + daemon.Stderr);
+
+            daemon.Signal(BlueTeamProcess.SIGTERM);
+            Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        // The restart resumes after the poison: nothing fails again, nothing is alerted twice.
+        using (var again = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"]))
+        {
+            await again.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
+            await FaultRig.WaitUntilAsync(async () => (await StatusAsync(config)).Fresh, TimeSpan.FromSeconds(20), () => again.Stderr);
+            var status = await StatusAsync(config);
+            Assert.True(status.ParseErrors == 0, "the restart read the poison again:\n" + status.Json);
+            Assert.Single(await FaultRig.AlertsAsync(config), IsBruteForceFrom7);
+            again.Signal(BlueTeamProcess.SIGTERM);
+            Assert.Equal(0, await again.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        }
+    }
+
+    [Fact]
+    public async Task Monitor_SourceMostlyPoison_RaisesCollectorFailureOnce()
+    {
+        var app = _dir.File("eqmon.json.log");
+        var db = _dir.File("blueteam.db");
+        var config = _dir.File("blueteam.yaml");
+        await File.WriteAllTextAsync(config, FaultRig.Config("poison-host", $"{{driver: sqlite, path: {db}}}", 1,
+            $"  eqmon: {{type: json, paths: [{app}]}}", FaultRig.FileOnlyAlerting(_dir.File("alerts.jsonl")),
+            extra: "") .Replace("monitoring: {poll_interval_sec: 1}", "monitoring: {poll_interval_sec: 1, parse_error_alert_count: 5}", StringComparison.Ordinal));
+        await using (var j = File.Create(app))
+            for (var i = 0; i < 12; i++) await j.WriteAsync(Line($"{{\"event\":\"login_failed\",\"user\":\"u{i}\\ud800\",\"ip\":\"203.0.113.9\"}}"));
+
+        using var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"]);
+        await FaultRig.WaitUntilAsync(async () => (await FaultRig.AlertsAsync(config)).Any(a => a.GetProperty("rule_name").GetString() == "collector_failure"),
+            TimeSpan.FromSeconds(30), () => "no collector_failure for a source the parsers keep failing on\n" + daemon.Stderr);
+        var failure = Assert.Single(await FaultRig.AlertsAsync(config), a => a.GetProperty("rule_name").GetString() == "collector_failure");
+        Assert.Contains("eqmon", failure.GetProperty("title").GetString(), StringComparison.Ordinal);
+        daemon.Signal(BlueTeamProcess.SIGTERM);
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    private static bool IsBruteForceFrom7(JsonElement alert) =>
+        alert.GetProperty("rule_name").GetString() == "ssh_brute_force" && alert.GetProperty("source_ip").GetString() == "203.0.113.7";
+
+    private sealed record Status(string Json, long ParseErrors, string EqmonState, bool Fresh);
+
+    private static async Task<Status> StatusAsync(string config)
+    {
+        var (_, stdout, _) = await BlueTeamProcess.RunAsync(["--config", config, "status", "--format", "json"]);
+        using var doc = JsonDocument.Parse(stdout);
+        var host = doc.RootElement.GetProperty("hosts")[0];
+        var counters = host.TryGetProperty("counters", out var c) ? c : default;
+        var parseErrors = counters.ValueKind == JsonValueKind.Object && counters.TryGetProperty("parse_errors", out var p) ? p.GetInt64() : 0;
+        var eqmon = "";
+        if (host.TryGetProperty("sources", out var sources))
+            foreach (var s in sources.EnumerateArray())
+                if (s.GetProperty("name").GetString() == "eqmon") eqmon = s.GetProperty("state").GetString() ?? "";
+        var fresh = host.TryGetProperty("state", out var st) && st.GetString() == "ok";
+        return new Status(stdout, parseErrors, eqmon, fresh);
+    }
+}

@@ -54,6 +54,11 @@ public sealed class ResponseStage
         _rules = new HashSet<string>(options.Rules, StringComparer.Ordinal);
     }
 
+    /// <summary>The stage as the daemon runs it: nftables, the configured ignore list plus this host's addresses, a fresh login memory.</summary>
+    public static ResponseStage Create(ResponseOptions options, string host, IBanStore store,
+        Func<IReadOnlyList<SecurityIncident>, CancellationToken, Task> raiseSelfIncidents, TimeProvider time, ILogger logger) =>
+        new(options, host, store, new NftablesFirewall(), new IgnoreList(options.Ignore, IgnoreList.HostAddresses()), new LoginMemory(), raiseSelfIncidents, time, logger);
+
     public ResponseCounters Counters { get; } = new();
 
     public bool Enabled => _options.Enabled;
@@ -118,7 +123,17 @@ public sealed class ResponseStage
         {
             var incident = incidents[i];
             if (!_rules.Contains(incident.Rule.Name)) continue;
-            await DecideAsync(incident, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await DecideAsync(incident, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The stage boundary: a store outage or a bug in one decision must not stop
+                // detection. The incident's next update decides again.
+                Counters.Errored();
+                _logger.LogError(e, "Active response: deciding on incident {Fingerprint} failed; detection goes on", incident.Fingerprint);
+            }
         }
     }
 
@@ -271,7 +286,7 @@ public sealed class ResponseStage
 /// <summary>What the response stage did, for the daemon's metrics.</summary>
 public sealed class ResponseCounters
 {
-    private long _banned, _dryRun, _reported, _ignored, _untrusted, _failed, _restored, _capReached;
+    private long _errors, _banned, _dryRun, _reported, _ignored, _untrusted, _failed, _restored, _capReached;
     public long Banned => Interlocked.Read(ref _banned);
     public long DryRun => Interlocked.Read(ref _dryRun);
     public long ReportedNotBanned => Interlocked.Read(ref _reported);
@@ -280,6 +295,8 @@ public sealed class ResponseCounters
     public long FailedBans => Interlocked.Read(ref _failed);
     public long RestoredBans => Interlocked.Read(ref _restored);
     public long CapRefusals => Interlocked.Read(ref _capReached);
+    public long Errors => Interlocked.Read(ref _errors);
+    internal void Errored() => Interlocked.Increment(ref _errors);
 
     internal void Decided(BanAction action)
     {

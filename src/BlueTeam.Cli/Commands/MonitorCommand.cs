@@ -72,6 +72,10 @@ internal static class MonitorCommand
         var firstSeen = await PersistentFirstSeenStore.LoadAsync(store, logger: app.Loggers.CreateLogger("blueteam.first_seen"), cancellationToken: ct).ConfigureAwait(false);
         // The spool is the engine's store *and* its source of silences, acks and send history, so a store outage spools instead of failing.
         var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, spool, firstSeen, previous: null));
+        // [response #16] the response stage: bans restored now, decisions after each raise (PipelineWorker).
+        var response = BlueTeam.Response.ResponseStage.Create(config.Response, config.Host, (BlueTeam.Response.IBanStore)store,
+            async (incidents, token) => await runtime.Current.Engine.RaiseAllAsync(incidents, token).ConfigureAwait(false), app.Time, app.Loggers.CreateLogger("blueteam.response"));
+        await response.StartAsync(ct).ConfigureAwait(false);
         var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
         var collectors = config.Collectors.Where(c => c.Value.Enabled).ToList();
         var sources = collectors
@@ -101,6 +105,7 @@ internal static class MonitorCommand
         builder.Services.AddSingleton<ICheckpointStore>(store);
         builder.Services.AddSingleton(spool);
         builder.Services.AddSingleton(firstSeen);
+        builder.Services.AddSingleton(response); // [response #16]
         if (config.Monitoring.Metrics.Enabled)
             builder.Services.AddHostedService(sp => new MetricsWorker(config.Monitoring.Metrics, stats, sp.GetRequiredService<LineQueue>(), app.Time, sp.GetRequiredService<ILogger<MetricsWorker>>()));
         if (ring is not null)

@@ -15,6 +15,7 @@ have_initdb || need+=(postgresql)
 [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+[ -x /usr/sbin/nft ] || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]} (Debian packages)"
   as_root=""; [ "$(id -u)" -ne 0 ] && as_root="sudo"

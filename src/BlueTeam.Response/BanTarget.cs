@@ -22,6 +22,9 @@ public readonly record struct BanTarget(IPNetwork Network)
             return true;
         }
         if (!IPNetwork.TryParse(text, out var network)) return false;
+        // IPNetwork masks host bits silently; 10.0.0.1/8 is more likely a typo than a wish to ban 16 M addresses.
+        if (!IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal)), out var written) || !written.Equals(network.BaseAddress)) return false;
+        if (network.BaseAddress.IsIPv4MappedToIPv6) return false;
         target = new BanTarget(network);
         return true;
     }

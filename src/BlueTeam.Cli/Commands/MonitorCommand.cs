@@ -107,7 +107,7 @@ internal static class MonitorCommand
         builder.Services.AddSingleton(firstSeen);
         builder.Services.AddSingleton(response); // [response #16]
         if (config.Monitoring.Metrics.Enabled)
-            builder.Services.AddHostedService(sp => new MetricsWorker(config.Monitoring.Metrics, stats, sp.GetRequiredService<LineQueue>(), app.Time, sp.GetRequiredService<ILogger<MetricsWorker>>()));
+            builder.Services.AddHostedService(sp => new MetricsWorker(config.Monitoring.Metrics, stats, sp.GetRequiredService<LineQueue>(), app.Time, sp.GetRequiredService<ILogger<MetricsWorker>>(), response.Counters)); // [response #16] counters
         if (ring is not null)
         {
             builder.Services.AddSingleton(ring);

@@ -17,9 +17,11 @@ internal sealed class MetricsWorker : BackgroundService
     private readonly LineQueue _queue;
     private readonly TimeProvider _time;
     private readonly ILogger<MetricsWorker> _logger;
+    private readonly Response.ResponseCounters? _response; // [response #16]
 
-    public MetricsWorker(MetricsOptions options, DaemonStats stats, LineQueue queue, TimeProvider time, ILogger<MetricsWorker> logger)
+    public MetricsWorker(MetricsOptions options, DaemonStats stats, LineQueue queue, TimeProvider time, ILogger<MetricsWorker> logger, Response.ResponseCounters? response = null)
     {
+        _response = response; // [response #16]
         _options = options;
         _stats = stats;
         _queue = queue;
@@ -43,6 +45,7 @@ internal sealed class MetricsWorker : BackgroundService
         var lag = factory.CreateGauge("blueteam_source_last_line_age_seconds", "Seconds since the source's last line.", "source");
         var up = factory.CreateGauge("blueteam_source_up", "1 when the source can be read, 0 when it reports an error.", "source");
         var uptime = factory.CreateGauge("blueteam_uptime_seconds", "Seconds since the daemon started.");
+        var bans = ResponseMetrics.Create(factory); // [response #16]
 
         registry.AddBeforeCollectCallback(() =>
         {
@@ -65,6 +68,7 @@ internal sealed class MetricsWorker : BackgroundService
             spooled.IncTo(_stats.Spooled);
             queueDepth.Set(_queue.Depth);
             uptime.Set((now - _stats.StartedAt).TotalSeconds);
+            if (_response is not null) ResponseMetrics.Update(bans, _response); // [response #16]
         });
 
         using var server = new MetricServer(address.ToString(), port, "metrics/", registry);

@@ -187,6 +187,27 @@ public class ResponseStageTests
         Assert.Equal(("203.0.113.7", TimeSpan.FromMinutes(6)), (restored.Target.ToString(), restored.Timeout));
     }
 
+    [Fact]
+    public async Task SyncAsync_Fleet_AppliesOtherHostsBansOnce_HostShareDoesNot()
+    {
+        var stage = Stage(new ResponseOptions { Enabled = true, Share = ResponseShare.Fleet });
+        await stage.StartAsync(default);
+        await _store.AddBanAsync(Ban("203.0.113.7", Start, Start.AddMinutes(10)) with { Host = "h2" }, default);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        await stage.SyncAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        await stage.SyncAsync(default);
+        var applied = Assert.Single(_firewall.Added);
+        Assert.Equal(("203.0.113.7", TimeSpan.FromMinutes(10) - TimeSpan.FromSeconds(31)), (applied.Target.ToString(), applied.Timeout));
+
+        _firewall.Added.Clear();
+        var hostOnly = Stage();
+        await hostOnly.StartAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        await hostOnly.SyncAsync(default);
+        Assert.Empty(_firewall.Added);
+    }
+
     private static NewBan Ban(string target, DateTimeOffset from, DateTimeOffset until) => new()
     {
         Host = "h1", Target = target, Reason = "r", By = "ssh_brute_force", Rule = "ssh_brute_force", Action = BanAction.Enforced, From = from, Until = until,

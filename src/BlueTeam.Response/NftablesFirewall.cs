@@ -28,7 +28,11 @@ public sealed class NftablesFirewall : IFirewall
 
     private readonly string _nft;
 
-    public NftablesFirewall(string nftPath = "nft") => _nft = nftPath;
+    /// <param name="nftPath">The nft binary; by default the distribution's /usr/sbin/nft (or /sbin/nft), not whatever PATH finds first.</param>
+    public NftablesFirewall(string? nftPath = null) =>
+        _nft = nftPath ?? DistributionPaths.FirstOrDefault(File.Exists) ?? "nft";
+
+    private static readonly string[] DistributionPaths = ["/usr/sbin/nft", "/sbin/nft"];
 
     public Task EnsureAsync(CancellationToken cancellationToken) => RunAsync(w =>
     {

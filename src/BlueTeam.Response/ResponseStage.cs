@@ -84,7 +84,7 @@ public sealed class ResponseStage
             await _firewall.EnsureAsync(cancellationToken).ConfigureAwait(false);
             await _firewall.AddAsync(toApply, cancellationToken).ConfigureAwait(false);
             Counters.Restored(toApply.Count);
-            _logger.LogInformation("Active response: {Count} active ban(s) restored to nftables", toApply.Count);
+            Log.Restored(_logger, toApply.Count);
         }
         catch (FirewallException e)
         {
@@ -132,7 +132,7 @@ public sealed class ResponseStage
                 // The stage boundary: a store outage or a bug in one decision must not stop
                 // detection. The incident's next update decides again.
                 Counters.Errored();
-                _logger.LogError(e, "Active response: deciding on incident {Fingerprint} failed; detection goes on", incident.Fingerprint);
+                Log.DecisionFailed(_logger, e, incident.Fingerprint);
             }
         }
     }
@@ -142,7 +142,7 @@ public sealed class ResponseStage
         if (!AttributionTrusted(incident, out var address))
         {
             Counters.Untrusted();
-            _logger.LogWarning("Incident {Fingerprint} ({Rule}): its source address is not from a trusted position; not banned", incident.Fingerprint, incident.Rule.Name);
+            Log.Untrusted(_logger, incident.Fingerprint, incident.Rule.Name);
             return;
         }
         var target = BanTarget.ForAddress(address, _options.Ipv6Prefix);
@@ -150,7 +150,7 @@ public sealed class ResponseStage
         if (_ignore.Covering(target) is { } ignored)
         {
             Counters.Ignored();
-            _logger.LogInformation("Incident {Fingerprint}: {Target} is in the ignore list ({Network}); not banned", incident.Fingerprint, key, ignored.ToString());
+            Log.Ignored(_logger, incident.Fingerprint, key, ignored.ToString());
             return;
         }
         var now = _time.GetUtcNow();
@@ -160,10 +160,10 @@ public sealed class ResponseStage
         if (_options.SuccessfulLoginGraceSec > 0
             && _logins.LoggedInSince(target, now - TimeSpan.FromSeconds(_options.SuccessfulLoginGraceSec)) is { } login)
         {
+            if (_reported.Count >= 100_000) _reported.Clear(); // bounded: at worst an incident is reported twice
             if (!_reported.Add(incident.Fingerprint)) return;
             Counters.Reported();
-            _logger.LogWarning("Incident {Fingerprint}: {Target} is not banned, {Address} logged in successfully at {At:u}; reported instead",
-                incident.Fingerprint, key, login.Address.ToString(), login.At);
+            Log.ReportedNotBanned(_logger, incident.Fingerprint, key, login.Address.ToString(), login.At);
             await _store.AddBanAsync(Decision(incident, key, BanAction.Reported, now, now,
                 $"not banned: {login.Address} logged in successfully at {login.At:u} (successful_login_grace_sec {_options.SuccessfulLoginGraceSec})"), ct).ConfigureAwait(false);
             return;
@@ -191,15 +191,14 @@ public sealed class ResponseStage
                 await FailedAsync(e.Message, 1, ct).ConfigureAwait(false);
                 return; // not recorded as enforced: the next update of the incident tries again
             }
-            if (_lastFailure is not null) _logger.LogInformation("Active response applies bans again");
+            if (_lastFailure is not null) Log.Recovered(_logger);
             _lastFailure = null;
         }
         var reason = prior == 0 ? incident.Title : $"{incident.Title} (ban {prior + 1} of this source: {(int)duration.TotalSeconds} s)";
         await _store.AddBanAsync(Decision(incident, key, action, now, now + duration, reason), ct).ConfigureAwait(false);
         _active[key] = now + duration;
         Counters.Decided(action);
-        _logger.LogWarning("{Action} {Target} for {Seconds} s: {Rule} incident {Fingerprint}",
-            action == BanAction.DryRun ? "Would ban (dry-run)" : "Banned", key, (long)duration.TotalSeconds, incident.Rule.Name, incident.Fingerprint);
+        Log.Decided(_logger, action == BanAction.DryRun ? "Would ban (dry-run)" : "Banned", key, (long)duration.TotalSeconds, incident.Rule.Name, incident.Fingerprint);
     }
 
     /// <summary>
@@ -277,7 +276,7 @@ public sealed class ResponseStage
     {
         Counters.Failed(count);
         if (_lastFailure != problem)
-            _logger.LogError("Active response failed, {Count} ban(s) not applied (detection goes on): {Problem}", count, problem);
+            Log.Failed(_logger, count, problem);
         _lastFailure = problem;
         await _raiseSelfIncidents([ResponseFailureIncident.Create(_host, problem, count, _time.GetUtcNow(), severity)], ct).ConfigureAwait(false);
     }

@@ -167,6 +167,35 @@ public class ResponseEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Enforce_NftNotPermitted_CriticalResponseFailureAlert_DetectionGoesOn()
+    {
+        // The daemon runs as nobody: nft is refused (no CAP_NET_ADMIN). Its files must be theirs to write.
+        File.SetUnixFileMode(_dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
+        var config = Config("enforce");
+        var now = DateTime.Now;
+        await File.WriteAllLinesAsync(_log, [AuthLogLines.Cron(now.AddMinutes(-5))]);
+        using var daemon = _ns.StartBlueTeamUnprivileged(["--config", config, "monitor"]);
+        await daemon.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
+        await Task.Delay(500);
+        await File.AppendAllLinesAsync(_log, AuthLogLines.FailedPasswords("203.0.113.7", 6, now, TimeSpan.FromSeconds(2)));
+
+        var alerts = await WaitForAsync(() => AlertsAsync(config).GetAwaiter().GetResult() is var a && a.Any(x => x.GetProperty("rule_name").GetString() == "ssh_brute_force")
+            && a.Any(x => x.GetProperty("rule_name").GetString() == "response_failure") ? a : null,
+            TimeSpan.FromSeconds(15), "the brute-force alert and the response_failure alert");
+        var failure = Assert.Single(alerts, a => a.GetProperty("rule_name").GetString() == "response_failure");
+        Assert.Equal("critical", failure.GetProperty("severity").GetString());
+        Assert.Empty(_ns.SetElements("banned4"));
+        Assert.Empty(await BansAsync(config, all: true)); // nothing recorded as enforced that was not
+
+        // Detection goes on: a second attack is still detected.
+        await File.AppendAllLinesAsync(_log, AuthLogLines.FailedPasswords("203.0.113.8", 6, now, TimeSpan.FromSeconds(2)));
+        await WaitForAsync(() => AlertsAsync(config).GetAwaiter().GetResult().Any(x => x.GetProperty("source_ip").GetString() == "203.0.113.8") ? "" : null,
+            TimeSpan.FromSeconds(15), "the second brute-force alert");
+        await daemon.StopAsync();
+    }
+
+    [Fact]
     public async Task DryRun_LeavesNftablesUntouched_ListsTheDecision()
     {
         var config = Config("dry_run");

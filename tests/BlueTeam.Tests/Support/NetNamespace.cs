@@ -59,7 +59,10 @@ internal sealed class NetNamespace : IDisposable
     }
 
     /// <summary>Starts blueteam inside the namespace (`ip netns exec` execs it, so the pid is blueteam's and signals reach it).</summary>
-    public NamespacedProcess StartBlueTeam(IEnumerable<string> args) => new(this, args);
+    public NamespacedProcess StartBlueTeam(IEnumerable<string> args) => new(this, args, asUser: null);
+
+    /// <summary>Starts blueteam inside the namespace as an unprivileged user (setpriv), so nft is refused: no CAP_NET_ADMIN.</summary>
+    public NamespacedProcess StartBlueTeamUnprivileged(IEnumerable<string> args) => new(this, args, asUser: 65534);
 
     public async Task<(int ExitCode, string Stdout, string Stderr)> RunBlueTeamAsync(IEnumerable<string> args)
     {
@@ -89,10 +92,17 @@ internal sealed class NamespacedProcess : IDisposable
     private readonly StringBuilder _out = new();
     private readonly StringBuilder _err = new();
 
-    public NamespacedProcess(NetNamespace ns, IEnumerable<string> args)
+    public NamespacedProcess(NetNamespace ns, IEnumerable<string> args, int? asUser)
     {
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
-        foreach (var a in new[] { "netns", "exec", ns.Name, BlueTeamProcess.ExecutablePath }.Concat(args)) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "netns", "exec", ns.Name }) psi.ArgumentList.Add(a);
+        if (asUser is { } uid)
+        {
+            var id = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var a in new[] { "setpriv", $"--reuid={id}", $"--regid={id}", "--clear-groups", "--inh-caps=-all" }) psi.ArgumentList.Add(a);
+        }
+        psi.ArgumentList.Add(BlueTeamProcess.ExecutablePath);
+        foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["BLUETEAM_CONFIG"] = "";
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("BLUETEAM__", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(key);
         psi.Environment["BLUETEAM__MONITORING__ALLOW_ROOT"] = "true";

@@ -79,6 +79,7 @@ internal static class BansCommand
             From = now,
             Until = now + duration,
         }, ct).ConfigureAwait(false);
+        await AuditAsync(app, ban.Target, "added", ban.By, $"until {DurationText.Timestamp(ban.Until)} ({BanActionNames.Name(ban.Action)}): {reason}", ct).ConfigureAwait(false);
         app.Out.MarkupLine($"ban {ban.Id.ToString(CultureInfo.InvariantCulture)}: {Inert.Cell(ban.Target)} until {DurationText.Timestamp(ban.Until)} ({DurationText.Format(duration)}), by {Inert.Cell(ban.By)}"
             + (enforce ? "" : " [yellow](recorded only: response is not enabled in enforce mode)[/]"));
         return ExitCodes.Ok;
@@ -107,6 +108,7 @@ internal static class BansCommand
                 return ExitCodes.NotOk;
             }
         }
+        await AuditAsync(app, target.Value.ToString(), "lifted", lifted[0].LiftedBy ?? InvokingUser(), $"{lifted.Count} ban(s) lifted", ct).ConfigureAwait(false);
         app.Out.MarkupLine($"{lifted.Count.ToString(CultureInfo.InvariantCulture)} ban(s) of {Inert.Cell(target.Value.ToString())} lifted");
         return ExitCodes.Ok;
     }
@@ -166,6 +168,14 @@ internal static class BansCommand
         }
         app.Out.Write(table);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>A person's change goes into the alert history (info: stored and chained, routed only if info is routed).</summary>
+    private static async Task AuditAsync(AppServices app, string target, string change, string by, string reason, CancellationToken ct)
+    {
+        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var engine = app.BuildEngine(app.BuildChannels(), store);
+        await engine.RaiseAsync(BanChangeIncident.Create(app.Config.Host, target, change, by, reason, app.Time.GetUtcNow()), ct).ConfigureAwait(false);
     }
 
     /// <summary>active, ended (its time ran out) or lifted (ended early by someone).</summary>

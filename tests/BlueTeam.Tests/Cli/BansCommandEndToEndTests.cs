@@ -59,6 +59,12 @@ public class BansCommandEndToEndTests : IDisposable
         var (again, _, againErr) = await BlueTeamProcess.RunAsync(["--config", _config, "bans", "remove", "203.0.113.7"]);
         Assert.Equal(1, again);
         Assert.Contains("no ban in force", againErr);
+        // Both changes are in the alert history, so in its hash chain.
+        var (_, history, _) = await BlueTeamProcess.RunAsync(["--config", _config, "alerts", "list", "--format", "json"]);
+        var changes = JsonDocument.Parse(history).RootElement.EnumerateArray().Where(a => a.GetProperty("rule_name").GetString() == "ban_changed").ToList();
+        Assert.Equal(2, changes.Count);
+        var (verifyExit, verifyOut, verifyErr) = await BlueTeamProcess.RunAsync(["--config", _config, "verify"]);
+        Assert.True(verifyExit == 0, verifyOut + verifyErr);
         var (_, all, _) = await BlueTeamProcess.RunAsync(["--config", _config, "bans", "list", "--all", "--format", "json"]);
         Assert.Equal("lifted", Assert.Single(JsonDocument.Parse(all).RootElement.EnumerateArray()).GetProperty("state").GetString());
     }

@@ -19,6 +19,8 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v bzip2 >/dev/null 2>&1 || need+=(bzip2)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+[ -x /usr/sbin/nft ] || need+=(nftables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2) # ip netns: the response tests run nft in namespaces of their own
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]} (Debian packages)"
   as_root=""; [ "$(id -u)" -ne 0 ] && as_root="sudo"

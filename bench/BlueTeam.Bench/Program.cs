@@ -15,6 +15,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "verify") return MatcherCheck.Run(args[1..]);
         if (args.Length > 0 && args[0] == "rules") return RuleHarness.Run(args[1..]);
         if (args.Length > 0 && args[0] == "store") return StoreHarness.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "nft") return NftHarness.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

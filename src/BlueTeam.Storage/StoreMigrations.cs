@@ -374,5 +374,46 @@ internal static class StoreMigrations
         new(9, "journal cursor in checkpoints",
             Sqlite: "ALTER TABLE checkpoints ADD COLUMN cursor TEXT;",
             Postgres: "ALTER TABLE blueteam.checkpoints ADD COLUMN cursor text;"),
+
+        // Active response (BlueTeam.Response): every ban decision, by a rule or a person; lifting sets lifted_at.
+        new(10, "bans decided by the response stage and by people",
+            Sqlite: """
+                CREATE TABLE bans (
+                    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+                    host                 TEXT NOT NULL,
+                    target               TEXT NOT NULL,
+                    rule                 TEXT,
+                    incident_fingerprint TEXT,
+                    reason               TEXT NOT NULL,
+                    evidence             TEXT NOT NULL,
+                    by_whom              TEXT NOT NULL,
+                    action               TEXT NOT NULL CHECK (action IN ('enforced', 'dry_run', 'reported')),
+                    from_at              TEXT NOT NULL,
+                    until_at             TEXT NOT NULL,
+                    lifted_at            TEXT,
+                    lifted_by            TEXT
+                );
+                CREATE INDEX ix_bans_target ON bans (target);
+                CREATE INDEX ix_bans_active ON bans (until_at) WHERE lifted_at IS NULL;
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.bans (
+                    id                   bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    host                 text        NOT NULL,
+                    target               text        NOT NULL,
+                    rule                 text,
+                    incident_fingerprint text,
+                    reason               text        NOT NULL,
+                    evidence             text        NOT NULL,
+                    by_whom              text        NOT NULL,
+                    action               text        NOT NULL CHECK (action IN ('enforced', 'dry_run', 'reported')),
+                    from_at              timestamptz NOT NULL,
+                    until_at             timestamptz NOT NULL,
+                    lifted_at            timestamptz,
+                    lifted_by            text
+                );
+                CREATE INDEX ix_bans_target ON blueteam.bans (target);
+                CREATE INDEX ix_bans_active ON blueteam.bans (until_at) WHERE lifted_at IS NULL;
+                """),
     ];
 }

@@ -50,6 +50,12 @@ internal static class MonitorCommand
     /// <summary>Runs the daemon until a signal, or until <paramref name="ct"/> is cancelled (the demo stops it that way).</summary>
     internal static async Task<int> RunAsync(AppServices app, bool dashboard, CancellationToken ct)
     {
+        // SIGTERM or SIGINT before the host's own handlers exist (while the store opens, right after the
+        // banner) would kill the process outright (exit 143) with nothing drained: catch them from the start
+        // and stop the host as soon as it runs, the same orderly way as later.
+        using var earlyStop = new CancellationTokenSource();
+        using var earlyTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; earlyStop.Cancel(); });
+        using var earlyInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; earlyStop.Cancel(); });
         var config = app.Config;
         LogRing? ring = null;
         if (dashboard)
@@ -73,6 +79,10 @@ internal static class MonitorCommand
         var firstSeen = await PersistentFirstSeenStore.LoadAsync(store, logger: app.Loggers.CreateLogger("blueteam.first_seen"), cancellationToken: ct).ConfigureAwait(false);
         // The spool is the engine's store *and* its source of silences, acks and send history, so a store outage spools instead of failing.
         var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, spool, firstSeen, previous: null));
+        // [response #16] the response stage: bans restored now, decisions after each raise (PipelineWorker).
+        var response = BlueTeam.Response.ResponseStage.Create(config.Response, config.Host, (BlueTeam.Response.IBanStore)store,
+            async (incidents, token) => await runtime.Current.Engine.RaiseAllAsync(incidents, token).ConfigureAwait(false), app.Time, app.Loggers.CreateLogger("blueteam.response"));
+        await response.StartAsync(ct).ConfigureAwait(false);
         var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
         var collectors = config.Collectors.Where(c => c.Value.Enabled).ToList();
         var sources = collectors
@@ -101,6 +111,7 @@ internal static class MonitorCommand
         {
             var meter = new BlueTeamMeter();
             DaemonMetrics.Register(meter, stats, sp.GetRequiredService<LineQueue>(), app.Time);
+            ResponseMetrics.Register(meter, response.Counters);
             return meter;
         });
         builder.Services.AddSingleton<WakeSignal>();
@@ -108,6 +119,7 @@ internal static class MonitorCommand
         builder.Services.AddSingleton<ICheckpointStore>(store);
         builder.Services.AddSingleton(spool);
         builder.Services.AddSingleton(firstSeen);
+        builder.Services.AddSingleton(response); // [response #16]
         if (config.Monitoring.Metrics.Enabled)
             builder.Services.AddHostedService(sp => new MetricsWorker(config.Monitoring.Metrics, sp.GetRequiredService<BlueTeamMeter>(), sp.GetRequiredService<ILogger<MetricsWorker>>()));
         if (ring is not null)
@@ -132,6 +144,7 @@ internal static class MonitorCommand
         var workers = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
         await host.StartAsync(CancellationToken.None).ConfigureAwait(false);
         using var stopOnCancel = ct.Register(() => host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
+        using var stopOnEarlySignal = earlyStop.Token.Register(() => host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
         await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
 
         var failed = workers.Where(s => s.ExecuteTask is { IsFaulted: true }).ToList();

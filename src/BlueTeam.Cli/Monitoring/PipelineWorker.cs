@@ -1,6 +1,7 @@
 using BlueTeam.Cli.Composition;
 using BlueTeam.Core.Events;
 using BlueTeam.Parsing;
+using BlueTeam.Response;
 using BlueTeam.Sources;
 using BlueTeam.Storage;
 using Microsoft.Extensions.Hosting;
@@ -29,6 +30,7 @@ internal sealed class PipelineWorker : BackgroundService
     private readonly WakeSignal _deliveryWake;
     private readonly TimeProvider _time;
     private readonly ILogger<PipelineWorker> _logger;
+    private readonly ResponseStage _response; // [response #16]
     private readonly List<SecurityEvent> _events = [];
     private readonly List<SecurityIncident> _incidents = [];
     private readonly Dictionary<string, ParseContext> _contexts = new(StringComparer.Ordinal);
@@ -41,8 +43,9 @@ internal sealed class PipelineWorker : BackgroundService
     private DateTimeOffset _lastTick;
     private bool _flushed = true;
 
-    public PipelineWorker(LineQueue queue, DaemonRuntime runtime, ICheckpointStore checkpoints, DaemonStats stats, WakeSignal deliveryWake, TimeProvider time, ILogger<PipelineWorker> logger)
+    public PipelineWorker(LineQueue queue, DaemonRuntime runtime, ICheckpointStore checkpoints, DaemonStats stats, WakeSignal deliveryWake, TimeProvider time, ILogger<PipelineWorker> logger, ResponseStage response)
     {
+        _response = response; // [response #16]
         _queue = queue;
         _runtime = runtime;
         _checkpoints = checkpoints;
@@ -109,6 +112,7 @@ internal sealed class PipelineWorker : BackgroundService
             _incidents.Clear();
             _incidents.AddRange(_runtime.Current.Pipeline.Correlator.Tick(now));
             await RaiseAsync(ct).ConfigureAwait(false);
+            await _response.SyncAsync(ct).ConfigureAwait(false); // [response #16] fleet bans from other hosts
         }
     }
 
@@ -140,6 +144,7 @@ internal sealed class PipelineWorker : BackgroundService
             _events.Clear();
             _incidents.Clear();
             _runtime.Current.Pipeline.Process(line, ContextFor(line), _events, _incidents);
+            _response.Observe(_events); // [response #16] successful logins, replayed ones too
             foreach (var e in _events) _replayIndex.Record(line, e.Timestamp);
             _incidents.Clear();
             _tracker.Processed(line);
@@ -166,6 +171,7 @@ internal sealed class PipelineWorker : BackgroundService
         var pipeline = _runtime.Current.Pipeline;
         var errorsBefore = pipeline.ParseErrors.Total;
         pipeline.Process(line, ContextFor(line), _events, _incidents);
+        _response.Observe(_events); // [response #16]
         foreach (var e in _events)
         {
             _stats.EventParsed();
@@ -224,6 +230,7 @@ internal sealed class PipelineWorker : BackgroundService
             else _stats.IncidentStored(result.IsNew);
             if (result.IsNew) _stats.Recent(_incidents[i]);
         }
+        await _response.HandleAsync(_incidents, ct).ConfigureAwait(false); // [response #16] bans after the incidents are stored
         _incidents.Clear();
         _deliveryWake.Set();
     }

@@ -19,6 +19,7 @@ public sealed class BlueTeamConfig : IValidatable
     };
     public CorrelationOptions Correlation { get; set; } = new();
     public AlertingOptions Alerting { get; set; } = new();
+    public ResponseOptions Response { get; set; } = new();
 
     /// <summary>Where this config came from (a file path or "built-in defaults"); not a key.</summary>
     [ConfigIgnore] public string Origin { get; set; } = "built-in defaults";

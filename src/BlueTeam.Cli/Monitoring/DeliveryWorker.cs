@@ -6,8 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace BlueTeam.Cli.Monitoring;
 
 /// <summary>
-/// Stage 3: the outbox worker. Sends due deliveries when the pipeline stored new alerts, and at
-/// least every second for retries that come due. Runs one last round at shutdown.
+/// Stage 3: the outbox. One <see cref="ChannelDeliveryWorker"/> per channel, each with its own
+/// wake-up queue, retry and backoff, so a channel stuck in a send (an SMTP server that accepts and
+/// never answers) delays no other. This worker wakes them when the pipeline stored new alerts, and
+/// at least every second for retries that come due; at shutdown every channel runs one last round,
+/// all at once.
 /// </summary>
 internal sealed class DeliveryWorker : BackgroundService
 {
@@ -16,8 +19,14 @@ internal sealed class DeliveryWorker : BackgroundService
     private readonly WakeSignal _wake;
     private readonly DaemonStats _stats;
     private readonly ILogger<DeliveryWorker> _logger;
+    private readonly SpoolingAlertStore _store;
 
-    private readonly IAlertStore _store;
+    // Channel name → its worker and the task running it; touched only by ExecuteAsync's loop.
+    private readonly Dictionary<string, (ChannelDeliveryWorker Worker, Task Running)> _workers = new(StringComparer.Ordinal);
+
+    // Delivery health is one state machine across channels, and raising its incident stores rows
+    // for the other channels: the workers take turns here (rare, and never during a send).
+    private readonly SemaphoreSlim _healthGate = new(1, 1);
 
     public DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, SpoolingAlertStore store, ILogger<DeliveryWorker> logger)
     {
@@ -33,7 +42,7 @@ internal sealed class DeliveryWorker : BackgroundService
         await RestoreHealthAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
-            await RoundAsync().ConfigureAwait(false);
+            await StartAndWakeAsync(stoppingToken).ConfigureAwait(false);
             try
             {
                 await _wake.WaitAsync(Idle, stoppingToken).ConfigureAwait(false);
@@ -43,7 +52,53 @@ internal sealed class DeliveryWorker : BackgroundService
                 break;
             }
         }
-        await RoundAsync().ConfigureAwait(false); // what the pipeline stored while draining
+        await Task.WhenAll(_workers.Values.Select(w => w.Running)).ConfigureAwait(false);
+        // What the pipeline stored while draining, every channel at once so a stuck one holds no other.
+        await Task.WhenAll(_workers.Values.Select(w => FinalRoundAsync(w.Worker))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Makes sure every configured channel, and every channel with rows due (one no longer configured,
+    /// whose rows are failed at once), has a running worker, and wakes them all.
+    /// </summary>
+    private async Task StartAndWakeAsync(CancellationToken stoppingToken)
+    {
+        var names = new HashSet<string>(_runtime.Current.Dispatcher.ConfiguredChannels, StringComparer.Ordinal);
+        try
+        {
+            names.UnionWith(await ((IDeliveryScheduler)_store).GetDueChannelsAsync(DateTimeOffset.UtcNow, stoppingToken).ConfigureAwait(false));
+        }
+        catch (StoreException e)
+        {
+            // The outbox is in the store: nothing is lost while it is down, only late.
+            _stats.StoreError();
+            _logger.LogWarning("Outbox unavailable, deliveries wait: {Message}", e.Message);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        foreach (var name in names)
+        {
+            if (!_workers.TryGetValue(name, out var entry))
+            {
+                var worker = new ChannelDeliveryWorker(name, () => _runtime.Current.Dispatcher, ObserveAsync, OnRoundError, Idle);
+                _workers[name] = entry = (worker, Task.Run(() => worker.RunAsync(stoppingToken), CancellationToken.None));
+            }
+            entry.Worker.Wake();
+        }
+    }
+
+    private async Task FinalRoundAsync(ChannelDeliveryWorker worker)
+    {
+        try
+        {
+            await worker.RoundAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StoreException e)
+        {
+            OnRoundError(worker.ChannelName, e);
+        }
     }
 
     /// <summary>Which channels were failing before a restart, from the outbox, so self-monitoring neither forgets nor repeats.</summary>
@@ -60,30 +115,43 @@ internal sealed class DeliveryWorker : BackgroundService
         }
     }
 
-    private async Task RoundAsync()
+    private async Task ObserveAsync(IReadOnlyList<DeliveryAttempt> attempts, CancellationToken cancellationToken)
     {
+        foreach (var attempt in attempts)
+        {
+            _stats.Channels.GetOrAdd(attempt.Channel, _ => new ChannelStats()).Record(attempt.Status);
+            if (attempt.Status == DeliveryStatus.Delivered) _stats.DeliverySucceeded();
+            else if (attempt.Status == DeliveryStatus.Failed) _stats.DeliveryFailedFinally();
+        }
+        var raised = false;
+        await _healthGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             var parts = _runtime.Current;
-            var attempts = await parts.Dispatcher.DispatchDueAsync(CancellationToken.None).ConfigureAwait(false);
-            foreach (var attempt in attempts)
-            {
-                _stats.Channels.GetOrAdd(attempt.Channel, _ => new ChannelStats()).Record(attempt.Status);
-                if (attempt.Status == DeliveryStatus.Delivered) _stats.DeliverySucceeded();
-                else if (attempt.Status == DeliveryStatus.Failed) _stats.DeliveryFailedFinally();
-            }
             // NIST 3.3.4: failing to deliver is itself an incident, sent down the channels that still work.
             foreach (var failure in parts.Health.Observe(attempts))
             {
                 await parts.Engine.RaiseDeliveryFailureAsync(failure, parts.Health.IsHealthy, CancellationToken.None).ConfigureAwait(false);
                 _stats.IncidentStored(isNew: true);
+                raised = true;
             }
         }
-        catch (StoreException e)
+        finally
+        {
+            _healthGate.Release();
+        }
+        if (raised) _wake.Set(); // its deliveries wait in the other channels' outbox rows
+    }
+
+    private void OnRoundError(string channel, Exception e)
+    {
+        if (e is StoreException)
         {
             // The outbox is in the store: nothing is lost while it is down, only late.
             _stats.StoreError();
-            _logger.LogWarning("Outbox unavailable, deliveries wait: {Message}", e.Message);
+            _logger.LogWarning("Outbox unavailable, deliveries to {Channel} wait: {Message}", channel, e.Message);
+            return;
         }
+        _logger.LogError(e, "Delivery round for {Channel} failed; retrying in {Pause}", channel, Idle);
     }
 }

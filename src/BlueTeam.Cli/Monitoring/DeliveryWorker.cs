@@ -15,6 +15,9 @@ namespace BlueTeam.Cli.Monitoring;
 internal sealed class DeliveryWorker : BackgroundService
 {
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(1);
+    // The last round at shutdown: a channel still stuck after this keeps its rows pending for the
+    // next start (delivery is at least once), instead of holding the daemon's exit for its timeout.
+    private static readonly TimeSpan FinalRoundLimit = TimeSpan.FromSeconds(5);
     private readonly DaemonRuntime _runtime;
     private readonly WakeSignal _wake;
     private readonly DaemonStats _stats;
@@ -54,7 +57,8 @@ internal sealed class DeliveryWorker : BackgroundService
         }
         await Task.WhenAll(_workers.Values.Select(w => w.Running)).ConfigureAwait(false);
         // What the pipeline stored while draining, every channel at once so a stuck one holds no other.
-        await Task.WhenAll(_workers.Values.Select(w => FinalRoundAsync(w.Worker))).ConfigureAwait(false);
+        using var limit = new CancellationTokenSource(FinalRoundLimit);
+        await Task.WhenAll(_workers.Values.Select(w => FinalRoundAsync(w.Worker, limit.Token))).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -89,11 +93,15 @@ internal sealed class DeliveryWorker : BackgroundService
         }
     }
 
-    private async Task FinalRoundAsync(ChannelDeliveryWorker worker)
+    private async Task FinalRoundAsync(ChannelDeliveryWorker worker, CancellationToken limit)
     {
         try
         {
-            await worker.RoundAsync(CancellationToken.None).ConfigureAwait(false);
+            await worker.RoundAsync(limit).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            _logger.LogWarning("Delivery to {Channel} still in progress at shutdown; its pending rows are sent after the next start", worker.ChannelName);
         }
         catch (StoreException e)
         {

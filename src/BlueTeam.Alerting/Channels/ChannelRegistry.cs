@@ -13,6 +13,7 @@ public static class ChannelRegistry
         new ConsoleChannelType(),
         new WebhookChannelType(),
         new FileChannelType(),
+        new NtfyChannelType(),
     ];
 
     /// <summary>

@@ -67,6 +67,8 @@ internal sealed class DeliveryWorker : BackgroundService
     /// </summary>
     private async Task StartAndWakeAsync(CancellationToken stoppingToken)
     {
+        // The running workers first: new alerts should not wait for the store query below.
+        foreach (var (worker, _) in _workers.Values) worker.Wake();
         var names = new HashSet<string>(_runtime.Current.Dispatcher.ConfiguredChannels, StringComparer.Ordinal);
         try
         {
@@ -84,12 +86,10 @@ internal sealed class DeliveryWorker : BackgroundService
         }
         foreach (var name in names)
         {
-            if (!_workers.TryGetValue(name, out var entry))
-            {
-                var worker = new ChannelDeliveryWorker(name, () => _runtime.Current.Dispatcher, ObserveAsync, OnRoundError, Idle);
-                _workers[name] = entry = (worker, Task.Run(() => worker.RunAsync(stoppingToken), CancellationToken.None));
-            }
-            entry.Worker.Wake();
+            if (_workers.ContainsKey(name)) continue;
+            var worker = new ChannelDeliveryWorker(name, () => _runtime.Current.Dispatcher, ObserveAsync, OnRoundError, Idle);
+            _workers[name] = (worker, Task.Run(() => worker.RunAsync(stoppingToken), CancellationToken.None));
+            worker.Wake();
         }
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using BlueTeam.Tests.Support;
+using Xunit.Abstractions;
 
 namespace BlueTeam.Tests.Cli;
 
@@ -12,14 +13,16 @@ namespace BlueTeam.Tests.Cli;
 public sealed class StuckChannelEndToEndTests : IClassFixture<SyslogServerFixture>, IDisposable
 {
     private readonly SyslogServerFixture _syslog;
+    private readonly ITestOutputHelper _output;
     private readonly TempDir _dir = new();
     private readonly TcpListener _silentSmtp = new(IPAddress.Loopback, 0);
     private readonly List<Socket> _held = [];
     private readonly CancellationTokenSource _stop = new();
 
-    public StuckChannelEndToEndTests(SyslogServerFixture syslog)
+    public StuckChannelEndToEndTests(SyslogServerFixture syslog, ITestOutputHelper output)
     {
         _syslog = syslog;
+        _output = output;
         _silentSmtp.Start();
         _ = AcceptAndHoldAsync();
     }
@@ -108,6 +111,7 @@ public sealed class StuckChannelEndToEndTests : IClassFixture<SyslogServerFixtur
             var delivery = Delivery(alert, channel);
             Assert.Equal("delivered", delivery.GetProperty("status").GetString());
             var late = delivery.GetProperty("delivered_at").GetDateTimeOffset() - stored;
+            _output.WriteLine($"{channel}: delivered {late.TotalMilliseconds:F0} ms after the incident was stored");
             Assert.True(late < TimeSpan.FromSeconds(1), $"{channel} delivered {late.TotalMilliseconds:F0} ms after the incident was stored");
         }
         // The mail is still stuck in its send: not delivered, not failed.

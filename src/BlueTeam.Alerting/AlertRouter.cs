@@ -49,11 +49,8 @@ public sealed class AlertRouter
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(availableChannels);
         _available = new HashSet<string>(availableChannels, StringComparer.Ordinal);
-        _floors[ChannelNames.Console] = options.Console.MinSeverity;
-        _floors[ChannelNames.Syslog] = options.Syslog.MinSeverity;
-        _floors[ChannelNames.Email] = options.Email.MinSeverity;
-        _floors[ChannelNames.Webhook] = options.Webhook.MinSeverity;
-        _floors[ChannelNames.File] = options.File.MinSeverity;
+        foreach (var type in Channels.ChannelRegistry.All)
+            _floors[type.Name] = type.MinSeverity(options);
         var errors = new List<ConfigError>();
 
         if (options.Routes is { } routes)

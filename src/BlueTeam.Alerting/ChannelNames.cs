@@ -1,6 +1,6 @@
 namespace BlueTeam.Alerting;
 
-/// <summary>The channel names that routes, config and delivery rows use.</summary>
+/// <summary>The names of the built-in channels, as routes, config and delivery rows use them.</summary>
 public static class ChannelNames
 {
     public const string Console = "console";
@@ -9,6 +9,6 @@ public static class ChannelNames
     public const string Webhook = "webhook";
     public const string File = "file";
 
-    /// <summary>Every channel blueteam can build; a route naming anything else is a config error.</summary>
-    public static IReadOnlyList<string> Known { get; } = [Email, Syslog, Console, Webhook, File];
+    /// <summary>Every channel blueteam can build (the <see cref="Channels.ChannelRegistry"/>); a route naming anything else is a config error.</summary>
+    public static IReadOnlyList<string> Known => Channels.ChannelRegistry.All.Select(t => t.Name).ToList();
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
@@ -39,7 +40,11 @@ public sealed record DeliveryAttempt(
 /// a digest covers every due row of its (channel, rule) group up to
 /// <see cref="DeliveryGrouping.MaxRowsPerRound"/>, rows held over budget are deferred until the
 /// budget frees, and the budget's send history is rebuilt from the outbox after a restart.</para>
-/// <para>Rounds are not meant to run concurrently: call from one loop.</para>
+/// <para>Concurrency: <see cref="DispatchChannelAsync"/> may run for different channels at the same
+/// time (one <see cref="ChannelDeliveryWorker"/> per channel), so a channel stuck in a send delays no
+/// other; the per-channel state below is keyed by channel and each key is touched by its own worker
+/// only. Two rounds for the same channel must not overlap, and <see cref="DispatchDueAsync"/> must
+/// not overlap with per-channel rounds.</para>
 /// </remarks>
 public sealed class DeliveryDispatcher
 {
@@ -51,15 +56,16 @@ public sealed class DeliveryDispatcher
     private readonly IDeliveryScheduler? _scheduler;
     private readonly ILogger _logger;
 
-    // Send times per channel within the last hour, for max_per_hour; touched only by the dispatch loop.
-    // Rebuilt from the outbox's delivered rows on the first round when there is a scheduler.
-    private readonly Dictionary<string, Queue<DateTimeOffset>> _sends = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _overBudget = new(StringComparer.Ordinal);
-    private bool _budgetsRestored;
+    // Send times per channel within the last hour, for max_per_hour; each key touched only by its
+    // channel's worker. Rebuilt from the outbox's delivered rows on the first round when there is a scheduler.
+    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _sends = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _overBudget = new(StringComparer.Ordinal);
+    private readonly Lock _restoreLock = new();
+    private Task? _restore;
 
     // Last error logged per channel, so a channel that stays down is logged when its error
-    // changes, not on every attempt; touched only by the dispatch loop.
-    private readonly Dictionary<string, string> _lastError = new(StringComparer.Ordinal);
+    // changes, not on every attempt; each key touched only by its channel's worker.
+    private readonly ConcurrentDictionary<string, string> _lastError = new(StringComparer.Ordinal);
 
     private long _delivered;
     private long _failed;
@@ -108,28 +114,47 @@ public sealed class DeliveryDispatcher
     /// </remarks>
     public async Task<IReadOnlyList<DeliveryAttempt>> DispatchDueAsync(CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
-        var attempts = new List<DeliveryAttempt>();
         if (_scheduler is not null)
         {
-            await RestoreBudgetsOnceAsync(now, cancellationToken).ConfigureAwait(false);
-            foreach (var channelName in await _scheduler.GetDueChannelsAsync(now, cancellationToken).ConfigureAwait(false))
+            var perChannel = new List<DeliveryAttempt>();
+            foreach (var channelName in await _scheduler.GetDueChannelsAsync(_time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                // A digest covers every due row of its group (up to MaxRowsPerRound), not one batch.
-                var max = _grouping is not null && _channels.ContainsKey(channelName) ? Math.Max(_grouping.MaxRowsPerRound, _retry.BatchSize) : _retry.BatchSize;
-                var due = await _scheduler.GetDueDeliveriesForChannelAsync(channelName, now, max, cancellationToken).ConfigureAwait(false);
-                if (_grouping is not null) await DispatchGroupedAsync(due, now, attempts, cancellationToken).ConfigureAwait(false);
-                else await DispatchSinglyAsync(due, attempts, cancellationToken).ConfigureAwait(false);
+                perChannel.AddRange(await DispatchChannelAsync(channelName, cancellationToken).ConfigureAwait(false));
             }
-            return attempts;
+            return perChannel;
         }
 
+        var now = _time.GetUtcNow();
+        var attempts = new List<DeliveryAttempt>();
         var batch = await _store.GetDueDeliveriesAsync(now, _retry.BatchSize, cancellationToken).ConfigureAwait(false);
         if (_grouping is not null) await DispatchGroupedAsync(batch, now, attempts, cancellationToken).ConfigureAwait(false);
         else await DispatchSinglyAsync(batch, attempts, cancellationToken).ConfigureAwait(false);
         return attempts;
     }
+
+    /// <summary>
+    /// One round for one channel: reads that channel's due rows (critical first) and sends them.
+    /// Safe to run for different channels at once; needs an <see cref="IDeliveryScheduler"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The store does not schedule per channel.</exception>
+    public async Task<IReadOnlyList<DeliveryAttempt>> DispatchChannelAsync(string channelName, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channelName);
+        if (_scheduler is null) throw new InvalidOperationException("per-channel dispatch needs a store that implements IDeliveryScheduler");
+        var now = _time.GetUtcNow();
+        await RestoreBudgetsOnceAsync(now, cancellationToken).ConfigureAwait(false);
+        // A digest covers every due row of its group (up to MaxRowsPerRound), not one batch.
+        var max = _grouping is not null && _channels.ContainsKey(channelName) ? Math.Max(_grouping.MaxRowsPerRound, _retry.BatchSize) : _retry.BatchSize;
+        var due = await _scheduler.GetDueDeliveriesForChannelAsync(channelName, now, max, cancellationToken).ConfigureAwait(false);
+        var attempts = new List<DeliveryAttempt>();
+        if (_grouping is not null) await DispatchGroupedAsync(due, now, attempts, cancellationToken).ConfigureAwait(false);
+        else await DispatchSinglyAsync(due, attempts, cancellationToken).ConfigureAwait(false);
+        return attempts;
+    }
+
+    /// <summary>The channels this dispatcher can send to, by name.</summary>
+    public IReadOnlyCollection<string> ConfiguredChannels => _channels.Keys.ToList();
 
     private async Task DispatchSinglyAsync(IReadOnlyList<PendingDelivery> due, List<DeliveryAttempt> attempts, CancellationToken cancellationToken)
     {
@@ -155,13 +180,23 @@ public sealed class DeliveryDispatcher
 
     // Budgets live in memory; after a restart they are rebuilt once from the delivered rows of the
     // last hour, so a restart neither grants a fresh budget nor forgets a spent one.
-    private async Task RestoreBudgetsOnceAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    private Task RestoreBudgetsOnceAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (_budgetsRestored || _grouping is null || _grouping.MaxPerHour.Count == 0) return;
+        if (_grouping is null || _grouping.MaxPerHour.Count == 0) return Task.CompletedTask;
+        // Channel workers start together; one of them rebuilds every channel's history, the others
+        // await the same task. One that failed (store down) or was cancelled is tried again next round.
+        lock (_restoreLock)
+        {
+            if (_restore is null || _restore.IsFaulted || _restore.IsCanceled) _restore = RestoreBudgetsAsync(now, cancellationToken);
+            return _restore;
+        }
+    }
+
+    private async Task RestoreBudgetsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var sends = await _scheduler!.GetSendsSinceAsync(now - TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false);
         foreach (var send in sends.OrderBy(s => s.At))
             NoteSend(send.Channel, send.At);
-        _budgetsRestored = true;
     }
 
     /// <summary>
@@ -224,13 +259,13 @@ public sealed class DeliveryDispatcher
             }
             if (held.Count > 0)
             {
-                if (_overBudget.Add(channelName)) Log.ChannelOverBudget(_logger, channelName, _grouping!.MaxPerHour[channelName], held.Count);
+                if (_overBudget.TryAdd(channelName, 0)) Log.ChannelOverBudget(_logger, channelName, _grouping!.MaxPerHour[channelName], held.Count);
                 if (_scheduler is not null)
                     await _scheduler.DeferAsync(held.Select(p => p.Delivery.Id).ToList(), BudgetFreesAt(channelName, now), cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                _overBudget.Remove(channelName);
+                _overBudget.TryRemove(channelName, out _);
             }
             units.AddRange(groups);
 
@@ -361,7 +396,7 @@ public sealed class DeliveryDispatcher
         {
             case DeliveryStatus.Delivered:
                 Interlocked.Increment(ref _delivered);
-                if (_lastError.Remove(delivery.Channel)) Log.ChannelRecovered(_logger, delivery.Channel);
+                if (_lastError.TryRemove(delivery.Channel, out _)) Log.ChannelRecovered(_logger, delivery.Channel);
                 break;
             case DeliveryStatus.Pending:
                 Interlocked.Increment(ref _retried);

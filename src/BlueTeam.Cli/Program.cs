@@ -8,6 +8,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        BlueTeam.Alerting.Channels.ChannelRegistry.RegisterOptions(); // before any config is bound
         try
         {
             return await RunAsync(args).ConfigureAwait(false);

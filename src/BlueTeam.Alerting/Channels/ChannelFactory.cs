@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace BlueTeam.Alerting.Channels;
 
-/// <summary>Builds the enabled channels from the config; the one place a new channel is registered.</summary>
+/// <summary>Builds the enabled channels of the <see cref="ChannelRegistry"/> from the config.</summary>
 public static class ChannelFactory
 {
     /// <summary>
@@ -24,68 +24,17 @@ public static class ChannelFactory
         loggers ??= NullLoggerFactory.Instance;
         time ??= TimeProvider.System;
 
+        var context = new ChannelContext(console, loggers, time);
         var errors = new List<ConfigError>();
         var channels = new Dictionary<string, IAlertChannel>(StringComparer.Ordinal);
-
-        if (options.Console.Enabled)
-            channels.Add(ChannelNames.Console, new ConsoleChannel(console));
-
-        if (options.Syslog.Enabled)
+        foreach (var type in ChannelRegistry.All)
         {
-            var problems = Problems(options.Syslog, "alerting.syslog");
-            if (problems.Count == 0)
-            {
-                // A missing socket is not a config error: syslog may start after blueteam, and the
-                // outbox keeps the records until it does. Say so once, now.
-                if (options.Syslog.Transport == SyslogTransport.Local)
-                {
-                    if (!File.Exists(options.Syslog.Socket))
-                        Log.SyslogSocketMissing(loggers.CreateLogger<SyslogChannel>(), options.Syslog.Socket);
-                    channels.Add(ChannelNames.Syslog, new SyslogChannel(options.Syslog, time));
-                }
-                else
-                {
-                    try { channels.Add(ChannelNames.Syslog, new RemoteSyslogChannel(options.Syslog, time)); }
-                    catch (ConfigException e) { errors.AddRange(e.Errors); }
-                }
-            }
-            errors.AddRange(problems);
-        }
-
-        if (options.Webhook.Enabled)
-        {
-            try { channels.Add(ChannelNames.Webhook, new WebhookChannel(options.Webhook, time)); }
+            if (!type.IsEnabled(options)) continue;
+            try { channels.Add(type.Name, type.Create(options, context)); }
             catch (ConfigException e) { errors.AddRange(e.Errors); }
-        }
-
-        if (options.File.Enabled)
-        {
-            var problems = Problems(options.File, "alerting.file");
-            errors.AddRange(problems);
-            if (problems.Count == 0) channels.Add(ChannelNames.File, new FileChannel(options.File));
-        }
-
-        if (options.Email.Enabled)
-        {
-            var problems = Problems(options.Email, "alerting.email");
-            errors.AddRange(problems);
-            if (problems.Count == 0)
-            {
-                try
-                {
-                    channels.Add(ChannelNames.Email, new EmailChannel(options.Email, time, loggers.CreateLogger<EmailChannel>()));
-                }
-                catch (ConfigException e)
-                {
-                    errors.AddRange(e.Errors);
-                }
-            }
         }
 
         if (errors.Count > 0) throw new ConfigException("alerting", errors);
         return channels;
     }
-
-    private static List<ConfigError> Problems(IValidatable options, string prefix) =>
-        options.Validate().Select(p => new ConfigError($"{prefix}.{p.Key}", prefix, p.Message)).ToList();
 }

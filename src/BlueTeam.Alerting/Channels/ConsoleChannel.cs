@@ -78,3 +78,13 @@ public sealed class ConsoleChannel : IAlertChannel
 
     private static string Safe(string? text) => Markup.Escape(SafeText.Inert(text));
 }
+
+/// <summary>The console channel in the <see cref="ChannelRegistry"/>.</summary>
+internal sealed class ConsoleChannelType : IChannelType
+{
+    public string Name => ChannelNames.Console;
+    public Func<object>? PluginDefaults => null;
+    public bool IsEnabled(BlueTeam.Core.Config.AlertingOptions alerting) => alerting.Console.Enabled;
+    public Severity MinSeverity(BlueTeam.Core.Config.AlertingOptions alerting) => alerting.Console.MinSeverity;
+    public IAlertChannel Create(BlueTeam.Core.Config.AlertingOptions alerting, ChannelContext context) => new ConsoleChannel(context.Console);
+}

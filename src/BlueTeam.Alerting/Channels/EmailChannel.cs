@@ -315,3 +315,18 @@ public sealed class EmailChannel : IAlertChannel
         }
     }
 }
+
+/// <summary>The e-mail channel in the <see cref="ChannelRegistry"/>.</summary>
+internal sealed class EmailChannelType : IChannelType
+{
+    public string Name => ChannelNames.Email;
+    public Func<object>? PluginDefaults => null;
+    public bool IsEnabled(AlertingOptions alerting) => alerting.Email.Enabled;
+    public Severity MinSeverity(AlertingOptions alerting) => alerting.Email.MinSeverity;
+
+    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context)
+    {
+        ChannelChecks.ThrowIfInvalid(alerting.Email, "alerting.email");
+        return new EmailChannel(alerting.Email, context.Time, context.Loggers.CreateLogger<EmailChannel>());
+    }
+}

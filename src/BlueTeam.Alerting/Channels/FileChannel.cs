@@ -62,3 +62,18 @@ public sealed class FileChannel : IAlertChannel
     /// <summary>The line for an alert: the ECS incident plus the alert's id and host, no newline.</summary>
     internal static string Format(AlertRecord alert) => AlertJson.Serialize(alert);
 }
+
+/// <summary>The file channel in the <see cref="ChannelRegistry"/>.</summary>
+internal sealed class FileChannelType : IChannelType
+{
+    public string Name => ChannelNames.File;
+    public Func<object>? PluginDefaults => null;
+    public bool IsEnabled(AlertingOptions alerting) => alerting.File.Enabled;
+    public Severity MinSeverity(AlertingOptions alerting) => alerting.File.MinSeverity;
+
+    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context)
+    {
+        ChannelChecks.ThrowIfInvalid(alerting.File, "alerting.file");
+        return new FileChannel(alerting.File);
+    }
+}

@@ -4,6 +4,7 @@ using System.Text;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
+using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Alerting.Channels;
 
@@ -113,4 +114,28 @@ public sealed class SyslogChannel : IAlertChannel
 
     private static string Value(string? text) =>
         string.IsNullOrEmpty(text) ? "-" : SafeText.Inert(text, MaxFieldLength).Replace(" ", "\\x20", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// The syslog channel in the <see cref="ChannelRegistry"/>: the local socket, or a remote server
+/// over UDP, TCP or TLS (<see cref="RemoteSyslogChannel"/>).
+/// </summary>
+internal sealed class SyslogChannelType : IChannelType
+{
+    public string Name => ChannelNames.Syslog;
+    public Func<object>? PluginDefaults => null;
+    public bool IsEnabled(AlertingOptions alerting) => alerting.Syslog.Enabled;
+    public Severity MinSeverity(AlertingOptions alerting) => alerting.Syslog.MinSeverity;
+
+    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context)
+    {
+        var options = alerting.Syslog;
+        ChannelChecks.ThrowIfInvalid(options, "alerting.syslog");
+        if (options.Transport != SyslogTransport.Local) return new RemoteSyslogChannel(options, context.Time);
+        // A missing socket is not a config error: syslog may start after blueteam, and the
+        // outbox keeps the records until it does. Say so once, now.
+        if (!File.Exists(options.Socket))
+            Log.SyslogSocketMissing(context.Loggers.CreateLogger<SyslogChannel>(), options.Socket);
+        return new SyslogChannel(options, context.Time);
+    }
 }

@@ -216,3 +216,13 @@ public sealed class WebhookChannel : IAlertChannel, IDisposable
 
     public void Dispose() => _http.Dispose();
 }
+
+/// <summary>The webhook channel in the <see cref="ChannelRegistry"/>; its constructor checks what validation cannot (secret file).</summary>
+internal sealed class WebhookChannelType : IChannelType
+{
+    public string Name => ChannelNames.Webhook;
+    public Func<object>? PluginDefaults => null;
+    public bool IsEnabled(AlertingOptions alerting) => alerting.Webhook.Enabled;
+    public Severity MinSeverity(AlertingOptions alerting) => alerting.Webhook.MinSeverity;
+    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context) => new WebhookChannel(alerting.Webhook, context.Time);
+}

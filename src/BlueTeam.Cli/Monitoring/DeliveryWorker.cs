@@ -6,18 +6,30 @@ using Microsoft.Extensions.Logging;
 namespace BlueTeam.Cli.Monitoring;
 
 /// <summary>
-/// Stage 3: the outbox worker. Sends due deliveries when the pipeline stored new alerts, and at
-/// least every second for retries that come due. Runs one last round at shutdown.
+/// Stage 3: the outbox. One <see cref="ChannelDeliveryWorker"/> per channel, each with its own
+/// wake-up queue, retry and backoff, so a channel stuck in a send (an SMTP server that accepts and
+/// never answers) delays no other. This worker wakes them when the pipeline stored new alerts, and
+/// at least every second for retries that come due; at shutdown every channel runs one last round,
+/// all at once.
 /// </summary>
 internal sealed class DeliveryWorker : BackgroundService
 {
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(1);
+    // The last round at shutdown: a channel still stuck after this keeps its rows pending for the
+    // next start (delivery is at least once), instead of holding the daemon's exit for its timeout.
+    private static readonly TimeSpan FinalRoundLimit = TimeSpan.FromSeconds(5);
     private readonly DaemonRuntime _runtime;
     private readonly WakeSignal _wake;
     private readonly DaemonStats _stats;
     private readonly ILogger<DeliveryWorker> _logger;
+    private readonly SpoolingAlertStore _store;
 
-    private readonly IAlertStore _store;
+    // Channel name → its worker and the task running it; touched only by ExecuteAsync's loop.
+    private readonly Dictionary<string, (ChannelDeliveryWorker Worker, Task Running)> _workers = new(StringComparer.Ordinal);
+
+    // Delivery health is one state machine across channels, and raising its incident stores rows
+    // for the other channels: the workers take turns here (rare, and never during a send).
+    private readonly SemaphoreSlim _healthGate = new(1, 1);
 
     public DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, SpoolingAlertStore store, ILogger<DeliveryWorker> logger)
     {
@@ -33,7 +45,7 @@ internal sealed class DeliveryWorker : BackgroundService
         await RestoreHealthAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
-            await RoundAsync().ConfigureAwait(false);
+            await StartAndWakeAsync(stoppingToken).ConfigureAwait(false);
             try
             {
                 await _wake.WaitAsync(Idle, stoppingToken).ConfigureAwait(false);
@@ -43,7 +55,58 @@ internal sealed class DeliveryWorker : BackgroundService
                 break;
             }
         }
-        await RoundAsync().ConfigureAwait(false); // what the pipeline stored while draining
+        await Task.WhenAll(_workers.Values.Select(w => w.Running)).ConfigureAwait(false);
+        // What the pipeline stored while draining, every channel at once so a stuck one holds no other.
+        using var limit = new CancellationTokenSource(FinalRoundLimit);
+        await Task.WhenAll(_workers.Values.Select(w => FinalRoundAsync(w.Worker, limit.Token))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Makes sure every configured channel, and every channel with rows due (one no longer configured,
+    /// whose rows are failed at once), has a running worker, and wakes them all.
+    /// </summary>
+    private async Task StartAndWakeAsync(CancellationToken stoppingToken)
+    {
+        // The running workers first: new alerts should not wait for the store query below.
+        foreach (var (worker, _) in _workers.Values) worker.Wake();
+        var names = new HashSet<string>(_runtime.Current.Dispatcher.ConfiguredChannels, StringComparer.Ordinal);
+        try
+        {
+            names.UnionWith(await ((IDeliveryScheduler)_store).GetDueChannelsAsync(DateTimeOffset.UtcNow, stoppingToken).ConfigureAwait(false));
+        }
+        catch (StoreException e)
+        {
+            // The outbox is in the store: nothing is lost while it is down, only late.
+            _stats.StoreError();
+            _logger.LogWarning("Outbox unavailable, deliveries wait: {Message}", e.Message);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        foreach (var name in names)
+        {
+            if (_workers.ContainsKey(name)) continue;
+            var worker = new ChannelDeliveryWorker(name, () => _runtime.Current.Dispatcher, ObserveAsync, OnRoundError, Idle);
+            _workers[name] = (worker, Task.Run(() => worker.RunAsync(stoppingToken), CancellationToken.None));
+            worker.Wake();
+        }
+    }
+
+    private async Task FinalRoundAsync(ChannelDeliveryWorker worker, CancellationToken limit)
+    {
+        try
+        {
+            await worker.RoundAsync(limit).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            _logger.LogWarning("Delivery to {Channel} still in progress at shutdown; its pending rows are sent after the next start", worker.ChannelName);
+        }
+        catch (StoreException e)
+        {
+            OnRoundError(worker.ChannelName, e);
+        }
     }
 
     /// <summary>Which channels were failing before a restart, from the outbox, so self-monitoring neither forgets nor repeats.</summary>
@@ -60,30 +123,43 @@ internal sealed class DeliveryWorker : BackgroundService
         }
     }
 
-    private async Task RoundAsync()
+    private async Task ObserveAsync(IReadOnlyList<DeliveryAttempt> attempts, CancellationToken cancellationToken)
     {
+        foreach (var attempt in attempts)
+        {
+            _stats.Channels.GetOrAdd(attempt.Channel, _ => new ChannelStats()).Record(attempt.Status);
+            if (attempt.Status == DeliveryStatus.Delivered) _stats.DeliverySucceeded();
+            else if (attempt.Status == DeliveryStatus.Failed) _stats.DeliveryFailedFinally();
+        }
+        var raised = false;
+        await _healthGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             var parts = _runtime.Current;
-            var attempts = await parts.Dispatcher.DispatchDueAsync(CancellationToken.None).ConfigureAwait(false);
-            foreach (var attempt in attempts)
-            {
-                _stats.Channels.GetOrAdd(attempt.Channel, _ => new ChannelStats()).Record(attempt.Status);
-                if (attempt.Status == DeliveryStatus.Delivered) _stats.DeliverySucceeded();
-                else if (attempt.Status == DeliveryStatus.Failed) _stats.DeliveryFailedFinally();
-            }
             // NIST 3.3.4: failing to deliver is itself an incident, sent down the channels that still work.
             foreach (var failure in parts.Health.Observe(attempts))
             {
                 await parts.Engine.RaiseDeliveryFailureAsync(failure, parts.Health.IsHealthy, CancellationToken.None).ConfigureAwait(false);
                 _stats.IncidentStored(isNew: true);
+                raised = true;
             }
         }
-        catch (StoreException e)
+        finally
+        {
+            _healthGate.Release();
+        }
+        if (raised) _wake.Set(); // its deliveries wait in the other channels' outbox rows
+    }
+
+    private void OnRoundError(string channel, Exception e)
+    {
+        if (e is StoreException)
         {
             // The outbox is in the store: nothing is lost while it is down, only late.
             _stats.StoreError();
-            _logger.LogWarning("Outbox unavailable, deliveries wait: {Message}", e.Message);
+            _logger.LogWarning("Outbox unavailable, deliveries to {Channel} wait: {Message}", channel, e.Message);
+            return;
         }
+        _logger.LogError(e, "Delivery round for {Channel} failed; retrying in {Pause}", channel, Idle);
     }
 }

@@ -1,12 +1,56 @@
+using System.Collections.Concurrent;
 using BlueTeam.Core.Events;
 
 namespace BlueTeam.Core.Config;
 
+/// <summary>
+/// A config section that also takes keys whose option types Core does not know: plug-ins registered
+/// by another project (channels, by BlueTeam.Alerting's channel registry). The binder binds such a
+/// key strictly onto the options object the section creates for it; validation and <c>config show</c>
+/// walk them like any other options.
+/// </summary>
+public interface IPluginSection
+{
+    /// <summary>Every plug-in key this section accepts.</summary>
+    IEnumerable<string> PluginKeys { get; }
+
+    /// <summary>Creates (and keeps) the default options for <paramref name="key"/> to bind onto; null when no plug-in has that key.</summary>
+    object? BindPlugin(string key);
+
+    /// <summary>The options of <paramref name="key"/>: as configured, else its defaults; null when no plug-in has that key.</summary>
+    object? PluginOptions(string key);
+}
+
 // Alerting stage options (alerting.*). Durations follow the config's existing convention: whole
 // seconds in a *_sec key, exposed to code as a TimeSpan property (not a key).
 
-public sealed class AlertingOptions : IValidatable
+public sealed class AlertingOptions : IValidatable, IPluginSection
 {
+    // Channel types whose options live with their implementation (BlueTeam.Alerting registers them at
+    // start); the five channels below predate that and keep their typed properties and YAML shape.
+    private static readonly ConcurrentDictionary<string, Func<object>> ChannelTypes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, object> _pluginChannels = new(StringComparer.Ordinal);
+
+    /// <summary>Makes <c>alerting.&lt;key&gt;</c> a section bound onto the options <paramref name="defaults"/> creates.</summary>
+    public static void RegisterChannelType(string key, Func<object> defaults)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(defaults);
+        ChannelTypes[key] = defaults;
+    }
+
+    public IEnumerable<string> PluginKeys => ChannelTypes.Keys.Order(StringComparer.Ordinal);
+
+    public object? BindPlugin(string key)
+    {
+        if (!ChannelTypes.TryGetValue(key, out var defaults)) return null;
+        if (!_pluginChannels.TryGetValue(key, out var options)) _pluginChannels[key] = options = defaults();
+        return options;
+    }
+
+    public object? PluginOptions(string key) =>
+        _pluginChannels.TryGetValue(key, out var options) ? options : ChannelTypes.TryGetValue(key, out var defaults) ? defaults() : null;
+
     public ConsoleChannelOptions Console { get; set; } = new();
     public SyslogChannelOptions Syslog { get; set; } = new();
     public EmailChannelOptions Email { get; set; } = new();

@@ -38,7 +38,14 @@ internal sealed class ConfigBinder
             var keyPath = Join(path, key);
             if (!props.TryGetValue(key, out var prop))
             {
-                var known = string.Join(", ", props.Keys.Order(StringComparer.Ordinal));
+                if (target is IPluginSection section && section.BindPlugin(key) is { } plugin)
+                {
+                    _locations[keyPath] = _locate(valueNode);
+                    if (valueNode is YamlMappingNode pluginMap) BindObject(plugin, pluginMap, keyPath);
+                    else Error(keyPath, valueNode, $"expected a mapping of {key} settings, found a {NodeKind(valueNode)}");
+                    continue;
+                }
+                var known = string.Join(", ", props.Keys.Concat((target as IPluginSection)?.PluginKeys ?? []).Order(StringComparer.Ordinal));
                 Error(keyPath, keyNode, $"unknown key; expected one of: {known}");
                 continue;
             }

@@ -138,6 +138,15 @@ public static class ConfigLoader
                     break;
             }
         }
+        ValidatePlugins(options, path, binder, origin, errors);
+    }
+
+    private static void ValidatePlugins(object options, string path, ConfigBinder binder, string origin, List<ConfigError> errors)
+    {
+        if (options is not IPluginSection section) return;
+        foreach (var key in section.PluginKeys)
+            if (section.PluginOptions(key) is { } plugin)
+                Validate(plugin, path.Length == 0 ? key : $"{path}.{key}", binder, origin, errors);
     }
 
     private static string? ParentLocation(ConfigBinder binder, string key)
@@ -191,6 +200,10 @@ public static class ConfigLoader
                     break;
             }
         }
+        if (options is IPluginSection section)
+            foreach (var plugin in section.PluginKeys)
+                if (section.PluginOptions(plugin) is { } pluginOptions)
+                    foreach (var pair in Flatten(pluginOptions, path.Length == 0 ? plugin : $"{path}.{plugin}")) yield return pair;
     }
 
     private static string FormatValue(object? v) => v switch

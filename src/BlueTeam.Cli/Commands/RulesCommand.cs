@@ -102,27 +102,38 @@ internal static class RulesCommand
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long lineNumber = 0, matched = 0;
+        var events = new List<SecurityEvent>();
+        // Every event a line completes (ParseAll), and what multi-record parsers (auditd) still hold at the end
+        // (Flush): the same events, in the same order, as scan and the daemon feed their rules.
+        async Task EvaluateAsync(SecurityEvent e, string where)
+        {
+            if (!rule.Matches(e)) return;
+            matched++;
+            await stdout.WriteLineAsync(SafeText.Inert(
+                $"{where}: match {e.Timestamp:yyyy-MM-ddTHH:mm:ssK} {e.Event.Action} {e.Event.Outcome ?? "-"} source={e.Source?.Ip ?? e.Source?.Domain ?? "-"} user={e.User?.Name ?? "-"}")).ConfigureAwait(false);
+            foreach (var incident in rule.Evaluate(e))
+            {
+                var verb = seen.Add(incident.Fingerprint) ? "FIRED" : "updated";
+                await stdout.WriteLineAsync(SafeText.Inert(
+                    $"{where}: {verb} {incident.Severity.ToName()} \"{incident.Title}\" events={incident.EventCount} {incident.FirstSeen:yyyy-MM-ddTHH:mm:ssK}..{incident.LastSeen:yyyy-MM-ddTHH:mm:ssK} [{incident.Fingerprint}]")).ConfigureAwait(false);
+            }
+        }
         var reader = new LineReader();
         await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
         foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
         {
             ct.ThrowIfCancellationRequested();
             lineNumber++;
-            var e = parsers.Parse(new RawLine
+            events.Clear();
+            parsers.ParseAll(new RawLine
             {
                 Collector = "rules-test", Type = type, Path = file.FullName, Text = span.Text, Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
-            }, context);
-            if (e is null || !rule.Matches(e)) continue;
-            matched++;
-            await stdout.WriteLineAsync(SafeText.Inert(
-                $"line {lineNumber}: match {e.Timestamp:yyyy-MM-ddTHH:mm:ssK} {e.Event.Action} {e.Event.Outcome ?? "-"} source={e.Source?.Ip ?? e.Source?.Domain ?? "-"} user={e.User?.Name ?? "-"}")).ConfigureAwait(false);
-            foreach (var incident in rule.Evaluate(e))
-            {
-                var verb = seen.Add(incident.Fingerprint) ? "FIRED" : "updated";
-                await stdout.WriteLineAsync(SafeText.Inert(
-                    $"line {lineNumber}: {verb} {incident.Severity.ToName()} \"{incident.Title}\" events={incident.EventCount} {incident.FirstSeen:yyyy-MM-ddTHH:mm:ssK}..{incident.LastSeen:yyyy-MM-ddTHH:mm:ssK} [{incident.Fingerprint}]")).ConfigureAwait(false);
-            }
+            }, context, events);
+            foreach (var e in events) await EvaluateAsync(e, $"line {lineNumber}").ConfigureAwait(false);
         }
+        foreach (var e in parsers.Flush()) await EvaluateAsync(e, "end of file").ConfigureAwait(false);
+        if (parsers.Errors.Total > 0)
+            await Console.Error.WriteLineAsync($"blueteam: {parsers.Errors.Total} line(s) skipped: a parser failed on them (first: {SafeText.Inert(parsers.Errors.Recent()[0].Reason)})").ConfigureAwait(false);
         await stdout.WriteLineAsync($"{lineNumber} lines, {matched} matched the filter, {seen.Count} incidents").ConfigureAwait(false);
         return ExitCodes.Ok;
     }

@@ -29,7 +29,9 @@ public sealed class LineReader
     /// <summary>Reads lines from <paramref name="stream"/> starting at <paramref name="position"/>.</summary>
     public IEnumerable<LineSpan> ReadLines(Stream stream, long position, bool includeUnterminated)
     {
-        stream.Seek(position, SeekOrigin.Begin);
+        // A decompressing stream or a pipe (scan of .gz, standard input) is read from its start and cannot seek.
+        if (stream.CanSeek) stream.Seek(position, SeekOrigin.Begin);
+        else if (position != 0) throw new ArgumentException("a stream that cannot seek is read from its start", nameof(position));
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(64 * 1024, _maxLineBytes + 1));
         try
         {

@@ -77,6 +77,44 @@ public static class LogInputs
         }
     }
 
+    /// <summary>
+    /// The first lines of <paramref name="path"/> (to detect its format) and how to open it for the read that
+    /// follows. A file is opened again for that read; standard input can be read once only, so what was
+    /// looked at is kept and handed back in front of the rest.
+    /// </summary>
+    /// <exception cref="IOException">The input cannot be opened or read.</exception>
+    /// <exception cref="UnauthorizedAccessException">No permission to read it.</exception>
+    /// <exception cref="InvalidDataException">It is compressed and damaged.</exception>
+    public static (string Head, Func<Stream> Open) Prepare(string path, int headLines = 20, int headBytes = 64 * 1024)
+    {
+        if (path != StandardInput)
+        {
+            using var file = Open(path);
+            return (HeadOf(file, headLines, headBytes, out _), () => Open(path));
+        }
+        var input = Open(path);
+        var head = HeadOf(input, headLines, headBytes, out var bytes);
+        var opened = false;
+        return (head, () =>
+        {
+            if (opened) throw new InvalidOperationException("standard input can be read once only");
+            opened = true;
+            return new PrefixedStream(bytes, input);
+        });
+    }
+
+    /// <summary>Up to <paramref name="lines"/> lines (each cut at 4 KB) from at most <paramref name="maxBytes"/> bytes; the bytes read are returned too.</summary>
+    private static string HeadOf(Stream stream, int lines, int maxBytes, out byte[] bytes)
+    {
+        var buffer = new byte[maxBytes];
+        var read = ReadUpTo(stream, buffer);
+        bytes = buffer[..read];
+        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        var head = new System.Text.StringBuilder();
+        foreach (var line in text.Split('\n').Take(lines)) head.AppendLine(line.Length > 4096 ? line[..4096] : line);
+        return head.ToString();
+    }
+
     /// <summary>How a stream that starts with <paramref name="head"/> is compressed (by its magic number).</summary>
     public static Compression KindOf(ReadOnlySpan<byte> head) => head switch
     {

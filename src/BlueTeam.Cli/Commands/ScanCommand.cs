@@ -20,7 +20,11 @@ namespace BlueTeam.Cli.Commands;
 /// </summary>
 internal static class ScanCommand
 {
-    private static readonly Argument<FileInfo[]> Files = new("files") { Description = "Log files to read", Arity = ArgumentArity.OneOrMore };
+    private static readonly Argument<string[]> Files = new("files")
+    {
+        Description = "Log files to read: files (gzip, bzip2, xz and zstd are read as they are), folders, globs, or - for standard input",
+        Arity = ArgumentArity.OneOrMore,
+    };
     private static readonly Option<string> Emit = new("--emit") { Description = "What to print: incidents or events", DefaultValueFactory = _ => "incidents" };
     private static readonly Option<string> Format = new("--format", "-f") { Description = "Output format: text or jsonl", DefaultValueFactory = _ => "text" };
     private static readonly Option<CollectorType?> Type = new("--type", "-t") { Description = "Log format of the files: auth, audit, access or json (default: detected per file)" };
@@ -45,7 +49,7 @@ internal static class ScanCommand
 
     private static async Task<int> RunAsync(AppServices app, ParseResult parse, CancellationToken ct)
     {
-        var files = parse.GetValue(Files)!;
+        var files = LogInputs.Expand(parse.GetValue(Files)!);
         var emitEvents = parse.GetValue(Emit) == "events";
         var jsonl = parse.GetValue(Format) == "jsonl";
         var type = parse.GetValue(Type);
@@ -71,10 +75,17 @@ internal static class ScanCommand
             found.Clear();
         }
 
-        var missing = files.FirstOrDefault(f => !f.Exists);
+        var missing = files.FirstOrDefault(f => f != LogInputs.StandardInput && !File.Exists(f));
         if (missing is not null)
         {
-            await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(missing.FullName)}: file not found").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(Path.GetFullPath(missing))}: file not found").ConfigureAwait(false);
+            return ExitCodes.NotOk;
+        }
+        if (files.Count(f => f == LogInputs.StandardInput) > 1)
+            return await Output.Usage.ErrorAsync("- (standard input) can be given once only").ConfigureAwait(false);
+        if (files.Count == 0)
+        {
+            await Console.Error.WriteLineAsync("blueteam: no file to scan (the folders and globs given hold none)").ConfigureAwait(false);
             return ExitCodes.NotOk;
         }
 
@@ -82,8 +93,7 @@ internal static class ScanCommand
         // bounded queue of event batches in line order, so the correlator sees exactly what one loop would show it.
         async Task ScanFilesAsync(Action<long>? progress)
         {
-            var inputs = files.Select(f => new ParseInput(f.FullName, f.Length, type ?? DetectFormat(f.FullName),
-                AppServices.ContextFor(null, app.Config, f.LastWriteTimeUtc, year))).ToList();
+            var inputs = files.Select(f => Input(f, type, year, app)).ToList();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var parsing = ParsingStage.Start(inputs, pipeline, progress, stop.Token);
             try
@@ -108,8 +118,10 @@ internal static class ScanCommand
         try
         {
             // A progress bar on the terminal (stderr) for large inputs, unless events stream to that same terminal.
-            var totalBytes = files.Sum(f => f.Length);
-            if (totalBytes >= ProgressThresholdBytes && !Console.IsErrorRedirected && (!emitEvents || Console.IsOutputRedirected))
+            // The bar counts plain text: compressed files and standard input have no length it could follow.
+            var measurable = files.All(f => f != LogInputs.StandardInput && !IsCompressed(f));
+            var totalBytes = measurable ? files.Sum(f => new FileInfo(f).Length) : 0;
+            if (measurable && totalBytes >= ProgressThresholdBytes && !Console.IsErrorRedirected && (!emitEvents || Console.IsOutputRedirected))
             {
                 // stderr is a terminal here (checked above); stdout may be a file, which must not turn the bar off.
                 var terminal = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error), Interactive = InteractionSupport.Yes });
@@ -123,7 +135,7 @@ internal static class ScanCommand
             }
             else await ScanFilesAsync(null).ConfigureAwait(false);
         }
-        catch (UnreadableFileException e)
+        catch (Exception e) when (e is UnreadableFileException or InvalidDataException)
         {
             // A file that exists but cannot be read (permissions, an I/O error): say which, not a stack trace.
             await Console.Error.WriteLineAsync($"blueteam: cannot read {SafeText.Inert(e.Message)}").ConfigureAwait(false);
@@ -150,20 +162,41 @@ internal static class ScanCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>The format of a file given without --type, from its first lines (auth when undecided).</summary>
-    private static CollectorType DetectFormat(string path)
+    /// <summary>
+    /// One input: opened as plain text (decompressed, or standard input), its format from --type or its first
+    /// lines (auth when undecided), and RFC 3164 years from --year or the file's modification time (now for stdin).
+    /// </summary>
+    private static ParseInput Input(string path, CollectorType? type, int? year, AppServices app)
     {
-        var head = new System.Text.StringBuilder();
+        string head;
+        Func<Stream> open;
         try
         {
-            using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
-            for (var i = 0; i < 20 && reader.ReadLine() is { } line; i++) head.AppendLine(line.Length > 4096 ? line[..4096] : line);
+            (head, open) = LogInputs.Prepare(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new UnreadableFileException(path, e);
         }
-        return ParserRegistry.DetectFormat(head.ToString()) ?? CollectorType.Auth;
+        var stdin = path == LogInputs.StandardInput;
+        var modified = stdin ? app.Time.GetUtcNow() : new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
+        return new ParseInput(stdin ? "(standard input)" : Path.GetFullPath(path), stdin ? 0 : new FileInfo(path).Length,
+            type ?? ParserRegistry.DetectFormat(head) ?? CollectorType.Auth, AppServices.ContextFor(null, app.Config, modified, year), open);
+    }
+
+    private static bool IsCompressed(string path)
+    {
+        Span<byte> head = stackalloc byte[6];
+        try
+        {
+            using var file = File.OpenRead(path);
+            var n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            return LogInputs.KindOf(head[..n]) != LogInputs.Compression.None;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UnreadableFileException(path, e);
+        }
     }
 
     private static Task WriteEventAsync(TextWriter w, SecurityEvent e, bool jsonl) =>

@@ -9,8 +9,11 @@ namespace BlueTeam.Cli.Pipeline;
 /// <summary>A file given to scan that exists but cannot be read (permissions, an I/O error): which one, and why.</summary>
 internal sealed class UnreadableFileException(string path, Exception inner) : IOException($"{path}: {inner.Message}", inner);
 
-/// <summary>One file for <see cref="ParsingStage"/>: where it is, its format and how to complete its timestamps.</summary>
-internal sealed record ParseInput(string Path, long Length, CollectorType Format, ParseContext Context);
+/// <summary>
+/// One input for <see cref="ParsingStage"/>: its name, its format, how to complete its timestamps, and how to
+/// open it as plain text (decompressed, or standard input; <see cref="LogInputs"/>). Length is for progress.
+/// </summary>
+internal sealed record ParseInput(string Path, long Length, CollectorType Format, ParseContext Context, Func<Stream> Open);
 
 /// <summary>
 /// scan's read+parse stage on a thread of its own: the files in order, line by line, into batches of
@@ -62,7 +65,7 @@ internal sealed class ParsingStage
             long done = 0;
             foreach (var input in inputs)
             {
-                using var stream = Open(input.Path);
+                using var stream = Open(input);
                 foreach (var span in ReadLines(reader, stream, input.Path))
                 {
                     if ((++lines & 0xFFFF) == 0)
@@ -92,20 +95,20 @@ internal sealed class ParsingStage
         return lines;
     }
 
-    private static FileStream Open(string path)
+    private static Stream Open(ParseInput input)
     {
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
+            return input.Open();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UnreadableFileException(path, e);
+            throw new UnreadableFileException(input.Path, e);
         }
     }
 
     /// <summary>The file's lines; a read error names the file (the iterator's errors surface here, not in the parsers).</summary>
-    private static IEnumerable<LineSpan> ReadLines(LineReader reader, FileStream stream, string path)
+    private static IEnumerable<LineSpan> ReadLines(LineReader reader, Stream stream, string path)
     {
         using var lines = reader.ReadLines(stream, 0, includeUnterminated: true).GetEnumerator();
         while (true)

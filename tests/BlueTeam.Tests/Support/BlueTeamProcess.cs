@@ -65,6 +65,13 @@ internal sealed partial class BlueTeamProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Writes <paramref name="text"/> to the process's standard input and closes it (end of input).</summary>
+    public async Task WriteStandardInputAsync(string text)
+    {
+        await _process.StandardInput.WriteAsync(text);
+        _process.StandardInput.Close();
+    }
+
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 

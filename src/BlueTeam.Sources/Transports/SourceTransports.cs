@@ -31,6 +31,7 @@ public sealed class SourceTransports
     [
         new FileTransport(),
         new JournaldTransport(),
+        new StdinTransport(),
     ]);
 
     public IEnumerable<string> Names => _byName.Keys.Order(StringComparer.Ordinal);

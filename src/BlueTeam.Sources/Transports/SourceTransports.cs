@@ -37,8 +37,20 @@ public sealed class SourceTransports
     public IEnumerable<string> Names => _byName.Keys.Order(StringComparer.Ordinal);
 
     /// <summary>Builds the collector's source; an unknown transport is a config error named with the known ones.</summary>
-    public ISource Create(string collector, CollectorOptions options, SourceContext context) =>
-        _byName.TryGetValue(options.TransportName, out var transport)
-            ? transport.Create(collector, options, context)
-            : throw new InvalidOperationException($"collectors.{collector}.transport: unknown transport '{Core.Text.SafeText.Inert(options.TransportName, 32)}' (known: {string.Join(", ", Names)})");
+    public ISource Create(string collector, CollectorOptions options, SourceContext context)
+    {
+        Check(new Dictionary<string, CollectorOptions> { [collector] = options });
+        return _byName[options.TransportName].Create(collector, options, context);
+    }
+
+    /// <summary>Refuses, all at once, the enabled collectors whose transport is not registered (run by <c>config check</c> and at start).</summary>
+    public void Check(IReadOnlyDictionary<string, CollectorOptions> collectors)
+    {
+        var errors = collectors
+            .Where(c => c.Value.Enabled && !_byName.ContainsKey(c.Value.TransportName))
+            .Select(c => new ConfigError($"collectors.{c.Key}.transport", "config",
+                $"unknown transport '{Core.Text.SafeText.Inert(c.Value.TransportName, 32)}' (known: {string.Join(", ", Names)})"))
+            .ToList();
+        if (errors.Count > 0) throw new ConfigException("collectors", errors);
+    }
 }

@@ -7,6 +7,7 @@ using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using BlueTeam.Sources;
+using BlueTeam.Sources.Transports;
 using BlueTeam.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -86,9 +87,7 @@ internal static class MonitorCommand
         var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
         var collectors = config.Collectors.Where(c => c.Value.Enabled).ToList();
         var sources = collectors
-            .Select(c => c.Value.Type == CollectorType.Journald
-                ? (ISource)new JournaldSource(c.Key, c.Value, store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"))
-                : new FileTailer(c.Key, c.Value, store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"), app.Time))
+            .Select(c => SourceTransports.Default.Create(c.Key, c.Value, new SourceContext(store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"), app.Time)))
             .ToList();
         foreach (var c in collectors) stats.Sources[c.Key] = new SourceStats();
 

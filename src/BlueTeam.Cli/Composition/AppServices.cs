@@ -4,6 +4,7 @@ using BlueTeam.Core.Config;
 using BlueTeam.Correlation;
 using BlueTeam.Parsing;
 using BlueTeam.Core.Events;
+using BlueTeam.Sources.Transports;
 using BlueTeam.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -133,6 +134,7 @@ internal sealed class AppServices : IAsyncDisposable
     public void ValidateAll()
     {
         BuildRules();
+        SourceTransports.Default.Check(Config.Collectors);
         var channels = BuildChannels();
         _ = new AlertRouter(Config.Alerting, channels.Keys);
     }

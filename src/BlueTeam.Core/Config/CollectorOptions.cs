@@ -10,6 +10,14 @@ public sealed class CollectorOptions : IValidatable
 {
     public bool Enabled { get; set; } = true;
     public CollectorType Type { get; set; } = CollectorType.Auth;
+    /// <summary>
+    /// How lines are read, by the name of a registered source transport (file, journald, stdin, ...);
+    /// unset: journald for a journald collector, else file. <see cref="Type"/> still names the format.
+    /// </summary>
+    public string? Transport { get; set; }
+
+    /// <summary>The transport this collector uses: <see cref="Transport"/>, or the one its <see cref="Type"/> implied before transports were named.</summary>
+    public string TransportName => Transport ?? (Type == CollectorType.Journald ? "journald" : "file");
     public List<string> Paths { get; set; } = [];
     /// <summary>Where to start reading a file never seen before. Beginning: nothing that happened while blueteam was down is lost.</summary>
     public StartPosition StartAt { get; set; } = StartPosition.Beginning;
@@ -27,7 +35,9 @@ public sealed class CollectorOptions : IValidatable
 
     public IEnumerable<ConfigProblem> Validate()
     {
-        if (Type != CollectorType.Journald && Paths.Count == 0) yield return new("paths", "needs at least one path");
+        if (TransportName == "file" && Paths.Count == 0) yield return new("paths", "needs at least one path");
+        if (Transport is not null && (Transport.Length is 0 or > 32 || !Transport.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_')))
+            yield return new("transport", "must be a transport name such as file, journald or stdin");
         if (Type == CollectorType.Journald && Paths.Count > 0) yield return new("paths", "a journald collector reads the journal, not files: use journal_directory for a journal in another place");
         if (JournalDirectory is not null && !System.IO.Path.IsPathRooted(JournalDirectory)) yield return new("journal_directory", "must be an absolute path");
         for (var i = 0; i < Matches.Count; i++)

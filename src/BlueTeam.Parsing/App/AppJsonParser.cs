@@ -55,74 +55,93 @@ public sealed class AppJsonParser : ILogParser
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(line.Text, new JsonDocumentOptions { MaxDepth = 16 });
+            // Duplicate keys are refused: with two "ip" keys the attacker who writes the second one would
+            // choose who is blamed (JsonElement lookups return the last), so the line is ambiguous and dropped.
+            doc = JsonDocument.Parse(line.Text, Options);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException)
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
-            // Not JSON after all (a torn or corrupted line, or text JsonDocument cannot transcode such as a
-            // lone surrogate): not an app event. The pipeline counts lines without events.
+            // Not JSON after all (a torn or corrupted line, nested too deep, a duplicated key, text JsonDocument
+            // cannot transcode, or a key with a lone surrogate escape, which the duplicate check cannot compare):
+            // not an app event. The pipeline counts lines without events.
             return null;
         }
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
-            var root = doc.RootElement;
-            string? Str(string ecs) => Read(root, FieldName(context, ecs));
-
-            var name = Str("event.action");
-            if (string.IsNullOrWhiteSpace(name)) return null;
-            var lower = name.ToLowerInvariant();
-            var outcome = OutcomeOf(Str("event.outcome"), lower);
-            var cui = IsTrue(Str("labels.cui")) || string.Equals(Str("labels.classification"), "cui", StringComparison.OrdinalIgnoreCase);
-
-            string action;
-            // Refusals first: "unauthorized" must not read as an authentication event.
-            if (ContainsAny(lower, "permission_denied", "permission denied", "permission-denied", "access_denied", "forbidden", "unauthorized", "not_authorized"))
+            try
             {
-                action = EventActions.AppPermissionDenied;
-                outcome = EcsValues.Failure;
+                return EventOf(doc.RootElement, line, context);
             }
-            else if (ContainsAny(lower, "login", "logon", "signin", "sign_in", "sign-in", "authenticat") || lower.StartsWith("auth.", StringComparison.Ordinal) || lower.StartsWith("auth_", StringComparison.Ordinal))
-                action = EventActions.AppLogin;
-            else if (lower.Contains("export", StringComparison.Ordinal) && (cui || lower.Contains("cui", StringComparison.Ordinal)))
+            catch (InvalidOperationException)
             {
-                action = EventActions.AppCuiExport;
-                cui = true;
-                outcome ??= EcsValues.Success;
+                // JsonDocument accepts a lone surrogate escape ("\ud800") and only GetString throws on it: a
+                // value no UTF-16 string can hold is hostile or corrupt, so the whole line is dropped rather
+                // than read with that field missing (a missing source.ip must not be the attacker's choice).
+                return null;
             }
-            else action = EventActions.AppEvent;
-
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal) { [EventFields.CollectorLabel] = line.Collector ?? "" };
-            if (Str("labels.record_count") is { } count && long.TryParse(count, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
-                labels[RecordCountLabel] = n.ToString(CultureInfo.InvariantCulture);
-            if (cui) labels[CuiLabel] = "true";
-
-            var user = Str("user.name");
-            var ipText = Str("source.ip");
-            EcsSource? source = null;
-            if (ipText is not null && NetAddress.TryReadPeer(ipText, out var ip, out var domain)) source = new EcsSource { Ip = ip, Domain = domain };
-            var url = Str("url.original");
-
-            return new SecurityEvent
-            {
-                Timestamp = TimestampOf(root, FieldName(context, "@timestamp"), context),
-                Event = new EcsEvent
-                {
-                    Category = action == EventActions.AppLogin ? [EcsValues.Authentication] : action == EventActions.AppCuiExport ? [EcsValues.File] : [EcsValues.Web],
-                    Type = action == EventActions.AppPermissionDenied ? [EcsValues.Denied] : [EcsValues.Info],
-                    Action = action,
-                    Outcome = outcome,
-                    Reason = action == EventActions.AppEvent ? name : Str("event.reason"),
-                },
-                Source = source,
-                User = string.IsNullOrEmpty(user) ? null : new EcsUser { Name = user },
-                Host = EventFields.Host(default, context),
-                Url = url is null ? null : new EcsUrl { Original = url },
-                Log = EventFields.Log(line, context),
-                Message = Str("message") ?? line.Text,
-                Labels = labels,
-            };
         }
+    }
+
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 16, AllowDuplicateProperties = false };
+
+    private static SecurityEvent? EventOf(JsonElement root, RawLine line, ParseContext context)
+    {
+        string? Str(string ecs) => Read(root, FieldName(context, ecs));
+
+        var name = Str("event.action");
+        if (string.IsNullOrWhiteSpace(name)) return null;
+        var lower = name.ToLowerInvariant();
+        var outcome = OutcomeOf(Str("event.outcome"), lower);
+        var cui = IsTrue(Str("labels.cui")) || string.Equals(Str("labels.classification"), "cui", StringComparison.OrdinalIgnoreCase);
+
+        string action;
+        // Refusals first: "unauthorized" must not read as an authentication event.
+        if (ContainsAny(lower, "permission_denied", "permission denied", "permission-denied", "access_denied", "forbidden", "unauthorized", "not_authorized"))
+        {
+            action = EventActions.AppPermissionDenied;
+            outcome = EcsValues.Failure;
+        }
+        else if (ContainsAny(lower, "login", "logon", "signin", "sign_in", "sign-in", "authenticat") || lower.StartsWith("auth.", StringComparison.Ordinal) || lower.StartsWith("auth_", StringComparison.Ordinal))
+            action = EventActions.AppLogin;
+        else if (lower.Contains("export", StringComparison.Ordinal) && (cui || lower.Contains("cui", StringComparison.Ordinal)))
+        {
+            action = EventActions.AppCuiExport;
+            cui = true;
+            outcome ??= EcsValues.Success;
+        }
+        else action = EventActions.AppEvent;
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal) { [EventFields.CollectorLabel] = line.Collector ?? "" };
+        if (Str("labels.record_count") is { } count && long.TryParse(count, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+            labels[RecordCountLabel] = n.ToString(CultureInfo.InvariantCulture);
+        if (cui) labels[CuiLabel] = "true";
+
+        var user = Str("user.name");
+        var ipText = Str("source.ip");
+        EcsSource? source = null;
+        if (ipText is not null && NetAddress.TryReadPeer(ipText, out var ip, out var domain)) source = new EcsSource { Ip = ip, Domain = domain };
+        var url = Str("url.original");
+
+        return new SecurityEvent
+        {
+            Timestamp = TimestampOf(root, FieldName(context, "@timestamp"), context),
+            Event = new EcsEvent
+            {
+                Category = action == EventActions.AppLogin ? [EcsValues.Authentication] : action == EventActions.AppCuiExport ? [EcsValues.File] : [EcsValues.Web],
+                Type = action == EventActions.AppPermissionDenied ? [EcsValues.Denied] : [EcsValues.Info],
+                Action = action,
+                Outcome = outcome,
+                Reason = action == EventActions.AppEvent ? name : Str("event.reason"),
+            },
+            Source = source,
+            User = string.IsNullOrEmpty(user) ? null : new EcsUser { Name = user },
+            Host = EventFields.Host(default, context),
+            Url = url is null ? null : new EcsUrl { Original = url },
+            Log = EventFields.Log(line, context),
+            Message = Str("message") ?? line.Text,
+            Labels = labels,
+        };
     }
 
     private static string FieldName(ParseContext context, string ecs) =>

@@ -1,0 +1,12 @@
+using BlueTeam.Core.Config;
+
+namespace BlueTeam.Sources.Transports;
+
+/// <summary>Tails the collector's <c>paths</c> (globs allowed), surviving rotation; see <see cref="FileTailer"/>.</summary>
+public sealed class FileTransport : ISourceTransport
+{
+    public string Name => "file";
+
+    public ISource Create(string collector, CollectorOptions options, SourceContext context) =>
+        new FileTailer(collector, options, context.Checkpoints, context.Logger, context.Time);
+}

@@ -185,3 +185,15 @@ public interface IMultiLineParser : ILogParser
     /// <summary>Treats every buffered event as complete (end of input); they become available through <see cref="TakeCompleted"/>.</summary>
     void Flush();
 }
+
+/// <summary>
+/// A parser that refuses some lines of its own format (ambiguous: a JSON key given twice, so the attacker
+/// would choose which one counts; or malformed as only corruption or an attacker makes it) and says why,
+/// so that the parsing stage counts such a line as skipped instead of letting it vanish. Parse still
+/// returns null for it and never throws.
+/// </summary>
+public interface IReportsRejections : ILogParser
+{
+    /// <summary>Why the line just parsed was refused, once (null when it was not).</summary>
+    string? TakeRejection();
+}

@@ -8,7 +8,8 @@ namespace BlueTeam.Parsing;
 public sealed record ParseError(string Collector, string Path, long Offset, string Reason);
 
 /// <summary>
-/// The lines the parsers failed on. A parser must never throw, but the text is the attacker's: when
+/// The lines the parsers failed on or refused. A parser that refuses a line says why
+/// (<see cref="IReportsRejections"/>). A parser must never throw, but the text is the attacker's: when
 /// one does, that line alone is lost (counted here, its position still advances) and every other
 /// line is read as usual, instead of the exception stopping the daemon and, after the restart,
 /// stopping it again on the same line. Written by the parsing thread, read by the heartbeat, the
@@ -33,10 +34,12 @@ public sealed class ParseErrorLog
         lock (_recent) return [.. _recent];
     }
 
-    internal ParseError Record(RawLine line, Exception exception)
+    internal ParseError Record(RawLine line, Exception exception) => Record(line, exception.Message);
+
+    internal ParseError Record(RawLine line, string reason)
     {
-        // The message may quote the line: the attacker's text, so inert and short.
-        var error = new ParseError(line.Collector, line.Path, line.Offset, SafeText.Inert(exception.Message, 200));
+        // The reason may quote the line: the attacker's text, so inert and short.
+        var error = new ParseError(line.Collector, line.Path, line.Offset, SafeText.Inert(reason, 200));
         Interlocked.Increment(ref _total);
         _bySource.AddOrUpdate(line.Collector, 1, static (_, n) => n + 1);
         lock (_recent)

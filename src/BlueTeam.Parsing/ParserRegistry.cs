@@ -67,7 +67,7 @@ public sealed class ParserRegistry
 
     private SecurityEvent? ParseUncontained(RawLine line, ParseContext context) => line.Kind switch
     {
-        RawLineKind.Line => _parsers.TryGetValue(line.Type, out var parser) ? parser.Parse(line, context) : null,
+        RawLineKind.Line => _parsers.TryGetValue(line.Type, out var parser) ? ParseLine(parser, line, context) : null,
         RawLineKind.CollectorError => CollectorNote(line, context, EventActions.CollectorError),
         RawLineKind.LogTruncated => CollectorNote(line, context, EventActions.LogTruncated),
         _ => null,
@@ -122,6 +122,13 @@ public sealed class ParserRegistry
             multi.Flush();
             while (multi.TakeCompleted() is { } e) yield return e;
         }
+    }
+
+    private SecurityEvent? ParseLine(ILogParser parser, RawLine line, ParseContext context)
+    {
+        var e = parser.Parse(line, context);
+        if (e is null && parser is IReportsRejections rejecting && rejecting.TakeRejection() is { } reason) Errors.Record(line, reason);
+        return e;
     }
 
     private static SecurityEvent CollectorNote(RawLine line, ParseContext context, string action) => new()

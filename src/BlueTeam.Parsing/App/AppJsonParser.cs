@@ -18,7 +18,7 @@ namespace BlueTeam.Parsing.App;
 /// marker (the name says cui, the cui field is true, or classification is CUI) → app_cui_export;
 /// anything else → app_event.
 /// </remarks>
-public sealed class AppJsonParser : ILogParser
+public sealed class AppJsonParser : IReportsRejections
 {
     public const string RecordCountLabel = "record_count";
     public const string CuiLabel = "cui";
@@ -46,6 +46,17 @@ public sealed class AppJsonParser : ILogParser
     public static IEnumerable<string> UnknownFields(IReadOnlyDictionary<string, string> fields) =>
         fields.Keys.Where(k => !DefaultFields.ContainsKey(k));
 
+    // Why the last line was refused, until the parsing stage takes it (one parsing thread per registry).
+    private string? _rejection;
+
+    /// <inheritdoc />
+    public string? TakeRejection()
+    {
+        var reason = _rejection;
+        _rejection = null;
+        return reason;
+    }
+
     public SecurityEvent? Parse(RawLine line, ParseContext context)
     {
         if (line.Kind != RawLineKind.Line) return null;
@@ -63,7 +74,8 @@ public sealed class AppJsonParser : ILogParser
         {
             // Not JSON after all (a torn or corrupted line, nested too deep, a duplicated key, text JsonDocument
             // cannot transcode, or a key with a lone surrogate escape, which the duplicate check cannot compare):
-            // not an app event. The pipeline counts lines without events.
+            // not an app event, and said so, so that the parsing stage counts the line as skipped.
+            _rejection = "JSON line refused: " + e.Message;
             return null;
         }
         using (doc)
@@ -78,6 +90,7 @@ public sealed class AppJsonParser : ILogParser
                 // JsonDocument accepts a lone surrogate escape ("\ud800") and only GetString throws on it: a
                 // value no UTF-16 string can hold is hostile or corrupt, so the whole line is dropped rather
                 // than read with that field missing (a missing source.ip must not be the attacker's choice).
+                _rejection = "JSON line refused: a value holds a lone surrogate escape";
                 return null;
             }
         }

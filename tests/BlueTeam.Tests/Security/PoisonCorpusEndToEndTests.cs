@@ -102,6 +102,7 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
             for (var i = 0; i < 12; i++) await j.WriteAsync(Line($"{{\"event\":\"login_failed\",\"user\":\"u{i}\\ud800\",\"ip\":\"203.0.113.9\"}}"));
 
         using var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"]);
+        await daemon.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30)); // the store exists from here
         await FaultRig.WaitUntilAsync(async () => (await FaultRig.AlertsAsync(config)).Any(a => a.GetProperty("rule_name").GetString() == "collector_failure"),
             TimeSpan.FromSeconds(30), () => "no collector_failure for a source the parsers keep failing on\n" + daemon.Stderr);
         var failure = Assert.Single(await FaultRig.AlertsAsync(config), a => a.GetProperty("rule_name").GetString() == "collector_failure");

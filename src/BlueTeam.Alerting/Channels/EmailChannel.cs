@@ -175,7 +175,8 @@ public sealed class EmailChannel : IAlertChannel
         var message = new MimeMessage { Date = _time.GetUtcNow() };
         message.From.Add(_from);
         message.To.AddRange(_recipients[i.Severity]);
-        message.Subject = $"[{i.Severity.ToName().ToUpperInvariant()}] {SafeText.Inert(i.Title, 512)}";
+        // Triage from a phone's inbox list: severity, which host, what happened, and the rule, before the mail is opened.
+        message.Subject = $"[{i.Severity.ToName().ToUpperInvariant()}] {SafeText.Inert(alert.Host, 64)}: {SafeText.Inert(i.Title, 400)} ({SafeText.Inert(i.Rule.Name, 64)})";
         message.Headers.Add("X-BlueTeam-Alert-Id", alert.Id.ToString(CultureInfo.InvariantCulture));
         message.Headers.Add("X-BlueTeam-Fingerprint", SafeText.Inert(i.Fingerprint, 128));
         var body = new BodyBuilder { TextBody = BuildBody(alert) };

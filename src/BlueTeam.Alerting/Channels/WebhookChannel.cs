@@ -25,6 +25,7 @@ namespace BlueTeam.Alerting.Channels;
 public sealed class WebhookChannel : IAlertChannel, IDisposable
 {
     public const string SignatureHeader = "X-BlueTeam-Signature";
+    public const string AlertIdHeader = "X-BlueTeam-Alert-Id";
 
     private readonly WebhookChannelOptions _options;
     private readonly Uri _url;
@@ -63,6 +64,9 @@ public sealed class WebhookChannel : IAlertChannel, IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, _url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.TryAddWithoutValidation("User-Agent", "blueteam");
+        // The receiver deduplicates on it (a send that completed just before a crash is sent again after it),
+        // whatever the body's format.
+        request.Headers.TryAddWithoutValidation(AlertIdHeader, alert.Id.ToString(CultureInfo.InvariantCulture));
         if (_options.Headers is not null)
             foreach (var (name, value) in _options.Headers)
                 request.Headers.TryAddWithoutValidation(name, value);
@@ -123,8 +127,16 @@ public sealed class WebhookChannel : IAlertChannel, IDisposable
     {
         WebhookFormat.Slack => AlertJson.Serialize(Slack(alert)),
         WebhookFormat.Teams => AlertJson.Serialize(Teams(alert)),
-        _ => AlertJson.Serialize(alert),
+        _ => AlertJson.Serialize(WithAlertId(alert)),
     };
+
+    /// <summary>The ECS document with the stored alert's id at the top, as docs/ALERTING.md promises receivers.</summary>
+    private static JsonObject WithAlertId(AlertRecord alert)
+    {
+        var node = AlertJson.ToNode(alert);
+        node["alert_id"] = alert.Id;
+        return node;
+    }
 
     private static List<(string Name, string Value)> Facts(AlertRecord alert)
     {

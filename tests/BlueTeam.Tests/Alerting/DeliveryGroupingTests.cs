@@ -63,7 +63,7 @@ public sealed class DeliveryGroupingTests(SmtpServerFixture smtp) : IClassFixtur
         await smtp.WaitForMessageAsync(m => (m.Subject ?? "").Contains("ssh_brute_force from", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         var mails = smtp.Messages();
         Assert.InRange(mails.Count, 1, 3);
-        Assert.All(mails, m => Assert.StartsWith("[HIGH] ssh_brute_force from ", m.Subject, StringComparison.Ordinal));
+        Assert.All(mails, m => Assert.StartsWith("[HIGH] eqmon-web01: ssh_brute_force from ", m.Subject, StringComparison.Ordinal));
         // Every incident is in exactly one digest: the sources named in the subjects add up to 1,000,
         // and the first digest covers far more than one batch.
         var sources = mails.Select(m => int.Parse((m.Subject ?? "").Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture)).ToList();

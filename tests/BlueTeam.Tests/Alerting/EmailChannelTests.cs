@@ -38,7 +38,7 @@ public sealed class EmailChannelTests(SmtpServerFixture smtp) : IClassFixture<Sm
 
         Assert.Equal(DeliveryResult.Delivered(), result);
         var message = await smtp.WaitForMessageAsync(m => IsAlert(m, 1001), Wait);
-        Assert.Equal("[CRITICAL] SSH brute force from 203.0.113.7", message.Subject);
+        Assert.Equal("[CRITICAL] eqmon-web01: SSH brute force from 203.0.113.7 (ssh_brute_force)", message.Subject);
         Assert.Equal("blueteam@eqmon.local", Assert.Single(message.From.Mailboxes).Address);
         Assert.Equal(["soc@example.org", "oncall@example.org"], message.To.Mailboxes.Select(m => m.Address));
         Assert.Equal("soc@example.org,oncall@example.org", message.Headers["X-RcptTo"]?.Replace(" ", "", StringComparison.Ordinal));
@@ -74,7 +74,7 @@ public sealed class EmailChannelTests(SmtpServerFixture smtp) : IClassFixture<Sm
         Assert.DoesNotContain(message.Headers, h => h.Field == "X-Evil");
         Assert.Empty(message.Bcc);
         Assert.DoesNotContain("evil@example.org", message.Headers["X-RcptTo"], StringComparison.Ordinal);
-        Assert.Equal(@"[CRITICAL] owned\x0d\x0aBcc: evil@example.org\x0d\x0aX-Evil: 1", message.Subject);
+        Assert.Equal(@"[CRITICAL] eqmon-web01: owned\x0d\x0aBcc: evil@example.org\x0d\x0aX-Evil: 1 (ssh_brute_force)", message.Subject);
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public sealed class EmailTlsTests : IDisposable
 
         Assert.Equal(DeliveryResult.Delivered(), result);
         var message = await _smtp.WaitForMessageAsync(m => m.Headers["X-BlueTeam-Alert-Id"] == "501", TimeSpan.FromSeconds(10));
-        Assert.Equal("[CRITICAL] SSH brute force from 203.0.113.7", message.Subject);
+        Assert.Equal("[CRITICAL] eqmon-web01: SSH brute force from 203.0.113.7 (ssh_brute_force)", message.Subject);
     }
 
     [Fact]

@@ -48,6 +48,8 @@ public sealed class WebhookChannelTests : IDisposable
         Assert.Equal("ssh_brute_force", json.RootElement.GetProperty("rule").GetProperty("name").GetString());
         Assert.Equal("high", json.RootElement.GetProperty("severity").GetString());
         Assert.Equal("77", json.RootElement.GetProperty("event").GetProperty("id").GetString());
+        Assert.Equal(77, json.RootElement.GetProperty("alert_id").GetInt64());
+        Assert.Equal("77", request.Headers[WebhookChannel.AlertIdHeader]);
         Assert.DoesNotContain((byte)'\n', request.Body);
     }
 

@@ -64,7 +64,8 @@ public class TestAlertEndToEndTests : IClassFixture<SmtpServerFixture>, IDisposa
         Assert.Equal(new Dictionary<string, string?> { ["console"] = "delivered", ["email"] = "delivered", ["syslog"] = "delivered" }, deliveries);
 
         var mail = await _smtp.WaitForMessageAsync(m => (m.Subject ?? "").Contains(title, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        Assert.Equal($"[CRITICAL] {title}", mail.Subject);
+        Assert.StartsWith("[CRITICAL] ", mail.Subject, StringComparison.Ordinal);
+        Assert.Contains($": {title} (", mail.Subject, StringComparison.Ordinal); // host: title (rule)
         var body = mail.TextBody ?? "";
         Assert.Contains($"Title: {title}", body);
         Assert.Contains("Severity: critical", body);

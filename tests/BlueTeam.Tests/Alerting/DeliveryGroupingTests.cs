@@ -66,7 +66,7 @@ public sealed class DeliveryGroupingTests(SmtpServerFixture smtp) : IClassFixtur
         Assert.All(mails, m => Assert.StartsWith("[HIGH] eqmon-web01: ssh_brute_force from ", m.Subject, StringComparison.Ordinal));
         // Every incident is in exactly one digest: the sources named in the subjects add up to 1,000,
         // and the first digest covers far more than one batch.
-        var sources = mails.Select(m => int.Parse((m.Subject ?? "").Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var sources = mails.Select(m => int.Parse((m.Subject ?? "").Split(' ')[4], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(1000, sources.Sum());
         Assert.True(sources.Max() > new DeliveryRetryOptions().BatchSize, $"largest digest covers {sources.Max()} sources");
     }

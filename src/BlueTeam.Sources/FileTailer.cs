@@ -277,6 +277,9 @@ public sealed class FileTailer : ISource, IDisposable
 
     private static (FileStream? Stream, FileIdentity Identity, string? Error) TryOpen(string path)
     {
+        // Never opened: a FIFO would block the open until someone writes to it, and a device is no log.
+        if (FileKind.NotRegular(path) is { } kind)
+            return (null, default, $"{kind}, not a regular file: not read (a log path or glob should match log files only)");
         FileStream? stream = null;
         try
         {

@@ -111,6 +111,39 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
 
+    [Fact]
+    public async Task Monitor_FifoAndSocketInAWatchedGlob_NeverOpened_ReportedAndTheRealLogStillRead()
+    {
+        var logs = _dir.File("logs");
+        Directory.CreateDirectory(logs);
+        var auth = Path.Combine(logs, "auth.log");
+        await File.WriteAllTextAsync(auth, "");
+        var fifo = Path.Combine(logs, "evil.log");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])) await mkfifo.WaitForExitAsync();
+        Assert.True(File.Exists(fifo), "mkfifo failed");
+        var socketPath = Path.Combine(logs, "sock.log");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        var db = _dir.File("blueteam.db");
+        var config = _dir.File("blueteam.yaml");
+        await File.WriteAllTextAsync(config, FaultRig.Config("poison-host", $"{{driver: sqlite, path: {db}}}", 1,
+            $"  auth_log: {{type: auth, paths: [\"{Path.Combine(logs, "*.log")}\"]}}", FaultRig.FileOnlyAlerting(_dir.File("alerts.jsonl"))));
+
+        using var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"]);
+        await daemon.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
+        await File.AppendAllLinesAsync(auth, AuthLogLines.FailedPasswords("203.0.113.7", 6, new DateTime(2026, 3, 10, 9, 0, 0), TimeSpan.FromSeconds(5)));
+        await FaultRig.WaitUntilAsync(async () => (await FaultRig.AlertsAsync(config)).Any(IsBruteForceFrom7), TimeSpan.FromSeconds(30),
+            () => "the real log was not read beside the FIFO\n" + daemon.Stderr);
+        await FaultRig.WaitUntilAsync(async () => (await FaultRig.AlertsAsync(config)).Count(a => a.GetProperty("rule_name").GetString() == "collector_failure") >= 2,
+            TimeSpan.FromSeconds(30), () => "the FIFO and the socket were not reported\n" + daemon.Stderr);
+        Assert.Contains("a FIFO, not a regular file", daemon.Stderr, StringComparison.Ordinal);
+        Assert.Contains("a socket, not a regular file", daemon.Stderr, StringComparison.Ordinal);
+
+        // Nothing is blocked on the FIFO: SIGTERM stops the daemon as usual.
+        daemon.Signal(BlueTeamProcess.SIGTERM);
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     private static bool IsBruteForceFrom7(JsonElement alert) =>
         alert.GetProperty("rule_name").GetString() == "ssh_brute_force" && alert.GetProperty("source_ip").GetString() == "203.0.113.7";
 

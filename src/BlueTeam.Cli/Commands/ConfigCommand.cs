@@ -1,3 +1,4 @@
+using BlueTeam.Alerting;
 using System.CommandLine;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Core.Config;
@@ -14,6 +15,8 @@ internal static class ConfigCommand
         check.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, _) =>
         {
             app.ValidateAll();
+            foreach (var warning in RouteWarnings.For(app.Config.Alerting, app.BuildChannels().Keys))
+                Console.Error.WriteLine("blueteam: warning: " + SafeText.Inert(warning));
             Console.Out.WriteLine($"configuration OK: {SafeText.Inert(app.Config.Origin)}");
             return Task.FromResult(ExitCodes.Ok);
         }));

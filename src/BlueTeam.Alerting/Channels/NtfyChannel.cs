@@ -86,48 +86,9 @@ public sealed class NtfyChannel : IAlertChannel, IDisposable
         request.Headers.TryAddWithoutValidation("User-Agent", "blueteam");
         if (_options.Token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.Token);
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSec));
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            return DeliveryResult.Transient($"{_where}: no answer within {_options.TimeoutSec} s");
-        }
-        catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
-        {
-            // A certificate that does not verify will not start verifying by itself.
-            return DeliveryResult.Permanent($"{_where}: TLS failed: {e.InnerException.Message}");
-        }
-        catch (HttpRequestException e)
-        {
-            return DeliveryResult.Transient($"{_where}: {(e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? e.HttpRequestError.ToString()}: {e.Message}");
-        }
-        using (response)
-        {
-            var status = (int)response.StatusCode;
-            if (status is >= 200 and < 300) return DeliveryResult.Delivered();
-            var reason = SafeText.Inert(response.ReasonPhrase, 80);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests || status >= 500)
-                return DeliveryResult.Transient($"{_where}: HTTP {status} {reason}", RetryAfter(response));
-            return DeliveryResult.Permanent($"{_where}: HTTP {status} {reason}");
-        }
+        return await HttpDelivery.SendAsync(_http, request, TimeSpan.FromSeconds(_options.TimeoutSec), _where, _time, cancellationToken).ConfigureAwait(false);
     }
 
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta) return delta;
-        if (header?.Date is { } date && date - _time.GetUtcNow() is var wait && wait > TimeSpan.Zero) return wait;
-        return null;
-    }
 
     /// <summary>ntfy priorities: 5 (max, overrides do-not-disturb on most phones) for critical, down to 1 (min) for info.</summary>
     internal static int Priority(Severity severity) => severity switch

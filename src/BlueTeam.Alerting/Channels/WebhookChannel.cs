@@ -73,55 +73,12 @@ public sealed class WebhookChannel : IAlertChannel, IDisposable
         if (_secret is not null)
             request.Headers.TryAddWithoutValidation(SignatureHeader, Sign(_secret, body));
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSec));
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            return DeliveryResult.Transient($"{_where}: no answer within {_options.TimeoutSec} s");
-        }
-        catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
-        {
-            // A certificate that does not verify will not start verifying by itself.
-            return DeliveryResult.Permanent($"{_where}: TLS failed: {e.InnerException.Message}");
-        }
-        catch (HttpRequestException e)
-        {
-            return DeliveryResult.Transient($"{_where}: {(e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? e.HttpRequestError.ToString()}: {e.Message}");
-        }
-        using (response)
-        {
-            var status = (int)response.StatusCode;
-            if (status is >= 200 and < 300) return DeliveryResult.Delivered();
-            var reason = SafeText.Inert(response.ReasonPhrase, 80);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests || status >= 500)
-                return DeliveryResult.Transient($"{_where}: HTTP {status} {reason}", RetryAfter(response));
-            return DeliveryResult.Permanent($"{_where}: HTTP {status} {reason}");
-        }
+        return await HttpDelivery.SendAsync(_http, request, TimeSpan.FromSeconds(_options.TimeoutSec), _where, _time, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The signature header value for a body.</summary>
     public static string Sign(byte[] secret, byte[] body) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(secret, body));
 
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta) return delta;
-        if (header?.Date is { } date)
-        {
-            var wait = date - _time.GetUtcNow();
-            return wait > TimeSpan.Zero ? wait : null;
-        }
-        return null;
-    }
 
     internal static string BuildBody(AlertRecord alert, WebhookFormat format) => format switch
     {

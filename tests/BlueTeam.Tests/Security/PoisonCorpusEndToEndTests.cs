@@ -77,10 +77,13 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
         }
 
         // The restart resumes after the poison: nothing fails again, nothing is alerted twice.
+        var restartedAt = DateTimeOffset.UtcNow.AddSeconds(-1);
         using (var again = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"]))
         {
             await again.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
-            await FaultRig.WaitUntilAsync(async () => (await StatusAsync(config)).Fresh, TimeSpan.FromSeconds(20), () => again.Stderr);
+            // The first run's last heartbeat is still fresh for a moment: wait for the new daemon's own.
+            await FaultRig.WaitUntilAsync(async () => (await StatusAsync(config)) is { Fresh: true } s && s.StartedAt >= restartedAt,
+                TimeSpan.FromSeconds(20), () => again.Stderr);
             var status = await StatusAsync(config);
             Assert.True(status.ParseErrors == 0, "the restart read the poison again:\n" + status.Json);
             Assert.Single(await FaultRig.AlertsAsync(config), IsBruteForceFrom7);
@@ -147,7 +150,7 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
     private static bool IsBruteForceFrom7(JsonElement alert) =>
         alert.GetProperty("rule_name").GetString() == "ssh_brute_force" && alert.GetProperty("source_ip").GetString() == "203.0.113.7";
 
-    private sealed record Status(string Json, long ParseErrors, string EqmonState, bool Fresh);
+    private sealed record Status(string Json, long ParseErrors, string EqmonState, bool Fresh, DateTimeOffset StartedAt);
 
     private static async Task<Status> StatusAsync(string config)
     {
@@ -161,6 +164,7 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
             foreach (var s in sources.EnumerateArray())
                 if (s.GetProperty("name").GetString() == "eqmon") eqmon = s.GetProperty("state").GetString() ?? "";
         var fresh = host.TryGetProperty("state", out var st) && st.GetString() == "ok";
-        return new Status(stdout, parseErrors, eqmon, fresh);
+        var startedAt = host.TryGetProperty("started_at", out var sa) && sa.TryGetDateTimeOffset(out var t) ? t : DateTimeOffset.MinValue;
+        return new Status(stdout, parseErrors, eqmon, fresh, startedAt);
     }
 }

@@ -71,6 +71,11 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
             var status = await StatusAsync(config);
             Assert.Contains("skipped", status.EqmonState, StringComparison.Ordinal);
             Assert.False(daemon.HasExited, "the daemon stopped:\n" + daemon.Stderr);
+            // Every poison line read and its position committed (a busy machine reads the 10 MB lines slowly):
+            // what the restart reads after this would be new, not the poison again.
+            var length = new FileInfo(app).Length;
+            await FaultRig.WaitUntilAsync(async () => (await FaultRig.CheckpointAsync(db, "eqmon", app))?.Offset == length, TimeSpan.FromSeconds(60),
+                () => "the eqmon log was not read to its end\n" + daemon.Stderr);
 
             daemon.Signal(BlueTeamProcess.SIGTERM);
             Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));

@@ -92,7 +92,7 @@ internal static class RulesCommand
             await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(file.FullName)}: file not found").ConfigureAwait(false);
             return ExitCodes.NotOk;
         }
-        var parsers = AppServices.BuildParsers();
+        var parsers = ParserRegistry.CreateDefault();
         var context = new ParseContext { Year = parse.GetValue(Year), Now = file.LastWriteTimeUtc, DefaultHost = app.Config.Host };
         var type = parse.GetValue(Type);
         var stdout = Console.Out;

@@ -3,10 +3,10 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using BlueTeam.Alerting;
 using BlueTeam.Cli.Composition;
-using BlueTeam.Cli.Pipeline;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
+using BlueTeam.Engine;
 using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
@@ -55,7 +55,7 @@ internal static class ScanCommand
         var type = parse.GetValue(Type);
         var year = parse.GetValue(Year);
 
-        var pipeline = new EventPipeline(AppServices.BuildParsers(), app.BuildCorrelator());
+        var pipeline = new EventPipeline(ParserRegistry.CreateDefault(), app.BuildCorrelator());
         // The latest update of each incident, rendered once at the end: scan prints final states only.
         var incidents = new Dictionary<string, IncidentUpdate>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -181,7 +181,7 @@ internal static class ScanCommand
         var stdin = path == LogInputs.StandardInput;
         var modified = stdin ? app.Time.GetUtcNow() : new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
         return new ParseInput(stdin ? "(standard input)" : Path.GetFullPath(path), stdin ? 0 : new FileInfo(path).Length,
-            type ?? ParserRegistry.DetectFormat(head) ?? CollectorType.Auth, AppServices.ContextFor(null, app.Config, modified, year), open);
+            type ?? ParserRegistry.DetectFormat(head) ?? CollectorType.Auth, ParseContexts.For(null, app.Config, modified, year), open);
     }
 
     private static bool IsCompressed(string path)

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// Writes this host's heartbeat row every poll interval (read by `blueteam status`, here or on

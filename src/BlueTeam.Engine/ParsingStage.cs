@@ -4,7 +4,7 @@ using BlueTeam.Core.Events;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 
-namespace BlueTeam.Cli.Pipeline;
+namespace BlueTeam.Engine;
 
 /// <summary>A file given to scan that exists but cannot be read (permissions, an I/O error): which one, and why.</summary>
 internal sealed class UnreadableFileException(string path, Exception inner) : IOException($"{path}: {inner.Message}", inner);

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// The daemon's counters, shared by its workers (hence Interlocked), read by the summary, the

@@ -4,7 +4,7 @@ using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 
-namespace BlueTeam.Cli.Pipeline;
+namespace BlueTeam.Engine;
 
 /// <summary>
 /// parse → correlate: the part of the pipeline that `scan` and the daemon share, so that a replay

@@ -1,4 +1,3 @@
-using BlueTeam.Cli.Composition;
 using BlueTeam.Core.Events;
 using BlueTeam.Parsing;
 using BlueTeam.Response;
@@ -7,7 +6,7 @@ using BlueTeam.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// Stage 2: parse → correlate → store (with its outbox rows) for each queued line, then commit
@@ -131,7 +130,7 @@ internal sealed class PipelineWorker : BackgroundService
         if (_contexts.TryGetValue(line.Collector, out var context)) return context;
         var config = _runtime.Current.Config;
         config.Collectors.TryGetValue(line.Collector, out var collector);
-        context = AppServices.ContextFor(collector, config, _time.GetUtcNow());
+        context = ParseContexts.For(collector, config, _time.GetUtcNow());
         _contexts[line.Collector] = context;
         return context;
     }

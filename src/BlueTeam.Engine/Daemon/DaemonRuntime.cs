@@ -27,7 +27,7 @@ internal sealed record RuntimeParts(
     BlueTeamConfig Config,
     IReadOnlyList<IRule> Rules,
     ParserRegistry Parsers,
-    EventPipeline Pipeline,
+    DetectionPipeline Pipeline,
     IReadOnlyDictionary<string, IAlertChannel> Channels,
     AlertEngine Engine,
     DeliveryDispatcher Dispatcher,
@@ -58,7 +58,9 @@ internal sealed record RuntimeParts(
         var dispatcher = app.BuildDispatcher(config, channels, alertStore);
         // Parsers keep their buffers (auditd records awaiting the rest of their event) across a reload.
         var parsers = previous?.Parsers ?? ParserRegistry.CreateDefault();
-        var pipeline = new EventPipeline(parsers, new Correlator(rules, app.Loggers.CreateLogger<Correlator>()));
+        // So are the contained-error counts, which `status` shows per source.
+        var pipeline = new DetectionPipeline(parsers, new Correlator(rules, app.Loggers.CreateLogger<Correlator>()), previous?.Pipeline.Errors,
+            app.Loggers.CreateLogger<DetectionPipeline>());
         var health = previous?.Health ?? app.BuildHealthMonitor(config);
         return new RuntimeParts(config, rules, parsers, pipeline, channels, engine, dispatcher, health);
     }

@@ -3,6 +3,7 @@ using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
 using BlueTeam.Correlation.State;
+using BlueTeam.Engine;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 
@@ -37,8 +38,9 @@ internal static class StageHarness
         var pause = TimeSpan.Zero;
         for (var round = 0; round < 3; round++)
         {
-            var parsers = ParserRegistry.CreateDefault();
-            var correlator = new Correlator(RuleCatalog.Build(new CorrelationOptions(), new RuleContext { Host = "eqmon-web01" }));
+            // The engine as scan and the daemon drive it: the same reader, the same pipeline, updates left unrendered
+            // (scan renders the last one of each incident once).
+            var pipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), new Correlator(RuleCatalog.Build(new CorrelationOptions(), new RuleContext { Host = "eqmon-web01" })));
             var reader = new LineReader();
             var parsed = new List<SecurityEvent>();
             var updates = new List<IncidentUpdate>();
@@ -50,18 +52,19 @@ internal static class StageHarness
             foreach (var file in files)
             {
                 var context = new ParseContext { TimeZone = TimeZoneInfo.Local, Now = new DateTimeOffset(2026, 12, 31, 0, 0, 0, TimeSpan.Zero), DefaultHost = "eqmon-web01" };
-                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
-                foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
+                foreach (var raw in LogFile.Plain(file, type, context).ReadLines("scan", reader))
                 {
                     lines++;
                     if (!parse) continue;
-                    var raw = new RawLine { Collector = "scan", Type = type, Path = file, Text = span.Text, Offset = span.Offset, EndOffset = span.EndOffset };
                     parsed.Clear();
-                    events += parsers.ParseAll(raw, context, parsed);
-                    if (!correlate) continue;
-                    // As scan does: updates left unrendered (scan renders the last one of each incident once).
+                    if (!correlate)
+                    {
+                        events += pipeline.Parse(raw, context, parsed);
+                        continue;
+                    }
                     updates.Clear();
-                    foreach (var e in parsed) incidents += correlator.Process(e, updates);
+                    events += pipeline.Process(raw, context, parsed, updates);
+                    incidents += updates.Count;
                 }
             }
             sw.Stop();
@@ -85,16 +88,12 @@ internal static class RuleHarness
 {
     public static int Run(string[] files)
     {
-        var parsers = ParserRegistry.CreateDefault();
-        var reader = new LineReader();
+        var pipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), new Correlator([]));
         var events = new List<SecurityEvent>();
         var context = new ParseContext { TimeZone = TimeZoneInfo.Utc, Year = 2026, DefaultHost = "eqmon-web01" };
         foreach (var file in files)
-        {
-            using var stream = File.OpenRead(file);
-            foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
-                parsers.ParseAll(new RawLine { Collector = "scan", Type = CollectorType.Auth, Path = file, Text = span.Text, Offset = span.Offset }, context, events);
-        }
+            foreach (var raw in LogFile.Plain(file, CollectorType.Auth, context).ReadLines("scan"))
+                pipeline.Parse(raw, context, events);
         Console.WriteLine($"{events.Count:N0} events");
         var rules = RuleCatalog.Build(new CorrelationOptions(), new RuleContext { Host = "eqmon-web01" });
         double total = 0;

@@ -1,4 +1,5 @@
 using BlueTeam.Core.Events;
+using BlueTeam.Core.Text;
 using BlueTeam.Correlation.State;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -91,6 +92,12 @@ public sealed class Correlator
     /// <summary>Errors per rule name, for health output.</summary>
     public IReadOnlyDictionary<string, long> RuleErrorsByRule => _errorsByRule;
 
+    /// <summary>
+    /// The latest failure: which rule, on which event's line (when the event says where it was read), and why
+    /// (exception type and message, inert). The pipeline turns it into a rule_error record of the line's source.
+    /// </summary>
+    public RuleFailure? LastFailure { get; private set; }
+
     /// <summary>The incidents <paramref name="securityEvent"/> opened or updated, in rule order; usually none.</summary>
     public IReadOnlyList<SecurityIncident> Process(SecurityEvent securityEvent)
     {
@@ -124,7 +131,7 @@ public sealed class Correlator
                 // A rule bug must not blind the others (style: contain per-item errors). What it added before
                 // throwing is dropped, as the eager Evaluate would have returned nothing.
                 if (updates.Count > mark) updates.RemoveRange(mark, updates.Count - mark);
-                RecordFailure(rule, e);
+                RecordFailure(rule, e, securityEvent);
             }
         }
         return updates.Count - before;
@@ -155,10 +162,12 @@ public sealed class Correlator
         return incidents ?? (IReadOnlyList<SecurityIncident>)[];
     }
 
-    private void RecordFailure(IRule rule, Exception e)
+    private void RecordFailure(IRule rule, Exception e, SecurityEvent? on = null)
     {
         _ruleErrors++;
         var name = rule.Descriptor.Name;
+        // The message may quote the event, which is the attacker's text: inert and short, like a parse error's reason.
+        LastFailure = new RuleFailure(name, on?.Log?.File?.Path, on?.Log?.Offset, SafeText.Inert($"{name}: {e.GetType().Name}: {e.Message}", 200));
         var count = _errorsByRule[name] = _errorsByRule.GetValueOrDefault(name) + 1;
         // A rule that throws on every event would otherwise write one stack trace per log line:
         // log when its error changes, and the 1st, 10th, 100th… failure, each with the running count.
@@ -174,3 +183,6 @@ public sealed class Correlator
         return n == 1;
     }
 }
+
+/// <summary>One rule evaluation that threw: the rule, where the event was read (when it says), and why (inert text).</summary>
+public sealed record RuleFailure(string Rule, string? Path, long? Offset, string Reason);

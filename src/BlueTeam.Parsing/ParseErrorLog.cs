@@ -34,7 +34,7 @@ public sealed class ParseErrorLog
         lock (_recent) return [.. _recent];
     }
 
-    internal ParseError Record(RawLine line, Exception exception) => Record(line, exception.Message);
+    internal ParseError Record(RawLine line, Exception exception) => Record(line, $"{exception.GetType().Name}: {exception.Message}");
 
     internal ParseError Record(RawLine line, string reason)
     {

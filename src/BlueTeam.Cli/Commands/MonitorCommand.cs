@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Monitoring;
+using BlueTeam.Engine.Daemon;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Events;
@@ -75,7 +76,7 @@ internal static class MonitorCommand
 
         // Everything that can be wrong with the config fails here, before the first line is read.
         var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
-        using var spool = new SpoolingAlertStore(store, SpoolPath(config), app.Time);
+        using var spool = new SpoolingAlertStore(store, SpoolPath.For(config), app.Time);
         // First-seen history (new_login_source) lives in the store, written behind in batches by the heartbeat worker.
         var firstSeen = await PersistentFirstSeenStore.LoadAsync(store, logger: app.Loggers.CreateLogger("blueteam.first_seen"), cancellationToken: ct).ConfigureAwait(false);
         // The spool is the engine's store *and* its source of silences, acks and send history, so a store outage spools instead of failing.
@@ -172,24 +173,6 @@ internal static class MonitorCommand
             log.LogError("Configuration reload refused, the running configuration is kept:{NewLine}{Errors}",
                 Environment.NewLine, string.Join(Environment.NewLine, e.Errors.Select(x => "  " + SafeText.Inert(x.ToString()))));
         }
-    }
-
-    /// <summary>
-    /// Beside the SQLite file, named after it; for PostgreSQL in the default data directory, named after the
-    /// server and database (never the password), so that daemons on one host that use different stores never
-    /// share a spool: one of them would replay, and so move, the other's incidents into the wrong store.
-    /// </summary>
-    internal static string SpoolPath(BlueTeamConfig config)
-    {
-        if (config.Database.Driver == DatabaseDriver.Sqlite)
-        {
-            var db = config.Database.ResolveSqlitePath();
-            return Path.Combine(Path.GetDirectoryName(db) ?? ".", Path.GetFileNameWithoutExtension(db) + ".spool.jsonl");
-        }
-        var target = new Npgsql.NpgsqlConnectionStringBuilder(config.Database.ConnectionString);
-        var identity = $"{target.Host}\u001f{target.Port}\u001f{target.Database}\u001f{target.Username}";
-        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)))[..12];
-        return Path.Combine(Path.GetDirectoryName(DefaultPaths.Database()) ?? ".", $"blueteam-postgres-{id}.spool.jsonl");
     }
 
     private static void PrintBanner(IAnsiConsole console, int collectors, RuntimeParts parts, IBlueTeamStore store)

@@ -5,8 +5,11 @@ using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using BlueTeam.Correlation;
+using BlueTeam.Correlation.State;
+using BlueTeam.Engine;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
+using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Cli.Commands;
 
@@ -20,6 +23,7 @@ internal static class RulesCommand
     private static readonly Argument<string> RuleName = new("rule") { Description = "The rule's name (see rules list)" };
     private static readonly Argument<FileInfo> File = new("file") { Description = "A log file to run the rule over" };
     private static readonly Option<CollectorType> Type = new("--type", "-t") { Description = "Log format of the file", DefaultValueFactory = _ => CollectorType.Auth };
+    private const string Collector = "rules-test";
     private static readonly Option<int?> Year = new("--year") { Description = "Year of RFC 3164 timestamps (default: inferred from the file's modification time)" };
 
     public static Command Build()
@@ -92,9 +96,11 @@ internal static class RulesCommand
             await Console.Error.WriteLineAsync($"blueteam: {SafeText.Inert(file.FullName)}: file not found").ConfigureAwait(false);
             return ExitCodes.NotOk;
         }
-        var parsers = AppServices.BuildParsers();
-        var context = new ParseContext { Year = parse.GetValue(Year), Now = file.LastWriteTimeUtc, DefaultHost = app.Config.Host };
-        var type = parse.GetValue(Type);
+        // The engine as every command drives it, with this one rule: every event a line completes, what multi-record
+        // parsers (auditd) still hold at the end of the file, rule errors contained; the same events, in the same
+        // order, as scan and the daemon feed their rules.
+        var pipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), new Correlator([rule], app.Loggers.CreateLogger<Correlator>()));
+        var log = LogFile.Plain(file.FullName, parse.GetValue(Type), ParseContexts.For(null, app.Config, file.LastWriteTimeUtc, parse.GetValue(Year)));
         var stdout = Console.Out;
         await stdout.WriteLineAsync(SafeText.Inert($"rule {rule.Descriptor.Name} ({rule.Descriptor.Id}, {rule.Descriptor.Kind}): {rule.Descriptor.Description}")).ConfigureAwait(false);
         await stdout.WriteLineAsync(SafeText.Inert($"filter: {rule.Descriptor.Filter}")).ConfigureAwait(false);
@@ -103,37 +109,46 @@ internal static class RulesCommand
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long lineNumber = 0, matched = 0;
         var events = new List<SecurityEvent>();
-        // Every event a line completes (ParseAll), and what multi-record parsers (auditd) still hold at the end
-        // (Flush): the same events, in the same order, as scan and the daemon feed their rules.
+        var updates = new List<IncidentUpdate>();
         async Task EvaluateAsync(SecurityEvent e, string where)
         {
-            if (!rule.Matches(e)) return;
-            matched++;
-            await stdout.WriteLineAsync(SafeText.Inert(
-                $"{where}: match {e.Timestamp:yyyy-MM-ddTHH:mm:ssK} {e.Event.Action} {e.Event.Outcome ?? "-"} source={e.Source?.Ip ?? e.Source?.Domain ?? "-"} user={e.User?.Name ?? "-"}")).ConfigureAwait(false);
-            foreach (var incident in rule.Evaluate(e))
+            if (rule.Matches(e))
             {
+                matched++;
+                await stdout.WriteLineAsync(SafeText.Inert(
+                    $"{where}: match {e.Timestamp:yyyy-MM-ddTHH:mm:ssK} {e.Event.Action} {e.Event.Outcome ?? "-"} source={e.Source?.Ip ?? e.Source?.Domain ?? "-"} user={e.User?.Name ?? "-"}")).ConfigureAwait(false);
+            }
+            updates.Clear();
+            pipeline.Correlate(e, updates, Collector);
+            foreach (var update in updates)
+            {
+                var incident = update.ToIncident();
                 var verb = seen.Add(incident.Fingerprint) ? "FIRED" : "updated";
                 await stdout.WriteLineAsync(SafeText.Inert(
                     $"{where}: {verb} {incident.Severity.ToName()} \"{incident.Title}\" events={incident.EventCount} {incident.FirstSeen:yyyy-MM-ddTHH:mm:ssK}..{incident.LastSeen:yyyy-MM-ddTHH:mm:ssK} [{incident.Fingerprint}]")).ConfigureAwait(false);
             }
         }
-        var reader = new LineReader();
-        await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
-        foreach (var span in reader.ReadLines(stream, 0, includeUnterminated: true))
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            lineNumber++;
-            events.Clear();
-            parsers.ParseAll(new RawLine
+            foreach (var line in log.ReadLines(Collector))
             {
-                Collector = "rules-test", Type = type, Path = file.FullName, Text = span.Text, Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
-            }, context, events);
-            foreach (var e in events) await EvaluateAsync(e, $"line {lineNumber}").ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
+                lineNumber++;
+                events.Clear();
+                pipeline.Parse(line, log.Context, events);
+                foreach (var e in events) await EvaluateAsync(e, $"line {lineNumber}").ConfigureAwait(false);
+            }
         }
-        foreach (var e in parsers.Flush()) await EvaluateAsync(e, "end of file").ConfigureAwait(false);
-        if (parsers.Errors.Total > 0)
-            await Console.Error.WriteLineAsync($"blueteam: {parsers.Errors.Total} line(s) skipped: a parser failed on them (first: {SafeText.Inert(parsers.Errors.Recent()[0].Reason)})").ConfigureAwait(false);
+        catch (UnreadableFileException e)
+        {
+            await Console.Error.WriteLineAsync($"blueteam: cannot read {SafeText.Inert(e.Message)}").ConfigureAwait(false);
+            return ExitCodes.NotOk;
+        }
+        events.Clear();
+        pipeline.FlushParsers(events);
+        foreach (var e in events) await EvaluateAsync(e, "end of file").ConfigureAwait(false);
+        if (pipeline.Errors.ParseErrors + pipeline.Errors.RuleErrors > 0)
+            await Console.Error.WriteLineAsync(ScanCommand.ContainedErrors(pipeline.Errors)).ConfigureAwait(false);
         await stdout.WriteLineAsync($"{lineNumber} lines, {matched} matched the filter, {seen.Count} incidents").ConfigureAwait(false);
         return ExitCodes.Ok;
     }

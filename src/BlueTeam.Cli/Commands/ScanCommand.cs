@@ -1,13 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using BlueTeam.Alerting;
 using BlueTeam.Cli.Composition;
-using BlueTeam.Cli.Pipeline;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
-using BlueTeam.Correlation.State;
+using BlueTeam.Engine;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 using Spectre.Console;
@@ -55,25 +53,10 @@ internal static class ScanCommand
         var type = parse.GetValue(Type);
         var year = parse.GetValue(Year);
 
-        var pipeline = new EventPipeline(AppServices.BuildParsers(), app.BuildCorrelator());
-        // The latest update of each incident, rendered once at the end: scan prints final states only.
-        var incidents = new Dictionary<string, IncidentUpdate>(StringComparer.Ordinal);
-        var order = new List<string>();
+        var pipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), app.BuildCorrelator());
         var stopwatch = Stopwatch.StartNew();
         var stdout = Console.Out;
-        var found = new List<IncidentUpdate>();
-        long lines = 0, eventCount = 0;
-
-        void KeepLatest()
-        {
-            foreach (var update in found)
-            {
-                ref var latest = ref CollectionsMarshal.GetValueRefOrAddDefault(incidents, update.Fingerprint, out var seen);
-                if (!seen) order.Add(update.Fingerprint);
-                latest = update; // the latest state of each incident
-            }
-            found.Clear();
-        }
+        FileScanResult? result = null;
 
         var missing = files.FirstOrDefault(f => f != LogInputs.StandardInput && !File.Exists(f));
         if (missing is not null)
@@ -89,31 +72,11 @@ internal static class ScanCommand
             return ExitCodes.NotOk;
         }
 
-        // Read+parse on a thread of its own, correlate (and print) on this one: the stages meet in a small
-        // bounded queue of event batches in line order, so the correlator sees exactly what one loop would show it.
-        async Task ScanFilesAsync(Action<long>? progress)
-        {
-            var inputs = files.Select(f => Input(f, type, year, app)).ToList();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var parsing = ParsingStage.Start(inputs, pipeline, progress, stop.Token);
-            try
-            {
-                await foreach (var batch in parsing.Batches.ReadAllAsync(ct).ConfigureAwait(false))
-                {
-                    foreach (var e in batch) pipeline.Correlate(e, found);
-                    eventCount += batch.Count;
-                    // Without --emit events nothing is written per event: no await (and no state machine) on the hot path.
-                    if (emitEvents) foreach (var e in batch) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false);
-                    KeepLatest();
-                }
-            }
-            finally
-            {
-                // Whatever ended this loop (done, an error here, cancellation), the reading thread must not wait on a full queue.
-                await stop.CancelAsync().ConfigureAwait(false);
-            }
-            lines = await parsing.Lines.ConfigureAwait(false);
-        }
+        // The engine reads and parses on a thread of its own and correlates on this one; events stream out as they are correlated.
+        async Task ScanFilesAsync(Action<long>? progress) =>
+            result = await FileScan.RunAsync(pipeline, files.Select(f => Input(f, type, year, app)).ToList(),
+                emitEvents ? async batch => { foreach (var e in batch) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false); } : null,
+                progress, ct).ConfigureAwait(false);
 
         try
         {
@@ -142,8 +105,9 @@ internal static class ScanCommand
             return ExitCodes.NotOk;
         }
 
+        var incidents = result!.Incidents;
         if (!emitEvents)
-            foreach (var fp in order) await WriteIncidentAsync(stdout, incidents[fp].ToIncident(), jsonl).ConfigureAwait(false);
+            foreach (var update in incidents) await WriteIncidentAsync(stdout, update.ToIncident(), jsonl).ConfigureAwait(false);
         await stdout.FlushAsync(ct).ConfigureAwait(false);
 
         if (parse.GetValue(StoreOption) && incidents.Count > 0)
@@ -151,14 +115,16 @@ internal static class ScanCommand
             var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
             // In batches, each one transaction: a large scan stores thousands of incidents a second
             // instead of paying a transaction (and an fsync) per incident.
-            foreach (var chunk in order.Chunk(StoreBatch))
-                await store.SaveAlertsAsync(chunk.Select(fp => new AlertSaveRequest(incidents[fp].ToIncident(), app.Config.Host, [])).ToList(), ct).ConfigureAwait(false);
+            foreach (var chunk in incidents.Chunk(StoreBatch))
+                await store.SaveAlertsAsync(chunk.Select(update => new AlertSaveRequest(update.ToIncident(), app.Config.Host, [])).ToList(), ct).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"stored {incidents.Count} incidents in {store.Description}").ConfigureAwait(false);
         }
+        if (pipeline.Errors.ParseErrors + pipeline.Errors.RuleErrors > 0)
+            await Console.Error.WriteLineAsync(ContainedErrors(pipeline.Errors)).ConfigureAwait(false);
 
         var seconds = stopwatch.Elapsed.TotalSeconds;
         await Console.Error.WriteLineAsync(
-            $"scanned {lines:N0} lines, {eventCount:N0} events, {incidents.Count:N0} incidents in {seconds:F2} s ({(seconds > 0 ? lines / seconds : 0):N0} lines/s)").ConfigureAwait(false);
+            $"scanned {result.Lines:N0} lines, {result.Events:N0} events, {incidents.Count:N0} incidents in {seconds:F2} s ({(seconds > 0 ? result.Lines / seconds : 0):N0} lines/s)").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
@@ -166,7 +132,7 @@ internal static class ScanCommand
     /// One input: opened as plain text (decompressed, or standard input), its format from --type or its first
     /// lines (auth when undecided), and RFC 3164 years from --year or the file's modification time (now for stdin).
     /// </summary>
-    private static ParseInput Input(string path, CollectorType? type, int? year, AppServices app)
+    private static LogFile Input(string path, CollectorType? type, int? year, AppServices app)
     {
         string head;
         Func<Stream> open;
@@ -180,8 +146,15 @@ internal static class ScanCommand
         }
         var stdin = path == LogInputs.StandardInput;
         var modified = stdin ? app.Time.GetUtcNow() : new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
-        return new ParseInput(stdin ? "(standard input)" : Path.GetFullPath(path), stdin ? 0 : new FileInfo(path).Length,
-            type ?? ParserRegistry.DetectFormat(head) ?? CollectorType.Auth, AppServices.ContextFor(null, app.Config, modified, year), open);
+        return new LogFile(stdin ? "(standard input)" : Path.GetFullPath(path), stdin ? 0 : new FileInfo(path).Length,
+            type ?? ParserRegistry.DetectFormat(head) ?? CollectorType.Auth, ParseContexts.For(null, app.Config, modified, year), open);
+    }
+
+    /// <summary>The lines a parser or a rule failed on, said once at the end (each was skipped alone; the scan went on).</summary>
+    internal static string ContainedErrors(LineErrorLog errors)
+    {
+        var last = errors.Recent()[^1];
+        return SafeText.Inert($"blueteam: {errors.ParseErrors} line(s) skipped (a parser failed on them), {errors.RuleErrors} rule error(s) (a rule failed on an event and was skipped for it); last: {last.Kind} at {last.Path}:{last.Offset}: {last.Reason}");
     }
 
     private static bool IsCompressed(string path)

@@ -4,6 +4,7 @@ using BlueTeam.Core.Config;
 using BlueTeam.Correlation;
 using BlueTeam.Parsing;
 using BlueTeam.Core.Events;
+using BlueTeam.Engine.Daemon;
 using BlueTeam.Sources.Transports;
 using BlueTeam.Storage;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ namespace BlueTeam.Cli.Composition;
 /// channels, engine. Commands ask for what they need; everything is built the same way for the
 /// daemon, `scan` and `config check`.
 /// </summary>
-internal sealed class AppServices : IAsyncDisposable
+internal sealed class AppServices : IRuntimeFactory, IAsyncDisposable
 {
     private IBlueTeamStore? _store;
 
@@ -98,18 +99,6 @@ internal sealed class AppServices : IAsyncDisposable
     public IReadOnlyList<IRule> BuildRules() => RuleCatalog.Build(Config.Correlation, new RuleContext { Host = Config.Host, Time = Time });
 
     public Correlator BuildCorrelator() => new(BuildRules(), Loggers.CreateLogger<Correlator>());
-
-    /// <summary>How to complete the lines of a collector: its time zone and, for JSON logs, its field names.</summary>
-    public static ParseContext ContextFor(CollectorOptions? collector, BlueTeamConfig config, DateTimeOffset now, int? year = null) => new()
-    {
-        Now = now,
-        Year = year,
-        DefaultHost = config.Host,
-        TimeZone = collector?.TimeZone is { } zone ? TimeZoneInfo.FindSystemTimeZoneById(zone) : TimeZoneInfo.Local,
-        Fields = collector?.Fields,
-    };
-
-    public static ParserRegistry BuildParsers() => ParserRegistry.CreateDefault();
 
     public IReadOnlyDictionary<string, IAlertChannel> BuildChannels() => BuildChannels(Config);
 

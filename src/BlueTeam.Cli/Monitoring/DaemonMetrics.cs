@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Events;
+using BlueTeam.Engine.Daemon;
 
 namespace BlueTeam.Cli.Monitoring;
 

@@ -1,4 +1,5 @@
 using BlueTeam.Cli.Monitoring;
+using BlueTeam.Engine.Daemon;
 
 namespace BlueTeam.Tests.Cli;
 

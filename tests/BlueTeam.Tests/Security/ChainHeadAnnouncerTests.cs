@@ -1,4 +1,4 @@
-using BlueTeam.Cli.Monitoring;
+using BlueTeam.Engine.Daemon;
 using BlueTeam.Core.Config;
 using BlueTeam.Storage;
 using BlueTeam.Tests.Support;

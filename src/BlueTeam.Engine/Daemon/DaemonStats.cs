@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// The daemon's counters, shared by its workers (hence Interlocked), read by the summary, the
@@ -93,27 +93,25 @@ internal sealed class ChannelStats
 
 internal sealed class SourceStats
 {
-    private long _lines, _parseErrors;
+    private long _lines;
     public long Lines => Interlocked.Read(ref _lines);
     public void Line() => Interlocked.Increment(ref _lines);
     public volatile string State = "ok";
     public DateTimeOffset? LastLineAt { get; set; }
 
-    /// <summary>Lines of this source a parser failed on (skipped, counted), and the last reason.</summary>
-    public long ParseErrors => Interlocked.Read(ref _parseErrors);
-    public volatile string? LastParseError;
-    public void ParseError(string reason)
+    /// <summary>
+    /// The state as `blueteam status` shows it: the lines a parser or a rule failed on (<paramref name="errors"/>,
+    /// the pipeline's count for this source) said beside an otherwise healthy state.
+    /// </summary>
+    public string Described(SourceErrors? errors)
     {
-        Interlocked.Increment(ref _parseErrors);
-        LastParseError = reason;
+        if (errors is null || errors.Total == 0) return State;
+        var parts = new List<string>(2);
+        if (errors.ParseErrors > 0) parts.Add($"{errors.ParseErrors} line(s) skipped: a parser failed on them");
+        if (errors.RuleErrors > 0) parts.Add($"{errors.RuleErrors} rule error(s): a rule failed on an event and was skipped for it");
+        return $"{State} ({string.Join("; ", parts)}; last: {errors.Last?.Reason})";
     }
 
-    /// <summary>The state as `blueteam status` shows it: skipped lines said beside an otherwise healthy state.</summary>
-    public string Described() => ParseErrors == 0 ? State
-        : $"{State} ({ParseErrors} line(s) skipped: a parser failed on them; last: {LastParseError})";
-
-    // The error rate of the current minute (the pipeline thread only): past the limit it is a collector failure.
-    internal DateTimeOffset RateWindowStart;
-    internal long RateLines, RateErrors;
-    internal bool RateRaised;
+    /// <summary>The contained errors of the current minute against its lines (the pipeline thread only).</summary>
+    internal ErrorRate Rate { get; } = new();
 }

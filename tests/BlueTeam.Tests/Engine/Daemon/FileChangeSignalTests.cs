@@ -1,8 +1,8 @@
-using BlueTeam.Cli.Monitoring;
+using BlueTeam.Engine.Daemon;
 using BlueTeam.Sources;
 using BlueTeam.Tests.Support;
 
-namespace BlueTeam.Tests.Cli;
+namespace BlueTeam.Tests.Engine.Daemon;
 
 /// <summary>
 /// The daemon's inotify wake-up: a change to a watched file, named literally or by a glob in its

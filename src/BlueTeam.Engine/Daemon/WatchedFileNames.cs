@@ -1,6 +1,6 @@
 using System.IO.Enumeration;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// The configured file names of one directory, as a change notification is checked against them:

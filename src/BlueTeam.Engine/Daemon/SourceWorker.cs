@@ -2,7 +2,7 @@ using BlueTeam.Sources;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// Stage 1: polls every source when a watched file changes (inotify) or the poll interval

@@ -1,5 +1,5 @@
-using BlueTeam.Cli.Composition;
 using BlueTeam.Core.Events;
+using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Response;
 using BlueTeam.Sources;
@@ -7,17 +7,27 @@ using BlueTeam.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
-/// Stage 2: parse → correlate → store (with its outbox rows) for each queued line, then commit
-/// the checkpoints of the lines whose incidents are stored. When the queue is idle it lets
-/// multi-record parsers (auditd) finish what they hold and lets wall-clock rules (absence) look
-/// at the time. It drains the queue to its end on shutdown, so SIGTERM loses nothing.
+/// Stage 2: drives the <see cref="DetectionPipeline"/> over each queued line (parse → correlate), collects the
+/// incidents of a batch of lines, raises them together (stored with their outbox rows in one transaction, then
+/// the delivery workers are woken), and only then commits the checkpoints of those lines. When the queue is
+/// idle it lets multi-record parsers (auditd) finish what they hold and lets wall-clock rules (absence) look at
+/// the time. It drains the queue to its end on shutdown, so SIGTERM loses nothing.
 /// </summary>
+/// <remarks>
+/// A line is committed only after its incidents are stored (or spooled): a crash replays the uncommitted lines,
+/// and incidents are idempotent by fingerprint, so nothing is lost and nothing doubles. A batch ends after
+/// <see cref="CommitEveryLines"/> lines, <see cref="CommitEvery"/>, or when the queue is empty, so on a quiet
+/// host an incident is raised as soon as its line is read.
+/// </remarks>
 internal sealed class PipelineWorker : BackgroundService
 {
     private const int CommitEveryLines = 2000;
+    // A batch whose lines cause more incidents than this raises them in more than one transaction (still all
+    // before its checkpoints are committed), so one transaction stays a few megabytes.
+    private const int RaiseEveryIncidents = 1000;
     private static readonly TimeSpan CommitEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan IdleFlush = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan TickEvery = TimeSpan.FromSeconds(1);
@@ -32,12 +42,14 @@ internal sealed class PipelineWorker : BackgroundService
     private readonly ILogger<PipelineWorker> _logger;
     private readonly ResponseStage _response; // [response #16]
     private readonly List<SecurityEvent> _events = [];
-    private readonly List<SecurityIncident> _incidents = [];
+    private readonly List<IncidentUpdate> _updates = [];
+    private readonly List<SecurityIncident> _rendered = [];
+    private readonly RaiseBatch _batch = new();
     private readonly Dictionary<string, ParseContext> _contexts = new(StringComparer.Ordinal);
     private readonly ReplayIndex _replayIndex = new();
     private DateTimeOffset _lastLine;
+    private string _lastCollector = "";
     private CancellationToken _stopping;
-    private readonly Core.Diagnostics.StateChangeLog<string> _parseErrors = new(StringComparer.Ordinal);
     private string? _lastCommitError;
     private string? _lastRaiseError;
     private DateTimeOffset _lastTick;
@@ -74,14 +86,15 @@ internal sealed class PipelineWorker : BackgroundService
                 _contexts.Clear();
                 while (reader.TryRead(out var line))
                 {
-                    await ProcessAsync(line, ct).ConfigureAwait(false);
+                    Process(line);
+                    if (_batch.Incidents.Count >= RaiseEveryIncidents) await RaiseAsync(ct).ConfigureAwait(false);
                     if (++sinceCommit >= CommitEveryLines || _time.GetUtcNow() - batchStart >= CommitEvery) break;
                 }
                 await CommitAsync(ct).ConfigureAwait(false);
             }
             await IdleWorkAsync(ct).ConfigureAwait(false);
         }
-        await FlushParsersAsync(ct).ConfigureAwait(false);
+        FlushParsers();
         await CommitAsync(ct).ConfigureAwait(false);
         _logger.LogDebug("Pipeline drained");
     }
@@ -105,25 +118,26 @@ internal sealed class PipelineWorker : BackgroundService
         // Positions that could not be committed while the store was down are retried even when no new line comes.
         if (_tracker.PendingCount > 0) await CommitAsync(ct).ConfigureAwait(false);
         var now = _time.GetUtcNow();
-        if (!_flushed && now - _lastLine >= IdleFlush) await FlushParsersAsync(ct).ConfigureAwait(false);
+        if (!_flushed && now - _lastLine >= IdleFlush) FlushParsers();
         if (now - _lastTick >= TickEvery)
         {
             _lastTick = now;
-            _incidents.Clear();
-            _incidents.AddRange(_runtime.Current.Pipeline.Correlator.Tick(now));
-            await RaiseAsync(ct).ConfigureAwait(false);
+            _batch.Add([], _runtime.Current.Pipeline.Tick(now));
             await _response.SyncAsync(ct).ConfigureAwait(false); // [response #16] fleet bans from other hosts
         }
+        await RaiseAsync(ct).ConfigureAwait(false);
     }
 
-    private async Task FlushParsersAsync(CancellationToken ct)
+    private void FlushParsers()
     {
         _flushed = true;
         _events.Clear();
-        _incidents.Clear();
-        _runtime.Current.Pipeline.Flush(_events, _incidents);
+        _updates.Clear();
+        // A rule error on a flushed event counts on the last source read (parsers are per format, not per
+        // source, so nothing better is known); its record still names the event's own file and offset.
+        _runtime.Current.Pipeline.Flush(_events, _updates, _lastCollector);
         for (var i = 0; i < _events.Count; i++) _stats.EventParsed();
-        await RaiseAsync(ct).ConfigureAwait(false);
+        _batch.Add(_events, Render(_updates));
     }
 
     private ParseContext ContextFor(RawLine line)
@@ -131,22 +145,22 @@ internal sealed class PipelineWorker : BackgroundService
         if (_contexts.TryGetValue(line.Collector, out var context)) return context;
         var config = _runtime.Current.Config;
         config.Collectors.TryGetValue(line.Collector, out var collector);
-        context = AppServices.ContextFor(collector, config, _time.GetUtcNow());
+        context = ParseContexts.For(collector, config, _time.GetUtcNow());
         _contexts[line.Collector] = context;
         return context;
     }
 
-    private async Task ProcessAsync(RawLine line, CancellationToken ct)
+    private void Process(RawLine line)
     {
+        var pipeline = _runtime.Current.Pipeline;
+        _events.Clear();
+        _updates.Clear();
         if (line.Replay)
         {
             // Processed before the restart: rebuild the rules' windows, raise nothing (already stored).
-            _events.Clear();
-            _incidents.Clear();
-            _runtime.Current.Pipeline.Process(line, ContextFor(line), _events, _incidents);
-            _response.Observe(_events); // [response #16] successful logins, replayed ones too
+            pipeline.Process(line, ContextFor(line), _events, _updates);
+            _batch.Add(_events, []); // [response #16] successful logins, replayed ones too
             foreach (var e in _events) _replayIndex.Record(line, e.Timestamp);
-            _incidents.Clear();
             _tracker.Processed(line);
             return;
         }
@@ -159,6 +173,7 @@ internal sealed class PipelineWorker : BackgroundService
             source.LastLineAt = now;
             source.State = "ok";
             _lastLine = now;
+            _lastCollector = line.Collector;
             _flushed = false;
         }
         else if (line.Kind == RawLineKind.CollectorError)
@@ -166,94 +181,93 @@ internal sealed class PipelineWorker : BackgroundService
             source.State = "error: " + line.Text; // `blueteam status` reports a source whose state starts with "error" as failing
         }
 
-        _events.Clear();
-        _incidents.Clear();
-        var pipeline = _runtime.Current.Pipeline;
-        var errorsBefore = pipeline.ParseErrors.Total;
-        pipeline.Process(line, ContextFor(line), _events, _incidents);
-        _response.Observe(_events); // [response #16]
+        var errors = pipeline.Errors.For(line.Collector);
+        var errorsBefore = errors.Total;
+        pipeline.Process(line, ContextFor(line), _events, _updates);
         foreach (var e in _events)
         {
             _stats.EventParsed();
             _replayIndex.Record(line, e.Timestamp);
         }
-        await RaiseAsync(ct).ConfigureAwait(false);
-        if (line.Kind == RawLineKind.Line) await CountParseErrorsAsync(line, source, now, pipeline.ParseErrors.Total - errorsBefore, ct).ConfigureAwait(false);
-        _tracker.Processed(line); // a line a parser failed on advances too: after a restart it is not read again
+        _batch.Add(_events, Render(_updates));
+        if (line.Kind == RawLineKind.Line && source.Rate.Add(now, errors.Total - errorsBefore, _runtime.Current.Config.Monitoring.ParseErrorAlertCount))
+            RaiseCollectorFailure(line, source, errors);
+        _tracker.Processed(line); // a line a parser or a rule failed on advances too: after a restart it is not read again
     }
 
     /// <summary>
-    /// A line the parsers failed on is skipped and counted on its source (status shows it), logged when
-    /// the reason changes; past <see cref="Core.Config.MonitoringOptions.ParseErrorAlertCount"/> failed lines in a
-    /// minute, and at least a tenth of the source's lines, the source is failing: collector_failure, once a minute.
+    /// The parsers or rules keep failing on this source's lines (<see cref="ErrorRate"/>): collector_failure, as for a
+    /// tailer's collector error, raised with the batch of the line that crossed the limit.
     /// </summary>
-    private async Task CountParseErrorsAsync(RawLine line, SourceStats source, DateTimeOffset now, long failed, CancellationToken ct)
+    private void RaiseCollectorFailure(RawLine line, SourceStats source, SourceErrors errors)
     {
-        if (now - source.RateWindowStart >= TimeSpan.FromMinutes(1))
-        {
-            source.RateWindowStart = now;
-            source.RateLines = source.RateErrors = 0;
-            source.RateRaised = false;
-        }
-        source.RateLines++;
-        if (failed == 0) return;
-        var error = _runtime.Current.Pipeline.ParseErrors.Recent()[^1];
-        source.ParseError(error.Reason);
-        source.RateErrors += failed;
-        if (_parseErrors.Failed(line.Collector, error.Reason))
-            _logger.LogWarning("{Collector}: a parser failed on the line at {Path}:{Offset}; the line is skipped and counted: {Reason}",
-                line.Collector, error.Path, error.Offset, error.Reason);
-        var limit = _runtime.Current.Config.Monitoring.ParseErrorAlertCount;
-        if (limit == 0 || source.RateRaised || source.RateErrors < limit || source.RateErrors * 10 < source.RateLines) return;
-        source.RateRaised = true;
         var note = new RawLine
         {
             Collector = line.Collector, Type = line.Type, Path = line.Path, Kind = RawLineKind.CollectorError, Offset = line.Offset, EndOffset = line.Offset,
-            Text = $"{line.Collector}: the parsers failed on {source.RateErrors} of its last {source.RateLines} lines within a minute (last: {error.Reason})",
+            Text = $"{line.Collector}: the parsers or rules failed on {source.Rate.Errors} of its last {source.Rate.Lines} lines within a minute (last: {errors.Last?.Reason})",
         };
-        // Raised like a tailer's collector error, but not tracked: the note has no position of its own to commit.
+        // Not tracked: the note has no position of its own to commit.
         source.State = "error: " + note.Text;
         _events.Clear();
-        _incidents.Clear();
-        _runtime.Current.Pipeline.Process(note, ContextFor(note), _events, _incidents);
-        await RaiseAsync(ct).ConfigureAwait(false);
+        _updates.Clear();
+        _runtime.Current.Pipeline.Process(note, ContextFor(note), _events, _updates);
+        _batch.Add(_events, Render(_updates));
     }
 
+    private List<SecurityIncident> Render(List<IncidentUpdate> updates)
+    {
+        _rendered.Clear();
+        foreach (var update in updates) _rendered.Add(update.ToIncident());
+        return _rendered;
+    }
+
+    /// <summary>
+    /// Raises the batch's incidents together (one transaction), counts them, then lets the response stage see
+    /// each line's events and stored incidents in line order, and wakes the delivery workers.
+    /// </summary>
     private async Task RaiseAsync(CancellationToken ct)
     {
-        if (_incidents.Count == 0) return;
-        var results = await RaiseUntilAcceptedAsync(_incidents, ct).ConfigureAwait(false);
-        for (var i = 0; i < results.Count; i++)
+        if (_batch.IsEmpty) return;
+        var incidents = _batch.Incidents;
+        if (incidents.Count > 0)
         {
-            var result = results[i];
-            if (result.AlertId == SpoolingAlertStore.SpooledAlertId) _stats.IncidentSpooled(); // store down: kept in the spool
-            else _stats.IncidentStored(result.IsNew);
-            if (result.IsNew) _stats.Recent(_incidents[i]);
+            var results = await RaiseUntilAcceptedAsync(incidents, ct).ConfigureAwait(false);
+            for (var i = 0; i < results.Count; i++)
+            {
+                var result = results[i];
+                if (result.AlertId == SpoolingAlertStore.SpooledAlertId) _stats.IncidentSpooled(); // store down: kept in the spool
+                else _stats.IncidentStored(result.IsNew);
+                if (result.IsNew) _stats.Recent(incidents[i]);
+            }
         }
-        await _response.HandleAsync(_incidents, ct).ConfigureAwait(false); // [response #16] bans after the incidents are stored
-        _incidents.Clear();
-        _deliveryWake.Set();
+        if (_response.Enabled) // [response #16] bans after the incidents are stored, line by line
+        {
+            foreach (var (events, raised) in _batch.Lines())
+            {
+                _response.Observe(events);
+                if (raised.Count > 0) await _response.HandleAsync(raised, ct).ConfigureAwait(false);
+            }
+        }
+        var any = incidents.Count > 0;
+        _batch.Clear();
+        if (any) _deliveryWake.Set();
     }
 
     /// <summary>
     /// Neither the store nor the spool took the incidents (e.g. the disk is full): keep them and try
     /// again, holding the queue (back-pressure reaches the tailers) rather than dropping them or
-    /// crashing into a restart loop. At shutdown, give up on them without committing their line, so
-    /// it is read again after the restart. Several incidents at once (a tick, a parser flush) are
-    /// raised as one batch, stored in one transaction and retried whole: the saves are idempotent
-    /// by fingerprint, so a retry loses nothing and doubles nothing.
+    /// crashing into a restart loop. At shutdown, give up on them without committing their lines, so
+    /// they are read again after the restart. The batch is stored in one transaction and retried whole:
+    /// the saves are idempotent by fingerprint, so a retry loses nothing and doubles nothing.
     /// </summary>
-    private async Task<IReadOnlyList<Alerting.RaisedAlert>> RaiseUntilAcceptedAsync(List<SecurityIncident> incidents, CancellationToken ct)
+    private async Task<IReadOnlyList<Alerting.RaisedAlert>> RaiseUntilAcceptedAsync(IReadOnlyList<SecurityIncident> incidents, CancellationToken ct)
     {
         var delay = TimeSpan.FromSeconds(1);
         while (true)
         {
             try
             {
-                var engine = _runtime.Current.Engine;
-                IReadOnlyList<Alerting.RaisedAlert> raised = incidents.Count == 1
-                    ? [await engine.RaiseAsync(incidents[0], ct).ConfigureAwait(false)]
-                    : await engine.RaiseAllAsync(incidents, ct).ConfigureAwait(false);
+                var raised = await _runtime.Current.Engine.RaiseAllAsync(incidents, ct).ConfigureAwait(false);
                 if (_lastRaiseError is not null) _logger.LogInformation("Incidents are being stored again");
                 _lastRaiseError = null;
                 return raised;
@@ -265,14 +279,16 @@ internal sealed class PipelineWorker : BackgroundService
                     _logger.LogError("Cannot keep incident {Fingerprint} (and {Others} more raised with it; store and spool both failing), holding the pipeline and retrying: {Message}",
                         incidents[0].Fingerprint, incidents.Count - 1, e.Message);
                 _lastRaiseError = e.Message;
-                await Task.Delay(delay, _time, _stopping).ConfigureAwait(false); // cancelled at shutdown: the line stays uncommitted
+                await Task.Delay(delay, _time, _stopping).ConfigureAwait(false); // cancelled at shutdown: the lines stay uncommitted
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
         }
     }
 
+    /// <summary>Raises what the processed lines found, then commits their positions: never a position before its incidents.</summary>
     private async Task CommitAsync(CancellationToken ct)
     {
+        await RaiseAsync(ct).ConfigureAwait(false);
         if (_tracker.PendingCount == 0) return;
         var oldestOpen = _runtime.Current.Pipeline.Correlator.OldestOpenEventTime;
         var pending = _tracker.Take().Select(c => _replayIndex.WithReplayFrom(c, oldestOpen)).ToList();

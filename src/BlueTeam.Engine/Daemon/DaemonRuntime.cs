@@ -1,13 +1,11 @@
 using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Cli.Pipeline;
 using BlueTeam.Core.Config;
 using BlueTeam.Correlation;
 using BlueTeam.Parsing;
 using BlueTeam.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// The parts of the daemon that a SIGHUP may replace: rules, routes and channels. Workers read
@@ -29,7 +27,7 @@ internal sealed record RuntimeParts(
     BlueTeamConfig Config,
     IReadOnlyList<IRule> Rules,
     ParserRegistry Parsers,
-    EventPipeline Pipeline,
+    DetectionPipeline Pipeline,
     IReadOnlyDictionary<string, IAlertChannel> Channels,
     AlertEngine Engine,
     DeliveryDispatcher Dispatcher,
@@ -39,7 +37,7 @@ internal sealed record RuntimeParts(
     /// Builds everything the config describes, validating as the daemon does at start. Rules whose
     /// name and options did not change keep their instance, and so their windows and counts.
     /// </summary>
-    public static RuntimeParts Build(AppServices app, BlueTeamConfig config, IAlertStore alertStore, object storeCapabilities, IFirstSeenStore firstSeen, RuntimeParts? previous)
+    public static RuntimeParts Build(IRuntimeFactory app, BlueTeamConfig config, IAlertStore alertStore, object storeCapabilities, IFirstSeenStore firstSeen, RuntimeParts? previous)
     {
         var context = new RuleContext
         {
@@ -59,8 +57,10 @@ internal sealed record RuntimeParts(
         var engine = app.BuildEngine(config, channels, alertStore, storeCapabilities);
         var dispatcher = app.BuildDispatcher(config, channels, alertStore);
         // Parsers keep their buffers (auditd records awaiting the rest of their event) across a reload.
-        var parsers = previous?.Parsers ?? AppServices.BuildParsers();
-        var pipeline = new EventPipeline(parsers, new Correlator(rules, app.Loggers.CreateLogger<Correlator>()));
+        var parsers = previous?.Parsers ?? ParserRegistry.CreateDefault();
+        // So are the contained-error counts, which `status` shows per source.
+        var pipeline = new DetectionPipeline(parsers, new Correlator(rules, app.Loggers.CreateLogger<Correlator>()), previous?.Pipeline.Errors,
+            app.Loggers.CreateLogger<DetectionPipeline>());
         var health = previous?.Health ?? app.BuildHealthMonitor(config);
         return new RuntimeParts(config, rules, parsers, pipeline, channels, engine, dispatcher, health);
     }

@@ -1,6 +1,6 @@
 using BlueTeam.Core.Events;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// host_silent (NIST 3.3.4): a host of the fleet whose daemon stopped reporting. It is the

@@ -4,16 +4,7 @@ using BlueTeam.Core.Events;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 
-namespace BlueTeam.Cli.Pipeline;
-
-/// <summary>A file given to scan that exists but cannot be read (permissions, an I/O error): which one, and why.</summary>
-internal sealed class UnreadableFileException(string path, Exception inner) : IOException($"{path}: {inner.Message}", inner);
-
-/// <summary>
-/// One input for <see cref="ParsingStage"/>: its name, its format, how to complete its timestamps, and how to
-/// open it as plain text (decompressed, or standard input; <see cref="LogInputs"/>). Length is for progress.
-/// </summary>
-internal sealed record ParseInput(string Path, long Length, CollectorType Format, ParseContext Context, Func<Stream> Open);
+namespace BlueTeam.Engine;
 
 /// <summary>
 /// scan's read+parse stage on a thread of its own: the files in order, line by line, into batches of
@@ -31,6 +22,9 @@ internal sealed class ParsingStage
     public const int EventsPerBatch = 256;
     public const int BatchesQueued = 4;
 
+    /// <summary>The source name of scanned lines (in parse_error and rule_error records).</summary>
+    public const string Collector = "scan";
+
     private readonly Channel<List<SecurityEvent>> _batches = Channel.CreateBounded<List<SecurityEvent>>(
         new BoundedChannelOptions(BatchesQueued) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
@@ -46,7 +40,7 @@ internal sealed class ParsingStage
     /// Starts reading <paramref name="inputs"/> on a dedicated thread. <paramref name="progress"/> (bytes done)
     /// is called from that thread. Cancelling <paramref name="ct"/> stops it (the batches complete with the cancellation).
     /// </summary>
-    public static ParsingStage Start(IReadOnlyList<ParseInput> inputs, EventPipeline pipeline, Action<long>? progress, CancellationToken ct)
+    public static ParsingStage Start(IReadOnlyList<LogFile> inputs, DetectionPipeline pipeline, Action<long>? progress, CancellationToken ct)
     {
         var stage = new ParsingStage();
         stage.Lines = Task.Factory.StartNew(() => stage.Run(inputs, pipeline, progress, ct),
@@ -54,7 +48,7 @@ internal sealed class ParsingStage
         return stage;
     }
 
-    private long Run(IReadOnlyList<ParseInput> inputs, EventPipeline pipeline, Action<long>? progress, CancellationToken ct)
+    private long Run(IReadOnlyList<LogFile> inputs, DetectionPipeline pipeline, Action<long>? progress, CancellationToken ct)
     {
         var writer = _batches.Writer;
         long lines = 0;
@@ -65,19 +59,13 @@ internal sealed class ParsingStage
             long done = 0;
             foreach (var input in inputs)
             {
-                using var stream = Open(input);
-                foreach (var span in ReadLines(reader, stream, input.Path))
+                foreach (var raw in input.ReadLines(Collector, reader))
                 {
                     if ((++lines & 0xFFFF) == 0)
                     {
                         ct.ThrowIfCancellationRequested();
-                        progress?.Invoke(done + span.EndOffset);
+                        progress?.Invoke(done + raw.EndOffset);
                     }
-                    var raw = new RawLine
-                    {
-                        Collector = "scan", Type = input.Format, Path = input.Path, Text = span.Text,
-                        Offset = span.Offset, EndOffset = span.EndOffset, Truncated = span.Truncated,
-                    };
                     if (pipeline.Parse(raw, input.Context, events) > 0 && events.Count >= EventsPerBatch) events = Send(writer, events, ct);
                 }
                 pipeline.FlushParsers(events); // end of the file: multi-record events (auditd) still buffered
@@ -93,36 +81,6 @@ internal sealed class ParsingStage
             writer.Complete(e);
         }
         return lines;
-    }
-
-    private static Stream Open(ParseInput input)
-    {
-        try
-        {
-            return input.Open();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UnreadableFileException(input.Path, e);
-        }
-    }
-
-    /// <summary>The file's lines; a read error names the file (the iterator's errors surface here, not in the parsers).</summary>
-    private static IEnumerable<LineSpan> ReadLines(LineReader reader, Stream stream, string path)
-    {
-        using var lines = reader.ReadLines(stream, 0, includeUnterminated: true).GetEnumerator();
-        while (true)
-        {
-            try
-            {
-                if (!lines.MoveNext()) yield break;
-            }
-            catch (IOException e)
-            {
-                throw new UnreadableFileException(path, e);
-            }
-            yield return lines.Current;
-        }
     }
 
     /// <summary>Queues <paramref name="events"/> (when any) and returns the list to fill next.</summary>

@@ -1,4 +1,4 @@
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// Wakes the daemon as soon as a watched file changes (inotify through FileSystemWatcher), so a

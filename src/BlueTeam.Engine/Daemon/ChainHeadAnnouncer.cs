@@ -10,7 +10,7 @@ using BlueTeam.Core.Text;
 using BlueTeam.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// Anchors the tamper-evident alert history outside the host (NIST SP 800-171 3.3.8): with

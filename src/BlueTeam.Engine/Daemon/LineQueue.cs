@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using BlueTeam.Sources;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// The bounded queue between the source worker and the pipeline worker. Full means the tailers

@@ -1,7 +1,7 @@
-using BlueTeam.Cli.Commands;
+using BlueTeam.Engine.Daemon;
 using BlueTeam.Core.Config;
 
-namespace BlueTeam.Tests.Cli;
+namespace BlueTeam.Tests.Engine.Daemon;
 
 /// <summary>
 /// Two daemons on one host with different PostgreSQL stores once shared one spool file: during an outage one
@@ -10,7 +10,7 @@ namespace BlueTeam.Tests.Cli;
 public class SpoolPathTests
 {
     private static string PostgresSpool(string connectionString) =>
-        MonitorCommand.SpoolPath(new BlueTeamConfig { Database = new DatabaseOptions { Driver = DatabaseDriver.Postgres, ConnectionString = connectionString } });
+        SpoolPath.For(new BlueTeamConfig { Database = new DatabaseOptions { Driver = DatabaseDriver.Postgres, ConnectionString = connectionString } });
 
     [Fact]
     public void SpoolPath_PostgresStores_DifferByServerAndDatabase_NotByPassword()
@@ -26,7 +26,7 @@ public class SpoolPathTests
     [Fact]
     public void SpoolPath_Sqlite_IsBesideTheDatabaseFile()
     {
-        var path = MonitorCommand.SpoolPath(new BlueTeamConfig { Database = new DatabaseOptions { Path = "/srv/bt/alerts.db" } });
+        var path = SpoolPath.For(new BlueTeamConfig { Database = new DatabaseOptions { Path = "/srv/bt/alerts.db" } });
         Assert.Equal("/srv/bt/alerts.spool.jsonl", path);
     }
 }

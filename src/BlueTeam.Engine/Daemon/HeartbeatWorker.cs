@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
-namespace BlueTeam.Cli.Monitoring;
+namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
 /// Writes this host's heartbeat row every poll interval (read by `blueteam status`, here or on
@@ -95,24 +95,25 @@ internal sealed class HeartbeatWorker : BackgroundService
         }
     }
 
-    /// <summary>
-    /// Each source's state, and each channel's as "channel:NAME" (a failing channel is reported by
-    /// `blueteam status` like a failing source: NIST 3.3.4 wants delivery failures visible).
-    /// </summary>
     /// <summary>The daemon's counters, with the lines parsers failed on and the rule evaluations that threw.</summary>
     private Dictionary<string, long> Counters()
     {
         var counters = new Dictionary<string, long>(_stats.Counters(), StringComparer.Ordinal);
         var pipeline = _runtime.Current.Pipeline;
-        counters["parse_errors"] = pipeline.ParseErrors.Total;
-        counters["rule_errors"] = pipeline.Correlator.RuleErrors;
+        counters["parse_errors"] = pipeline.Errors.ParseErrors;
+        counters["rule_errors"] = pipeline.Errors.RuleErrors;
         return counters;
     }
 
+    /// <summary>
+    /// Each source's state, and each channel's as "channel:NAME" (a failing channel is reported by
+    /// `blueteam status` like a failing source: NIST 3.3.4 wants delivery failures visible).
+    /// </summary>
     private Dictionary<string, string> SourceStates()
     {
-        var states = _stats.Sources.ToDictionary(s => s.Key, s => s.Value.Described(), StringComparer.Ordinal);
         var parts = _runtime.Current;
+        var errors = parts.Pipeline.Errors.BySource;
+        var states = _stats.Sources.ToDictionary(s => s.Key, s => s.Value.Described(errors.GetValueOrDefault(s.Key)), StringComparer.Ordinal);
         foreach (var channel in parts.Channels.Keys)
             states["channel:" + channel] = parts.Health.IsHealthy(channel) ? "ok" : "failing: deliveries to this channel keep failing (see alert_delivery_failure)";
         return states;

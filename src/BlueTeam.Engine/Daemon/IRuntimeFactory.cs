@@ -1,0 +1,27 @@
+using BlueTeam.Alerting;
+using BlueTeam.Core.Config;
+using Microsoft.Extensions.Logging;
+
+namespace BlueTeam.Engine.Daemon;
+
+/// <summary>
+/// What <see cref="RuntimeParts.Build"/> needs made from a config that the engine does not own: the
+/// channels (which write to the host's console), the alert engine, the dispatcher and the delivery
+/// health monitor. The host's composition (the CLI) implements it, so the daemon's parts are built
+/// exactly as every command builds them.
+/// </summary>
+internal interface IRuntimeFactory
+{
+    ILoggerFactory Loggers { get; }
+
+    TimeProvider Time { get; }
+
+    IReadOnlyDictionary<string, IAlertChannel> BuildChannels(BlueTeamConfig config);
+
+    /// <summary>The alert engine, with whatever of noise control <paramref name="capabilities"/> offers (send history, silences, acks).</summary>
+    AlertEngine BuildEngine(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store, object capabilities);
+
+    DeliveryDispatcher BuildDispatcher(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store);
+
+    DeliveryHealthMonitor BuildHealthMonitor(BlueTeamConfig config);
+}

@@ -135,7 +135,7 @@ public class WebAttackCorpusTests
     [Fact]
     public void BypassCorpus_HasEveryEncodingForEveryFamily_AndEveryPathFormForThePathFamilies()
     {
-        var present = Bypasses.Select(row => ((Family)row[0], (Bypass)row[1])).ToHashSet();
+        var present = Bypasses.Select((object[] row) => ((Family)row[0], (Bypass)row[1])).ToHashSet();
         var missing = Enum.GetValues<Family>()
             .SelectMany(f => EncodingBypasses.Append(Bypass.Syntax).Concat(f is Family.Traversal or Family.FileInclusion ? PathBypasses : []).Select(b => (f, b)))
             .Where(pair => !present.Contains(pair))
@@ -191,7 +191,7 @@ public class WebAttackCorpusTests
     [Fact]
     public void WebAttack_OrdinaryTrafficAsOneStream_RaisesNothing()
     {
-        var urls = OrdinaryTraffic.Select(row => (string)row[0]).ToList();
+        var urls = OrdinaryTraffic.Select((object[] row) => (string)row[0]).ToList();
         var events = SecurityLogs.AccessLog(urls.Select((u, i) => SecurityLogs.Access(SecurityLogs.Day.AddSeconds(i), "198.51.100.20", u, 200)));
         Assert.Equal(urls.Count, events.Count);
         Assert.Empty(Rules.Run(Rules.Build("web_attack"), events));

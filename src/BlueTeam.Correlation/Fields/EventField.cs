@@ -21,6 +21,8 @@ namespace BlueTeam.Correlation.Fields;
 /// Any other name is refused at load, so a typo in a rule file is an error, not a rule that never fires.</para>
 /// <para><c>source.address</c> is ECS's "IP or domain, whichever the source gave": source.ip, else source.domain
 /// (sshd logs a host name instead of the address when UseDNS is on).</para>
+/// <para><c>url.normalized</c> is derived: <c>url.original</c> decoded and normalized by <see cref="UrlNormalizer"/>
+/// (two values when the URL carries whitespace controls: with them, and with them removed).</para>
 /// </remarks>
 public sealed class EventField
 {
@@ -114,7 +116,7 @@ public sealed class EventField
             field = new EventField(name, typed);
             return true;
         }
-        error = $"unknown field '{name}'; fields are ECS dotted names such as event.action, event.outcome, source.ip, source.address, user.name, process.name, host.hostname, labels.<name>, {string.Join(", ", PlannedFields.Order(StringComparer.Ordinal))}";
+        error = $"unknown field '{name}'; fields are ECS dotted names such as event.action, event.outcome, source.ip, source.address, user.name, process.name, host.hostname, labels.<name>, url.normalized, {string.Join(", ", PlannedFields.Order(StringComparer.Ordinal))}";
         return false;
     }
 
@@ -146,6 +148,7 @@ public sealed class EventField
         ["log.file.path"] = e => e.Log?.File?.Path,
         ["log.offset"] = e => e.Log?.Offset,
         ["message"] = e => e.Message,
+        ["url.normalized"] = e => UrlNormalizer.FieldValue(e.Url?.Original ?? Label(e, "url.original")),
     };
 
     /// <summary>Walks the event type by JSON property names; null when some segment is not a property.</summary>

@@ -66,7 +66,7 @@ internal sealed class DetectionPipeline
         var failedBefore = Parsers.Errors.Total;
         var parsed = Parsers.ParseAll(line, context, events);
         var failed = Parsers.Errors.Total - failedBefore;
-        if (failed > 0) Contained(new LineError(LineError.ParseError, line.Collector, line.Path, line.Offset, Parsers.Errors.Recent()[^1].Reason), failed);
+        if (failed > 0) Contained(new LineError(LineError.ParseError, line.Collector, line.Path, line.Offset, Parsers.Errors.Last!.Reason), failed);
         return parsed;
     }
 

@@ -52,8 +52,12 @@ public static class RuleCatalog
     /// <exception cref="ConfigException">A bad rule file, an unknown rule name or option, or an impossible value; every problem listed.</exception>
     public static IReadOnlyList<IRule> Build(CorrelationOptions options, string host) => Build(options, new RuleContext { Host = host });
 
-    public static IReadOnlyList<IRule> Build(CorrelationOptions options, RuleContext context) =>
-        Resolve(options).Where(r => r.Settings.Enabled).Select(r => Create(r.Definition, r.Settings, context)).ToArray();
+    public static IReadOnlyList<IRule> Build(CorrelationOptions options, RuleContext context)
+    {
+        var rules = Resolve(options).Where(r => r.Settings.Enabled).Select(r => Create(r.Definition, r.Settings, context)).ToList();
+        if (Failpoint.RuleFromEnvironment() is { } failpoint) rules.Add(failpoint);
+        return rules;
+    }
 
     /// <summary>One rule by name, built even when disabled (for <c>rules test</c>); null when no rule has that name.</summary>
     public static IRule? BuildOne(CorrelationOptions options, string name, RuleContext context) =>

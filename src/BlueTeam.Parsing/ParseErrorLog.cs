@@ -28,7 +28,8 @@ public sealed class ParseErrorLog
     /// <summary>The newest failure, or null while there is none.</summary>
     public ParseError? Last => Volatile.Read(ref _last);
 
-    internal ParseError Record(RawLine line, Exception exception) => Record(line, exception.Message);
+    // The type says which kind of bug it is (the same form as a rule's failure); a refusal has none.
+    internal ParseError Record(RawLine line, Exception exception) => Record(line, $"{exception.GetType().Name}: {exception.Message}");
 
     internal ParseError Record(RawLine line, string reason)
     {

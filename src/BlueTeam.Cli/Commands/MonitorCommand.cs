@@ -7,6 +7,7 @@ using BlueTeam.Core.Config;
 using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
+using BlueTeam.Correlation;
 using BlueTeam.Sources;
 using BlueTeam.Sources.Transports;
 using BlueTeam.Storage;
@@ -182,6 +183,8 @@ internal static class MonitorCommand
         console.MarkupLine($"  Rules: {parts.Rules.Count(r => r.Descriptor.Enabled)} active");
         console.MarkupLine($"  Poll interval: {parts.Config.Monitoring.PollIntervalSec}s");
         console.MarkupLine($"  Store: {Markup.Escape(store.Description)}");
+        if (parts.Rules.Any(r => r.Descriptor.Name == "failpoint_rule_throws"))
+            console.MarkupLine($"  [bold yellow]Failpoint on ({Failpoint.RuleThrowsVariable}): a rule throws on purpose[/]");
         console.MarkupLine("  Press Ctrl+C to stop");
         console.WriteLine();
     }

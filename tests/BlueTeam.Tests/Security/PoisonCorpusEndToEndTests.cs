@@ -7,7 +7,8 @@ namespace BlueTeam.Tests.Security;
 
 /// <summary>
 /// Lines written to break a log reader, fed to the real daemon: lone surrogate escapes in every field
-/// of an eqmon JSON line, invalid UTF-8, NUL bytes, a 10 MB line, JSON nested 10,000 deep. The daemon
+/// of an eqmon JSON line, invalid UTF-8, NUL bytes, a 10 MB line, JSON nested 10,000 deep, a FIFO and a
+/// socket in a watched glob, a rule that throws (a failpoint). The daemon
 /// keeps running, `status` counts what it had to skip, an SSH brute force written afterwards is
 /// alerted as usual, and after a restart the poison is not read again.
 /// </summary>
@@ -115,6 +116,39 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
             TimeSpan.FromSeconds(30), () => "no collector_failure for a source the parsers keep failing on\n" + daemon.Stderr);
         var failure = Assert.Single(await FaultRig.AlertsAsync(config), a => a.GetProperty("rule_name").GetString() == "collector_failure");
         Assert.Contains("eqmon", failure.GetProperty("title").GetString(), StringComparison.Ordinal);
+        daemon.Signal(BlueTeamProcess.SIGTERM);
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public async Task Monitor_RuleThrowsOnOneEvent_OtherRulesStillSeeIt_StatusCountsTheRuleError_DaemonKeepsRunning()
+    {
+        var auth = _dir.File("auth.log");
+        var db = _dir.File("blueteam.db");
+        var config = _dir.File("blueteam.yaml");
+        await File.WriteAllTextAsync(config, FaultRig.Config("poison-host", $"{{driver: sqlite, path: {db}}}", 1,
+            $"  auth_log: {{type: auth, paths: [{auth}]}}", FaultRig.FileOnlyAlerting(_dir.File("alerts.jsonl"))));
+        await File.WriteAllTextAsync(auth, "");
+
+        // The failpoint rule throws on every event of user "mallory": a rule with a bug that attacker text reaches.
+        using var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"],
+            new Dictionary<string, string> { [BlueTeam.Correlation.Failpoint.RuleThrowsVariable] = "mallory" });
+        await daemon.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
+        Assert.Contains("Failpoint on", daemon.Stdout, StringComparison.Ordinal);
+        var start = new DateTime(2026, 3, 10, 9, 0, 0);
+        await File.AppendAllLinesAsync(auth, AuthLogLines.FailedPasswords("203.0.113.7", 3, start, TimeSpan.FromSeconds(5))
+            .Concat(AuthLogLines.FailedPasswords("203.0.113.7", 1, start.AddSeconds(15), TimeSpan.FromSeconds(5), user: "mallory"))
+            .Concat(AuthLogLines.FailedPasswords("203.0.113.7", 1, start.AddSeconds(20), TimeSpan.FromSeconds(5))));
+
+        // Five failures, one of them the one the failpoint throws on: the brute force rule still counts all five.
+        await FaultRig.WaitUntilAsync(async () => (await FaultRig.AlertsAsync(config)).Any(IsBruteForceFrom7), TimeSpan.FromSeconds(60),
+            () => "the brute force whose fourth event made a rule throw was not alerted\n" + daemon.Stderr);
+        await FaultRig.WaitUntilAsync(async () => (await StatusAsync(config)).Json.Contains("\"rule_errors\": 1", StringComparison.Ordinal), TimeSpan.FromSeconds(15),
+            () => "status shows no rule error\n" + daemon.Stderr);
+        var status = await StatusAsync(config);
+        Assert.Contains("1 rule error(s)", status.Json, StringComparison.Ordinal);
+        Assert.Contains("failpoint_rule_throws: InvalidOperationException", status.Json, StringComparison.Ordinal);
+        Assert.False(daemon.HasExited, "the daemon stopped:\n" + daemon.Stderr);
         daemon.Signal(BlueTeamProcess.SIGTERM);
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }

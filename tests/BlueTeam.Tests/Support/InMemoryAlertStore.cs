@@ -33,8 +33,23 @@ public sealed class InMemoryAlertStore : IAlertStore, INotificationLog, ISilence
     public IReadOnlyList<DeliveryRecord> Deliveries { get { lock (_lock) return [.. _deliveries]; } }
 
     /// <summary>Each save in turn, as the real stores promise (their all-or-nothing transaction has no in-memory failure to roll back).</summary>
+    /// <summary>The size of each <see cref="SaveAlertsAsync"/> call, in order (one call is one transaction in the SQL stores).</summary>
+    public List<int> BatchSizes { get; } = [];
+
+    /// <summary>While above zero, a save fails as it does with the store down (<see cref="BlueTeam.Storage.StoreException"/>), and counts one down.</summary>
+    public int FailingSaves { get; set; }
+
     public async Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken)
     {
+        lock (_lock)
+        {
+            if (FailingSaves > 0)
+            {
+                FailingSaves--;
+                throw new BlueTeam.Storage.StoreException("save alerts", "the in-memory store", "down (test)");
+            }
+            BatchSizes.Add(saves.Count);
+        }
         var results = new List<AlertSaveResult>(saves.Count);
         foreach (var (incident, host, channels) in saves) results.Add(await SaveAlertAsync(incident, host, channels, cancellationToken));
         return results;

@@ -63,6 +63,7 @@ internal sealed class DetectionPipeline
     /// </summary>
     public int Parse(RawLine line, ParseContext context, List<SecurityEvent> events)
     {
+        if (line.Truncated) Errors.RecordTruncated(line.Collector);
         var failedBefore = Parsers.Errors.Total;
         var parsed = Parsers.ParseAll(line, context, events);
         var failed = Parsers.Errors.Total - failedBefore;

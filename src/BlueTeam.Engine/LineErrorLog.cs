@@ -16,11 +16,16 @@ internal sealed record LineError(string Kind, string Collector, string Path, lon
 /// <summary>The contained errors of one source so far.</summary>
 internal sealed class SourceErrors
 {
-    private long _parseErrors, _ruleErrors;
+    private long _parseErrors, _ruleErrors, _truncated;
 
     public long ParseErrors => Interlocked.Read(ref _parseErrors);
     public long RuleErrors => Interlocked.Read(ref _ruleErrors);
     public long Total => ParseErrors + RuleErrors;
+
+    /// <summary>Lines cut at the source's <c>max_line_bytes</c> (not failures: the first part was read as usual).</summary>
+    public long Truncated => Interlocked.Read(ref _truncated);
+
+    internal void AddTruncated() => Interlocked.Increment(ref _truncated);
 
     /// <summary>The newest of them (null while there is none).</summary>
     public LineError? Last { get; private set; }
@@ -47,10 +52,20 @@ internal sealed class LineErrorLog
     private readonly ConcurrentDictionary<string, SourceErrors> _bySource = new(StringComparer.Ordinal);
     private readonly HashSet<(string Collector, string Kind, string Reason)> _seen = [];
     private readonly Queue<LineError> _recent = new();
-    private long _parseErrors, _ruleErrors;
+    private long _parseErrors, _ruleErrors, _truncated;
 
     public long ParseErrors => Interlocked.Read(ref _parseErrors);
     public long RuleErrors => Interlocked.Read(ref _ruleErrors);
+
+    /// <summary>Lines longer than their source's cap: the rest of each was dropped, and the line was marked so.</summary>
+    public long LinesTruncated => Interlocked.Read(ref _truncated);
+
+    /// <summary>Counts one line cut at its source's cap (an attacker's 1 GB line costs the cap, never the gigabyte).</summary>
+    public void RecordTruncated(string collector)
+    {
+        Interlocked.Increment(ref _truncated);
+        For(collector).AddTruncated();
+    }
 
     public IReadOnlyDictionary<string, SourceErrors> BySource => _bySource;
 

@@ -23,7 +23,7 @@ public sealed class JournaldSource : ISource, IDisposable
     private readonly ILogger _logger;
     private readonly string _journalctl;
     private readonly string _path;
-    private Channel<string>? _entries;
+    private Channel<JournalLine>? _entries;
     private Process? _process;
     private Task? _reader;
     private string? _cursor;
@@ -59,13 +59,14 @@ public sealed class JournaldSource : ISource, IDisposable
             if (_process is { HasExited: true } exited) await ReportExitAsync(exited, writer, cancellationToken).ConfigureAwait(false);
             if (!Start()) { await ReportAsync($"cannot run {_journalctl}", writer, cancellationToken).ConfigureAwait(false); return; }
         }
-        while (_entries!.Reader.TryRead(out var json))
+        while (_entries!.Reader.TryRead(out var entry))
         {
-            var cursor = CursorOf(json);
+            // journalctl writes __CURSOR first, so a cut entry keeps it; a cursor cut short has no closing quote and is not taken.
+            var cursor = CursorOf(entry.Json);
             if (cursor is not null) _cursor = cursor;
             await writer.WriteAsync(new RawLine
             {
-                Collector = Name, Type = CollectorType.Journald, Path = _path, Text = json, Cursor = _cursor,
+                Collector = Name, Type = CollectorType.Journald, Path = _path, Text = entry.Json, Cursor = _cursor, Truncated = entry.Truncated,
             }, cancellationToken).ConfigureAwait(false);
         }
         if (_errorReported is not null && _process is { HasExited: false })
@@ -100,7 +101,7 @@ public sealed class JournaldSource : ISource, IDisposable
             return false;
         }
         if (_process is null) return false;
-        _entries = Channel.CreateBounded<string>(new BoundedChannelOptions(BufferedEntries) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        _entries = Channel.CreateBounded<JournalLine>(new BoundedChannelOptions(BufferedEntries) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         _process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
@@ -115,14 +116,14 @@ public sealed class JournaldSource : ISource, IDisposable
     /// Copies journalctl's output into the bounded buffer. When the buffer is full it waits, the
     /// pipe fills and journalctl waits too: back-pressure, nothing dropped.
     /// </summary>
-    private async Task ReadAsync(Process process, ChannelWriter<string> entries)
+    private async Task ReadAsync(Process process, ChannelWriter<JournalLine> entries)
     {
         try
         {
-            while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            await foreach (var (line, truncated) in CappedLines.ReadAsync(process.StandardOutput, _options.MaxLineBytes).ConfigureAwait(false))
             {
                 if (line.Length == 0) continue;
-                await entries.WriteAsync(line).ConfigureAwait(false);
+                await entries.WriteAsync(new JournalLine(line, truncated)).ConfigureAwait(false);
                 Wake?.Invoke();
             }
         }
@@ -172,3 +173,6 @@ public sealed class JournaldSource : ISource, IDisposable
         _process?.Dispose();
     }
 }
+
+/// <summary>One entry of journalctl's output, and whether it was cut at the collector's <c>max_line_bytes</c>.</summary>
+internal readonly record struct JournalLine(string Json, bool Truncated);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using BlueTeam.Core.Config;
 
 namespace BlueTeam.Sources;
 
@@ -24,7 +25,7 @@ public sealed class LineReader
         _maxLineBytes = maxLineBytes;
     }
 
-    public const int DefaultMaxLineBytes = 64 * 1024;
+    public const int DefaultMaxLineBytes = CollectorOptions.DefaultMaxLineBytes;
 
     /// <summary>Reads lines from <paramref name="stream"/> starting at <paramref name="position"/>.</summary>
     public IEnumerable<LineSpan> ReadLines(Stream stream, long position, bool includeUnterminated)

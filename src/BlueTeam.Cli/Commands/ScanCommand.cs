@@ -121,6 +121,8 @@ internal static class ScanCommand
         }
         if (pipeline.Errors.ParseErrors + pipeline.Errors.RuleErrors > 0)
             await Console.Error.WriteLineAsync(ContainedErrors(pipeline.Errors)).ConfigureAwait(false);
+        if (pipeline.Errors.LinesTruncated > 0)
+            await Console.Error.WriteLineAsync($"blueteam: {pipeline.Errors.LinesTruncated:N0} line(s) longer than {LineReader.DefaultMaxLineBytes:N0} bytes were cut there (the rest of each was dropped)").ConfigureAwait(false);
 
         var seconds = stopwatch.Elapsed.TotalSeconds;
         await Console.Error.WriteLineAsync(

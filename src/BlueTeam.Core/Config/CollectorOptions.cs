@@ -30,6 +30,16 @@ public sealed class CollectorOptions : IValidatable
     /// fields AND, "+" starts an alternative). Default: the auth and authpriv facilities, and the kernel.
     /// </summary>
     public List<string> Matches { get; set; } = [];
+    /// <summary>
+    /// The longest line read whole, in bytes (journald: characters of an entry's JSON). A longer line keeps its
+    /// first <c>max_line_bytes</c>, is marked truncated and counted; the rest is dropped, so no line can exhaust memory.
+    /// </summary>
+    public int MaxLineBytes { get; set; } = DefaultMaxLineBytes;
+
+    public const int DefaultMaxLineBytes = 64 * 1024;
+    public const int MinMaxLineBytes = 256;
+    public const int MaxMaxLineBytes = 16 * 1024 * 1024;
+
     /// <summary>For json collectors: ECS field name → the application's JSON field name (e.g. user.name: username).</summary>
     public Dictionary<string, string> Fields { get; set; } = [];
 
@@ -46,6 +56,8 @@ public sealed class CollectorOptions : IValidatable
         for (var i = 0; i < Paths.Count; i++)
             if (string.IsNullOrWhiteSpace(Paths[i]) || !System.IO.Path.IsPathRooted(Paths[i]))
                 yield return new($"paths[{i}]", "must be an absolute path");
+        if (MaxLineBytes is < MinMaxLineBytes or > MaxMaxLineBytes)
+            yield return new("max_line_bytes", $"must be between {MinMaxLineBytes} and {MaxMaxLineBytes} (16 MiB); the default is {DefaultMaxLineBytes}");
         if (TimeZone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
             yield return new("time_zone", $"'{Text.SafeText.Inert(TimeZone, 64)}' is not a time zone known to this machine (e.g. Europe/Berlin, UTC)");
     }

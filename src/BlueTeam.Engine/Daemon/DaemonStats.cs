@@ -105,11 +105,12 @@ internal sealed class SourceStats
     /// </summary>
     public string Described(SourceErrors? errors)
     {
-        if (errors is null || errors.Total == 0) return State;
-        var parts = new List<string>(2);
+        if (errors is null || errors.Total + errors.Truncated == 0) return State;
+        var parts = new List<string>(3);
         if (errors.ParseErrors > 0) parts.Add($"{errors.ParseErrors} line(s) skipped: a parser failed on them");
         if (errors.RuleErrors > 0) parts.Add($"{errors.RuleErrors} rule error(s): a rule failed on an event and was skipped for it");
-        return $"{State} ({string.Join("; ", parts)}; last: {errors.Last?.Reason})";
+        if (errors.Truncated > 0) parts.Add($"{errors.Truncated} line(s) cut at max_line_bytes");
+        return errors.Last is { } last ? $"{State} ({string.Join("; ", parts)}; last: {last.Reason})" : $"{State} ({string.Join("; ", parts)})";
     }
 
     /// <summary>The contained errors of the current minute against its lines (the pipeline thread only).</summary>

@@ -102,6 +102,7 @@ internal sealed class HeartbeatWorker : BackgroundService
         var pipeline = _runtime.Current.Pipeline;
         counters["parse_errors"] = pipeline.Errors.ParseErrors;
         counters["rule_errors"] = pipeline.Errors.RuleErrors;
+        counters["lines_truncated"] = pipeline.Errors.LinesTruncated;
         return counters;
     }
 

@@ -8,5 +8,5 @@ public sealed class FileTransport : ISourceTransport
     public string Name => "file";
 
     public ISource Create(string collector, CollectorOptions options, SourceContext context) =>
-        new FileTailer(collector, options, context.Checkpoints, context.Logger, context.Time);
+        new FileTailer(collector, options, context.Checkpoints, context.Logger, context.Time, options.MaxLineBytes);
 }

@@ -74,6 +74,18 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_MaxLineBytes_BoundAndOutOfRangeNamed()
+    {
+        var c = ConfigLoader.Parse("collectors:\n  auth_log: {type: auth, paths: [/var/log/auth.log], max_line_bytes: 4096}\n", "test.yaml");
+        Assert.Equal(4096, c.Collectors["auth_log"].MaxLineBytes);
+        Assert.Equal(65536, ConfigLoader.Parse("", "none").Collectors["auth_log"].MaxLineBytes);
+
+        var error = Assert.Single(Refused("collectors:\n  auth_log: {type: auth, paths: [/var/log/auth.log], max_line_bytes: 10}\n").Errors);
+        Assert.Equal("collectors.auth_log.max_line_bytes", error.Key);
+        Assert.Contains("between 256 and", error.Message);
+    }
+
+    [Fact]
     public void Parse_WrongType_SaysWhatWasExpected()
     {
         var e = Refused("alerting:\n  email:\n    smtp_port: twenty-five\n");

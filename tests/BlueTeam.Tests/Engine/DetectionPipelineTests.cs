@@ -75,6 +75,21 @@ public class DetectionPipelineTests
         Assert.Equal(LineError.RuleError, log.For("eqmon").Last!.Kind); // the newest of either kind
     }
 
+    [Fact]
+    public void Process_TruncatedLine_ReadAsUsual_CountedPerSource_NotAnError()
+    {
+        var pipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), new Correlator([Rules.Build("ssh_brute_force")]));
+        var events = new List<SecurityEvent>();
+        var cut = AuthLines.Line(Failure(0), offset: 0) with { Truncated = true };
+        pipeline.Process(cut, AuthLines.Context, events, []);
+        pipeline.Process(AuthLines.Line(Failure(1), offset: 100), AuthLines.Context, events, []);
+
+        Assert.Equal(2, events.Count);
+        Assert.Equal(1, pipeline.Errors.LinesTruncated);
+        Assert.Equal(1, pipeline.Errors.For("auth_log").Truncated);
+        Assert.Equal(0, pipeline.Errors.For("auth_log").Total);
+    }
+
     /// <summary>A parser with a bug: throws on every line of its format.</summary>
     private sealed class ThrowingParser : ILogParser
     {

@@ -71,6 +71,9 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
                 () => "status shows no parse error\n" + daemon.Stderr);
             var status = await StatusAsync(config);
             Assert.Contains("skipped", status.EqmonState, StringComparison.Ordinal);
+            // Both 10 MB lines were cut at the default 64 KiB and counted, never buffered whole.
+            await FaultRig.WaitUntilAsync(async () => (await StatusAsync(config)).Json.Contains("\"lines_truncated\": 2", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(60), () => "status does not count the two cut lines\n" + daemon.Stderr);
             Assert.False(daemon.HasExited, "the daemon stopped:\n" + daemon.Stderr);
             // Every poison line read and its position committed (a busy machine reads the 10 MB lines slowly):
             // what the restart reads after this would be new, not the poison again.

@@ -58,6 +58,22 @@ public class JournaldSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task PollAsync_EntryOverMaxLineBytes_CutAndMarked_CursorKept_NextEntryWhole()
+    {
+        // An entry written to be huge (a 2 MB message) costs the cap, not the megabytes, and the stream goes on.
+        JournalFiles.Append(_dir.Path, [new(T0, "sshd", 3000, "Failed password for root from 203.0.113.1 port 1 ssh2 " + new string('A', 2_000_000)), Failure(2)]);
+        using var source = new JournaldSource("journal",
+            new CollectorOptions { Type = CollectorType.Journald, JournalDirectory = _dir.Path, MaxLineBytes = 4096 }, _store, NullLogger.Instance);
+        var lines = await PollUntilAsync(source, 2);
+        Assert.Equal(2, lines.Count);
+        Assert.True(lines[0].Truncated);
+        Assert.Equal(4096, lines[0].Text.Length);
+        Assert.NotNull(lines[0].Cursor); // journalctl writes the cursor first: the restart does not read it again
+        Assert.False(lines[1].Truncated);
+        Assert.Equal("203.0.113.2", ParserRegistry.CreateDefault().Parse(lines[1], new ParseContext())!.Source!.Ip);
+    }
+
+    [Fact]
     public async Task PollAsync_NewEntriesWhileFollowing_AreRead()
     {
         JournalFiles.Append(_dir.Path, [Failure(0)]);

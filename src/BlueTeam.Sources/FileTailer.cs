@@ -277,18 +277,12 @@ public sealed class FileTailer : ISource, IDisposable
 
     private static (FileStream? Stream, FileIdentity Identity, string? Error) TryOpen(string path)
     {
-        // Never opened: a FIFO would block the open until someone writes to it, and a device is no log.
-        if (FileKind.NotRegular(path) is { } kind)
-            return (null, default, $"{kind}, not a regular file: not read (a log path or glob should match log files only)");
         FileStream? stream = null;
         try
         {
-            stream = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.ReadWrite | FileShare.Delete,
-            });
+            // Never read: a FIFO would block until someone writes to it, and a device is no log.
+            stream = FileKind.OpenRegular(path, out var kind);
+            if (stream is null) return (null, default, $"{kind}, not a regular file: not read (a log path or glob should match log files only)");
             return (stream, FileIdentityReader.Read(stream), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -29,29 +29,11 @@ public abstract partial class AdoStore : IDeliveryScheduler
         }, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>"Critical" is the alert's current severity (the stored severity only ever rises).</remarks>
     public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesForChannelAsync(string channel, DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        return RunAsync<IReadOnlyList<PendingDelivery>>($"read due deliveries of channel {channel}", async (connection, ct) =>
-        {
-            await using var command = Command(connection, null, $"""
-                SELECT {DeliveryColumns}, {AlertColumns}
-                FROM {_deliveries} d JOIN {_alerts} a ON a.id = d.alert_id
-                WHERE d.channel = @channel AND d.status = 'pending' AND d.next_attempt_at <= @now
-                ORDER BY CASE WHEN a.severity = 'critical' THEN 0 ELSE 1 END, d.next_attempt_at, d.id
-                LIMIT @max
-                """);
-            AddText(command, "@channel", channel);
-            AddTimestamp(command, "@now", now);
-            Add(command, "@max", max);
-            var result = new List<PendingDelivery>();
-            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                result.Add(new PendingDelivery(ReadDelivery(reader, 0), ReadAlert(reader, DeliveryColumnCount)));
-            return result;
-        }, cancellationToken);
+        return ReadDueDeliveriesAsync(channel, now, max, cancellationToken);
     }
 
     /// <inheritdoc />

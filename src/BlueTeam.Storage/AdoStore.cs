@@ -109,15 +109,25 @@ public abstract partial class AdoStore : IBlueTeamStore
     public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        return RunAsync<IReadOnlyList<PendingDelivery>>("read due deliveries", async (connection, ct) =>
+        return ReadDueDeliveriesAsync(channel: null, now, max, cancellationToken);
+    }
+
+    /// <summary>
+    /// Due deliveries, oldest first; for one <paramref name="channel"/> (its worker's queue) critical ones first.
+    /// "Critical" is the alert's current severity (the stored severity only ever rises).
+    /// </summary>
+    private Task<IReadOnlyList<PendingDelivery>> ReadDueDeliveriesAsync(string? channel, DateTimeOffset now, int max, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<PendingDelivery>>(channel is null ? "read due deliveries" : $"read due deliveries of channel {channel}", async (connection, ct) =>
         {
+            var (channelFilter, criticalFirst) = channel is null ? ("", "") : ("d.channel = @channel AND ", "CASE WHEN a.severity = 'critical' THEN 0 ELSE 1 END, ");
             await using var command = Command(connection, null, $"""
                 SELECT {DeliveryColumns}, {AlertColumns}
                 FROM {_deliveries} d JOIN {_alerts} a ON a.id = d.alert_id
-                WHERE d.status = 'pending' AND d.next_attempt_at <= @now
-                ORDER BY d.next_attempt_at, d.id
+                WHERE {channelFilter}d.status = 'pending' AND d.next_attempt_at <= @now
+                ORDER BY {criticalFirst}d.next_attempt_at, d.id
                 LIMIT @max
                 """);
+            if (channel is not null) AddText(command, "@channel", channel);
             AddTimestamp(command, "@now", now);
             Add(command, "@max", max);
             var result = new List<PendingDelivery>();
@@ -126,7 +136,6 @@ public abstract partial class AdoStore : IBlueTeamStore
                 result.Add(new PendingDelivery(ReadDelivery(reader, 0), ReadAlert(reader, DeliveryColumnCount)));
             return result;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
     /// <remarks>

@@ -265,7 +265,8 @@ internal static class StoreMigrations
         // outbox keeps one row per send instead of one per (alert, channel), and each row records
         // what it was sent for. Rows from before: queued when created, for the alert as it is now
         // (so the next re-send is measured from today's count, not a burst right after upgrading).
-        // SQLite cannot drop a UNIQUE constraint, so its table is rebuilt, ids and sequence kept.
+        // SQLite cannot drop a UNIQUE constraint, so its table is rebuilt, ids and sequence kept. The new table repeats
+        // migration 1's columns on purpose: a shipped migration is never edited, so neither can refer to the other.
         new(5, "deliveries record what they were queued for; several per alert and channel",
             Sqlite: """
                 CREATE TABLE alert_deliveries_v5 (

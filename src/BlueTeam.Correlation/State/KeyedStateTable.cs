@@ -46,24 +46,7 @@ public sealed class KeyedStateTable<TState> where TState : KeyedState
     public bool TryGet(string key, out TState state) => _states.TryGetValue(key, out state!);
 
     /// <summary>The key's state, created when new (evicting the least recently touched key if full); marks it most recently touched.</summary>
-    public TState Touch(string key, Func<string, TState> create)
-    {
-        if (_states.TryGetValue(key, out var state))
-        {
-            _recency.Remove(state.Node);
-            _recency.AddLast(state.Node);
-            return state;
-        }
-        if (_states.Count >= MaxKeys && _recency.First is { } oldest)
-        {
-            Remove((TState)oldest.Value);
-            Evicted++;
-        }
-        state = create(key);
-        _states.Add(key, state);
-        _recency.AddLast(state.Node);
-        return state;
-    }
+    public TState Touch(string key, Func<string, TState> create) => Touch(key, create, static (k, make) => make(k));
 
     /// <summary><see cref="Touch(string, Func{string, TState})"/> with an argument for <paramref name="create"/>, so that a static lambda needs no closure per call.</summary>
     public TState Touch<TArg>(string key, TArg arg, Func<string, TArg, TState> create)

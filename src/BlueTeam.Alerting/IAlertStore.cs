@@ -20,6 +20,8 @@ public sealed record AlertRecord
     public required SecurityIncident Incident { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>For a delivery that is not the alert's first notice on its channel: what changed since the last one.</summary>
+    public AlertChange? Change { get; init; }
 }
 
 public sealed record DeliveryRecord

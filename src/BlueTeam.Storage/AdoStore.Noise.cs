@@ -159,21 +159,8 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
         }
     }
 
-    private static string ReasonName(NotifyReason reason) => reason switch
-    {
-        NotifyReason.New => "new",
-        NotifyReason.SeverityRose => "severity_rose",
-        NotifyReason.CountGrew => "count_grew",
-        NotifyReason.Repeat => "repeat",
-        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "unknown notify reason"),
-    };
+    // The names delivery rows and the alert JSON share (Alerting's NotifyReasonNames).
+    private static string ReasonName(NotifyReason reason) => NotifyReasonNames.Name(reason);
 
-    private static NotifyReason ParseReason(string text) => text switch
-    {
-        "new" => NotifyReason.New,
-        "severity_rose" => NotifyReason.SeverityRose,
-        "count_grew" => NotifyReason.CountGrew,
-        "repeat" => NotifyReason.Repeat,
-        _ => throw new FormatException($"'{text}' is not a notify reason (new, severity_rose, count_grew, repeat)"),
-    };
+    private static NotifyReason ParseReason(string text) => NotifyReasonNames.Parse(text);
 }

@@ -21,6 +21,7 @@ public abstract partial class AdoStore : IBlueTeamStore
     private const string AlertColumns = "a.id, a.fingerprint, a.host, a.created_at, a.updated_at, a.incident_json";
     private const string DeliveryColumns = "d.id, d.alert_id, d.channel, d.status, d.attempts, d.last_error, d.delivered_at, d.next_attempt_at";
     private const int DeliveryColumnCount = 8;
+    private const int AlertColumnCount = 6;
 
     private readonly DbDataSource _dataSource;
     private readonly SqlDialect _dialect;
@@ -120,9 +121,13 @@ public abstract partial class AdoStore : IBlueTeamStore
         RunAsync<IReadOnlyList<PendingDelivery>>(channel is null ? "read due deliveries" : $"read due deliveries of channel {channel}", async (connection, ct) =>
         {
             var (channelFilter, criticalFirst) = channel is null ? ("", "") : ("d.channel = @channel AND ", "CASE WHEN a.severity = 'critical' THEN 0 ELSE 1 END, ");
+            // With each delivery, what its channel last delivered of the same alert: an update says what changed since.
             await using var command = Command(connection, null, $"""
-                SELECT {DeliveryColumns}, {AlertColumns}
+                SELECT {DeliveryColumns}, {AlertColumns}, d.reason, p.severity, p.event_count, p.queued_at
                 FROM {_deliveries} d JOIN {_alerts} a ON a.id = d.alert_id
+                LEFT JOIN {_deliveries} p ON p.id = (
+                    SELECT MAX(q.id) FROM {_deliveries} q
+                    WHERE q.alert_id = d.alert_id AND q.channel = d.channel AND q.id < d.id AND q.status = 'delivered')
                 WHERE {channelFilter}d.status = 'pending' AND d.next_attempt_at <= @now
                 ORDER BY {criticalFirst}d.next_attempt_at, d.id
                 LIMIT @max
@@ -133,7 +138,17 @@ public abstract partial class AdoStore : IBlueTeamStore
             var result = new List<PendingDelivery>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                result.Add(new PendingDelivery(ReadDelivery(reader, 0), ReadAlert(reader, DeliveryColumnCount)));
+            {
+                const int change = DeliveryColumnCount + AlertColumnCount;
+                var alert = ReadAlert(reader, DeliveryColumnCount) with
+                {
+                    Change = AlertChange.For(ParseReason(reader.GetString(change)),
+                        reader.IsDBNull(change + 1) ? null : ReadSeverity(reader, change + 1),
+                        reader.IsDBNull(change + 2) ? null : reader.GetInt32(change + 2),
+                        reader.IsDBNull(change + 3) ? null : _dialect.ReadTimestamp(reader, change + 3)),
+                };
+                result.Add(new PendingDelivery(ReadDelivery(reader, 0), alert));
+            }
             return result;
         }, cancellationToken);
 

@@ -18,6 +18,18 @@ internal static class AlertJson
         node["@timestamp"] = alert.Incident.LastSeen.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
         node["event"] = new JsonObject { ["kind"] = "alert", ["id"] = alert.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (alert.Incident.Host is null) node["host"] = new JsonObject { ["hostname"] = alert.Host };
+        if (alert.Change is { } change)
+        {
+            // What changed since this channel's last notice, for receivers that show updates as such.
+            node["alert_update"] = new JsonObject
+            {
+                ["reason"] = NotifyReasonNames.Name(change.Reason),
+                ["previous_severity"] = change.PreviousSeverity?.ToName(),
+                ["previous_event_count"] = change.PreviousEventCount,
+                ["previous_at"] = change.PreviousAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                ["summary"] = change.Describe(alert.Incident),
+            };
+        }
         return node;
     }
 

@@ -176,7 +176,9 @@ public sealed class EmailChannel : IAlertChannel
         message.From.Add(_from);
         message.To.AddRange(_recipients[i.Severity]);
         // Triage from a phone's inbox list: severity, which host, what happened, and the rule, before the mail is opened.
-        message.Subject = $"[{i.Severity.ToName().ToUpperInvariant()}] {SafeText.Inert(alert.Host, 64)}: {SafeText.Inert(i.Title, 400)} ({SafeText.Inert(i.Rule.Name, 64)})";
+        // An update says up front what changed since this channel's last notice (fixed words and numbers only).
+        message.Subject = $"[{i.Severity.ToName().ToUpperInvariant()}] {SafeText.Inert(alert.Host, 64)}: {SafeText.Inert(i.Title, 400)} ({SafeText.Inert(i.Rule.Name, 64)})"
+            + (alert.Change is { } change ? " — " + change.Describe(i) : "");
         message.Headers.Add("X-BlueTeam-Alert-Id", alert.Id.ToString(CultureInfo.InvariantCulture));
         message.Headers.Add("X-BlueTeam-Fingerprint", SafeText.Inert(i.Fingerprint, 128));
         var body = new BodyBuilder { TextBody = BuildBody(alert) };
@@ -191,8 +193,10 @@ public sealed class EmailChannel : IAlertChannel
         static string S(string? text) => string.IsNullOrEmpty(text) ? "-" : SafeText.Inert(text);
         static string T(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var sb = new StringBuilder();
-        sb.Append("Security Incident Detected\n")
-          .Append('=', 40).Append('\n')
+        sb.Append(alert.Change is null ? "Security Incident Detected\n" : "Security Incident Update\n")
+          .Append('=', 40).Append('\n');
+        if (alert.Change is { } change) sb.Append(char.ToUpperInvariant(change.Describe(i)[0])).Append(change.Describe(i)[1..]).Append("\n\n");
+        sb
           .Append("Title: ").Append(S(i.Title)).Append('\n')
           .Append("Severity: ").Append(i.Severity.ToName()).Append('\n')
           .Append("Detected by: ").Append(S(i.DetectedBy)).Append('\n')
@@ -232,6 +236,7 @@ public sealed class EmailChannel : IAlertChannel
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">")
           .Append("<h2 style=\"color:").Append(colour).Append("\">[").Append(i.Severity.ToName().ToUpperInvariant()).Append("] ").Append(H(i.Title)).Append("</h2>")
+          .Append(alert.Change is { } change ? "<p><strong>" + H(change.Describe(i)) + "</strong></p>" : "")
           .Append("<table cellpadding=\"4\" style=\"border-collapse:collapse\">");
         foreach (var (name, value) in rows)
             sb.Append("<tr><th align=\"left\">").Append(H(name)).Append("</th><td>").Append(H(value)).Append("</td></tr>");

@@ -108,6 +108,7 @@ public sealed class WebhookChannel : IAlertChannel, IDisposable
             ("NIST", string.Join(", ", i.NistControls.Select(c => SafeText.Inert(c, 32)))),
             ("Events", i.EventCount.ToString(CultureInfo.InvariantCulture)),
             ("Alert", alert.Id.ToString(CultureInfo.InvariantCulture)),
+            .. alert.Change is { } change ? [("Update", change.Describe(i))] : Array.Empty<(string, string)>(),
         ];
     }
 

@@ -29,6 +29,26 @@ public sealed class EmailChannelTests(SmtpServerFixture smtp) : IClassFixture<Sm
     private static bool IsAlert(MimeMessage m, long id) => m.Headers["X-BlueTeam-Alert-Id"] == id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
+    public async Task SendAsync_AnUpdate_SubjectTextAndHtmlSayWhatChangedSinceTheLastNotice()
+    {
+        var channel = new EmailChannel(Options(), _time);
+        var incident = AlertIncidents.Incident(Severity.Critical, fingerprint: "fp-mail-update");
+        var update = AlertIncidents.Record(incident, id: 1003) with
+        {
+            Change = new AlertChange(NotifyReason.SeverityRose, Severity.High, 5, AlertIncidents.Start),
+        };
+
+        Assert.Equal(DeliveryResult.Delivered(), await channel.SendAsync(update, CancellationToken.None));
+        var message = await smtp.WaitForMessageAsync(m => IsAlert(m, 1003), Wait);
+        const string change = "update: severity high → critical; 5 → 12 events; since the notice of 2026-03-10 08:30Z";
+        Assert.Equal("[CRITICAL] eqmon-web01: SSH brute force from 203.0.113.7 (ssh_brute_force) — " + change, message.Subject);
+        Assert.StartsWith("Security Incident Update\n" + new string('=', 40) + "\nU" + change[1..] + "\n", message.TextBody, StringComparison.Ordinal);
+        Assert.Contains("<p><strong>" + System.Net.WebUtility.HtmlEncode(change) + "</strong></p>", message.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("\"alert_update\":{\"reason\":\"severity_rose\",\"previous_severity\":\"high\",\"previous_event_count\":5",
+            FileChannel.Format(update), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SendAsync_RealServer_DeliversSubjectFromToAndBodyFields()
     {
         var channel = new EmailChannel(Options(), _time);

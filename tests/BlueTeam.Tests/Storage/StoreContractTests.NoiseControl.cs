@@ -59,6 +59,25 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task GetDueDeliveriesAsync_AnUpdate_CarriesWhatItsChannelLastDelivered_AFirstNoticeCarriesNothing()
+    {
+        var store = await MigratedAsync();
+        var saved = await store.SaveAlertAsync(Incident("fp-change", eventCount: 5), HostA, ["syslog"], CancellationToken.None);
+        var first = Assert.Single(await store.GetDueDeliveriesAsync(T0, 10, CancellationToken.None));
+        Assert.Null(first.Alert.Change);
+        await store.RecordDeliveryAttemptAsync(first.Delivery.Id, DeliveryStatus.Delivered, null, T0, null, CancellationToken.None);
+
+        // The burst goes on and turns critical: the engine saves it, then queues an update for the channel.
+        await store.SaveAlertAsync(Incident("fp-change", Severity.Critical, eventCount: 12), HostA, ["syslog"], CancellationToken.None);
+        await Notifications(store).EnqueueDeliveriesAsync(saved.AlertId, ["syslog"], NotifyReason.SeverityRose, Severity.Critical, 12, T0.AddMinutes(10), CancellationToken.None);
+
+        var due = Assert.Single(await store.GetDueDeliveriesAsync(T0.AddMinutes(10), 10, CancellationToken.None));
+        Assert.Equal(new AlertChange(NotifyReason.SeverityRose, Severity.High, 5, T0), due.Alert.Change);
+        Assert.Equal("update: severity high → critical; 5 → 12 events; since the notice of 2026-03-10 08:30Z", due.Alert.Change!.Describe(due.Alert.Incident));
+        Assert.Equal(due.Alert.Change, Assert.Single(await Assert.IsAssignableFrom<IDeliveryScheduler>(store).GetDueDeliveriesForChannelAsync("syslog", T0.AddMinutes(10), 10, CancellationToken.None)).Alert.Change);
+    }
+
+    [Fact]
     public async Task EnqueueDeliveriesAsync_NoSuchAlert_ThrowsStoreException()
     {
         var store = await MigratedAsync();

@@ -158,9 +158,10 @@ internal static class MonitorCommand
 
     private static void Reload(AppServices app, DaemonRuntime runtime, SpoolingAlertStore spool, PersistentFirstSeenStore firstSeen, DaemonStats stats, ILogger log)
     {
+        BlueTeamConfig? next = null;
         try
         {
-            var next = ConfigLoader.Load(app.ConfigPath);
+            next = ConfigLoader.Load(app.ConfigPath);
             if (!next.Collectors.Keys.Order(StringComparer.Ordinal).SequenceEqual(runtime.Current.Config.Collectors.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal)
                 && runtime.Current.Config.Origin != "built-in defaults")
                 log.LogWarning("Collectors changed in the config: that takes a restart; rules, routes and channels are reloaded now");
@@ -169,8 +170,9 @@ internal static class MonitorCommand
             stats.Reloaded();
             log.LogInformation("Configuration reloaded from {Origin}", next.Origin);
         }
-        catch (ConfigException e)
+        catch (ConfigException refused)
         {
+            var e = next is null ? refused : next.Locations.Locate(refused, next.Origin);
             log.LogError("Configuration reload refused, the running configuration is kept:{NewLine}{Errors}",
                 Environment.NewLine, string.Join(Environment.NewLine, e.Errors.Select(x => "  " + SafeText.Inert(x.ToString()))));
         }

@@ -35,7 +35,8 @@ internal static class CommandRunner
             }
             catch (ConfigException e)
             {
-                WriteConfigError(e);
+                // Found after loading (routes, channels, rule options): pointed at the line that set the key.
+                WriteConfigError(app.Config.Locations.Locate(e, app.Config.Origin));
                 return ExitCodes.ConfigError;
             }
             catch (NoStoreException e)

@@ -50,13 +50,13 @@ public static class ConfigLoader
         ApplyEnvironment(root, environment ?? new Hashtable(), envNodes);
 
         string Locate(YamlNode node) =>
-            envNodes.TryGetValue(node, out var variable) ? $"environment {variable}" : $"{origin}:{node.Start.Line}";
+            envNodes.TryGetValue(node, out var variable) ? $"environment {variable}" : $"{origin}:{node.Start.Line}:{node.Start.Column}";
 
         var binder = new ConfigBinder(Locate);
-        var config = new BlueTeamConfig { Origin = origin };
+        var config = new BlueTeamConfig { Origin = origin, Locations = new ConfigLocations(binder.LocationOf) };
         binder.BindObject(config, root, "");
         var errors = new List<ConfigError>(binder.Errors);
-        if (errors.Count == 0) Validate(config, "", binder, origin, errors);
+        if (errors.Count == 0) Validate(config, "", config.Locations, origin, errors);
         if (errors.Count > 0) throw new ConfigException(origin, errors);
         return config;
     }
@@ -68,14 +68,14 @@ public static class ConfigLoader
         try { stream.Load(new StringReader(yaml)); }
         catch (YamlException e)
         {
-            throw new ConfigException(origin, [new ConfigError("(syntax)", $"{origin}:{e.Start.Line}", e.InnerException?.Message ?? e.Message)]);
+            throw new ConfigException(origin, [new ConfigError("(syntax)", $"{origin}:{e.Start.Line}:{e.Start.Column}", e.InnerException?.Message ?? e.Message)]);
         }
         if (stream.Documents.Count == 0) return new YamlMappingNode();
         return stream.Documents[0].RootNode switch
         {
             YamlMappingNode map => map,
             YamlScalarNode { Value: null or "" } => new YamlMappingNode(),
-            var other => throw new ConfigException(origin, [new ConfigError("(root)", $"{origin}:{other.Start.Line}", "the config must be a mapping of keys")]),
+            var other => throw new ConfigException(origin, [new ConfigError("(root)", $"{origin}:{other.Start.Line}:{other.Start.Column}", "the config must be a mapping of keys")]),
         };
     }
 
@@ -109,16 +109,14 @@ public static class ConfigLoader
         }
     }
 
-    private static void Validate(object options, string path, ConfigBinder binder, string origin, List<ConfigError> errors)
+    private static void Validate(object options, string path, ConfigLocations locations, string origin, List<ConfigError> errors)
     {
         if (options is IValidatable v)
         {
             foreach (var p in v.Validate())
             {
                 var key = path.Length == 0 ? p.Key : $"{path}.{p.Key}";
-                var bracket = key.IndexOf('[', StringComparison.Ordinal);
-                var location = binder.LocationOf(key) ?? (bracket > 0 ? binder.LocationOf(key[..bracket]) : null) ?? ParentLocation(binder, key) ?? origin;
-                errors.Add(new ConfigError(key, location, p.Message));
+                errors.Add(new ConfigError(key, locations.Of(key) ?? origin, p.Message));
             }
         }
         foreach (var (name, prop) in ConfigBinder.PropertiesOf(options.GetType()))
@@ -131,29 +129,22 @@ public static class ConfigLoader
                 case IDictionary dict:
                     foreach (DictionaryEntry e in dict)
                         if (e.Value is not null && IsOptionsObject(e.Value.GetType()))
-                            Validate(e.Value, $"{childPath}.{KeyText(e.Key)}", binder, origin, errors);
+                            Validate(e.Value, $"{childPath}.{KeyText(e.Key)}", locations, origin, errors);
                     break;
                 default:
-                    if (IsOptionsObject(value.GetType())) Validate(value, childPath, binder, origin, errors);
+                    if (IsOptionsObject(value.GetType())) Validate(value, childPath, locations, origin, errors);
                     break;
             }
         }
-        ValidatePlugins(options, path, binder, origin, errors);
+        ValidatePlugins(options, path, locations, origin, errors);
     }
 
-    private static void ValidatePlugins(object options, string path, ConfigBinder binder, string origin, List<ConfigError> errors)
+    private static void ValidatePlugins(object options, string path, ConfigLocations locations, string origin, List<ConfigError> errors)
     {
         if (options is not IPluginSection section) return;
         foreach (var key in section.PluginKeys)
             if (section.PluginOptions(key) is { } plugin)
-                Validate(plugin, path.Length == 0 ? key : $"{path}.{key}", binder, origin, errors);
-    }
-
-    private static string? ParentLocation(ConfigBinder binder, string key)
-    {
-        for (var dot = key.LastIndexOf('.'); dot > 0; dot = key.LastIndexOf('.', dot - 1))
-            if (binder.LocationOf(key[..dot]) is { } l) return l;
-        return null;
+                Validate(plugin, path.Length == 0 ? key : $"{path}.{key}", locations, origin, errors);
     }
 
     private static string KeyText(object key) => key is Enum e ? ConfigBinder.ToSnakeCase(e.ToString()) : key.ToString() ?? "";

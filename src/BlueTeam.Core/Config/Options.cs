@@ -24,6 +24,9 @@ public sealed class BlueTeamConfig : IValidatable
     /// <summary>Where this config came from (a file path or "built-in defaults"); not a key.</summary>
     [ConfigIgnore] public string Origin { get; set; } = "built-in defaults";
 
+    /// <summary>Where each key was written, for errors found after loading; not a key.</summary>
+    [ConfigIgnore] public ConfigLocations Locations { get; set; } = ConfigLocations.None;
+
     public IEnumerable<ConfigProblem> Validate()
     {
         if (string.IsNullOrWhiteSpace(Host)) yield return new("host", "must not be empty");

@@ -50,7 +50,7 @@ public static partial class RuleFileParser
         public List<ConfigError> Errors { get; } = [];
         private readonly Dictionary<string, string> _locations = new(StringComparer.Ordinal);
 
-        private string At(YamlNode node) => $"{origin}:{node.Start.Line}";
+        private string At(YamlNode node) => $"{origin}:{node.Start.Line}:{node.Start.Column}";
         private void Error(string key, YamlNode node, string message) => Errors.Add(new ConfigError(key, At(node), message));
 
         public RuleDefinition? Read(string yaml)
@@ -59,7 +59,7 @@ public static partial class RuleFileParser
             try { stream.Load(new StringReader(yaml)); }
             catch (YamlException e)
             {
-                Errors.Add(new ConfigError("(syntax)", $"{origin}:{e.Start.Line}", e.InnerException?.Message ?? e.Message));
+                Errors.Add(new ConfigError("(syntax)", $"{origin}:{e.Start.Line}:{e.Start.Column}", e.InnerException?.Message ?? e.Message));
                 return null;
             }
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)

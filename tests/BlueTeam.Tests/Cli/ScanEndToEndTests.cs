@@ -77,7 +77,22 @@ public class ScanEndToEndTests : IDisposable
         var (exit, _, stderr) = await BlueTeamProcess.RunAsync(["--config", config, "config", "check"]);
         Assert.Equal(2, exit);
         Assert.Contains("alerting.emial", stderr);
-        Assert.Contains($"{config}:4", stderr);
+        Assert.Contains($"{config}:4:3: alerting.emial", stderr);
+    }
+
+    [Theory]
+    [InlineData("alerting:\n  file: {enabled: true, path: /tmp/blueteam-never-written.jsonl}\n  routes:\n    - match: {min_severity: critical}\n      channels: [file, emial]\n",
+        ":5:17: alerting.routes[0].channels[1]: unknown channel 'emial'")]
+    [InlineData("correlation:\n  rules:\n    ssh_brute_force:\n      threshold: 5\n      hours: \"08-18\"\n",
+        ":5:14: correlation.rules.ssh_brute_force.hours")]
+    [InlineData("correlation:\n  rules:\n    ssh_brute_forse: {threshold: 5}\n", ":3:22: correlation.rules.ssh_brute_forse: unknown rule")]
+    public async Task ConfigCheck_ProblemFoundAfterLoading_RouteOrRuleOption_PointsAtFileLineAndColumn(string yaml, string expected)
+    {
+        var config = _dir.File("blueteam.yaml");
+        await File.WriteAllTextAsync(config, yaml);
+        var (exit, _, stderr) = await BlueTeamProcess.RunAsync(["--config", config, "config", "check"]);
+        Assert.Equal(2, exit);
+        Assert.Contains(config + expected, stderr);
     }
 
     [Fact]

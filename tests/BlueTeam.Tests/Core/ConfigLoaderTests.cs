@@ -68,7 +68,7 @@ public class ConfigLoaderTests
         var e = Refused("monitoring:\n  poll_interval_sec: 5\n  poll_intervall: 3\n");
         var error = Assert.Single(e.Errors);
         Assert.Equal("monitoring.poll_intervall", error.Key);
-        Assert.Equal("test.yaml:3", error.Location);
+        Assert.Equal("test.yaml:3:3", error.Location);
         Assert.Contains("unknown key", error.Message);
         Assert.Contains("poll_interval_sec", error.Message);
     }
@@ -91,7 +91,7 @@ public class ConfigLoaderTests
         var e = Refused("alerting:\n  email:\n    smtp_port: twenty-five\n");
         var error = Assert.Single(e.Errors);
         Assert.Equal("alerting.email.smtp_port", error.Key);
-        Assert.Equal("test.yaml:3", error.Location);
+        Assert.Equal("test.yaml:3:16", error.Location);
         Assert.Contains("whole number", error.Message);
     }
 
@@ -101,7 +101,7 @@ public class ConfigLoaderTests
         var e = Refused("monitoring:\n  poll_interval_sec: 0\n");
         var error = Assert.Single(e.Errors);
         Assert.Equal("monitoring.poll_interval_sec", error.Key);
-        Assert.Equal("test.yaml:2", error.Location);
+        Assert.Equal("test.yaml:2:22", error.Location);
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public class RuleFileParserTests
     {
         var error = OneError(Valid + "\nthreshhold: 3\n");
         Assert.Equal("threshhold", error.Key);
-        Assert.Equal("site.yaml:12", error.Location);
+        Assert.Equal("site.yaml:12:1", error.Location);
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public class RuleFileParserTests
     {
         var error = OneError(Valid.Replace("event.action: ssh_login", "url.original: {regex: \"(unclosed\"}", StringComparison.Ordinal));
         Assert.Equal("match.url.original.regex", error.Key);
-        Assert.Equal("site.yaml:9", error.Location);
+        Assert.Equal("site.yaml:9:25", error.Location);
         Assert.Contains("invalid regular expression", error.Message);
     }
 
@@ -112,7 +112,7 @@ public class RuleFileParserTests
         var yaml = Valid.Replace("kind: threshold", "kind: distinct_count\ndistinct: user.name", StringComparison.Ordinal) + "\nweight: [labels.repeat_count]";
         var error = OneError(yaml);
         Assert.Equal("weight", error.Key);
-        Assert.Equal("site.yaml:13", error.Location);
+        Assert.Equal("site.yaml:13:9", error.Location);
         Assert.Contains("only threshold, schedule and sequence", error.Message);
     }
 

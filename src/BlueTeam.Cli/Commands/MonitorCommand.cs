@@ -202,6 +202,9 @@ internal static class MonitorCommand
         console.MarkupLine($"  Incidents detected: {stats.IncidentsNew} ({stats.IncidentUpdates} updates)");
         console.MarkupLine($"  Alerts delivered: {stats.Delivered}");
         console.MarkupLine($"  Deliveries failed: {stats.DeliveryFailed}");
+        var pending = stats.Pending.Values.Sum();
+        if (pending > 0)
+            console.MarkupLine($"  Deliveries still pending (sent at the next start): {pending} ({string.Join(", ", stats.Pending.Where(p => p.Value > 0).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{Markup.Escape(p.Key)} {p.Value}"))})");
         if (stats.Spooled > 0) console.MarkupLine($"  Incidents spooled while the store was down: {stats.Spooled}");
         if (stats.StoreErrors > 0) console.MarkupLine($"  Store errors (retried): {stats.StoreErrors}");
     }

@@ -51,6 +51,8 @@ internal static class DashboardView
             deliveries.Add(($" {name} {(c?.Delivered ?? 0).ToString(CultureInfo.InvariantCulture)} sent", Style.Plain));
             if (failed > 0) deliveries.Add(($" {failed.ToString(CultureInfo.InvariantCulture)} failed", new Style(Color.Red)));
             if (c?.Retried > 0) deliveries.Add(($" {c.Retried.ToString(CultureInfo.InvariantCulture)} retried", new Style(Color.Yellow)));
+            if (stats.Pending.TryGetValue(name, out var pending) && pending > 0)
+                deliveries.Add(($" {pending.ToString(CultureInfo.InvariantCulture)} pending", new Style(Color.Yellow)));
             deliveries.Add((" ·", Style.Plain));
         }
         if (deliveries.Count > 1) deliveries.RemoveAt(deliveries.Count - 1);

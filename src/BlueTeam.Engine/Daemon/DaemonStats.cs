@@ -37,15 +37,27 @@ internal sealed class DaemonStats
     /// <summary>New incidents of this session by severity (index = (int)Severity).</summary>
     public long IncidentsOf(Core.Events.Severity severity) => Interlocked.Read(ref _bySeverity[(int)severity]);
 
-    /// <summary>Records a new incident for the dashboard's "last incidents" (the last 10 are kept).</summary>
-    public void Recent(Core.Events.SecurityIncident incident)
+    /// <summary>
+    /// Records an incident for the dashboard's "last incidents" (the last 10 are kept). An update of one already
+    /// listed moves it to the top with its new last-seen time, severity and title (a burst that goes on is shown
+    /// as going on, not as when it started); only new incidents count in the per-severity totals.
+    /// </summary>
+    public void Recent(Core.Events.SecurityIncident incident, bool isNew = true)
     {
-        Interlocked.Increment(ref _bySeverity[(int)incident.Severity]);
-        ByRule.AddOrUpdate((incident.Rule.Name, incident.Severity), 1, (_, n) => n + 1);
+        if (isNew)
+        {
+            Interlocked.Increment(ref _bySeverity[(int)incident.Severity]);
+            ByRule.AddOrUpdate((incident.Rule.Name, incident.Severity), 1, (_, n) => n + 1);
+        }
+        var entry = new RecentIncident(incident.LastSeen, incident.Severity, incident.Rule.Name,
+            incident.Source?.Ip ?? incident.User?.Name ?? incident.Host?.Hostname ?? "-", incident.Title, incident.Fingerprint);
         lock (_recent)
         {
-            _recent.Enqueue(new RecentIncident(incident.LastSeen, incident.Severity, incident.Rule.Name,
-                incident.Source?.Ip ?? incident.User?.Name ?? incident.Host?.Hostname ?? "-", incident.Title));
+            var kept = _recent.Where(r => r.Fingerprint != entry.Fingerprint).ToList();
+            if (!isNew && kept.Count == _recent.Count) return; // an update of one no longer listed: not news
+            _recent.Clear();
+            foreach (var r in kept) _recent.Enqueue(r);
+            _recent.Enqueue(entry);
             while (_recent.Count > 10) _recent.Dequeue();
         }
     }
@@ -54,6 +66,9 @@ internal sealed class DaemonStats
     public ConcurrentDictionary<(string Rule, Core.Events.Severity Severity), long> ByRule { get; } = new();
 
     public IReadOnlyList<RecentIncident> RecentIncidents() { lock (_recent) return _recent.Reverse().ToList(); }
+
+    /// <summary>The outbox's pending deliveries per channel, as the last heartbeat read them (the store's count, not this session's).</summary>
+    public IReadOnlyDictionary<string, long> Pending { get; set; } = new Dictionary<string, long>(StringComparer.Ordinal);
 
     /// <summary>Deliveries per channel this session: (delivered, failed).</summary>
     public ConcurrentDictionary<string, ChannelStats> Channels { get; } = new(StringComparer.Ordinal);
@@ -75,7 +90,7 @@ internal sealed class DaemonStats
     };
 }
 
-internal sealed record RecentIncident(DateTimeOffset LastSeen, Core.Events.Severity Severity, string Rule, string Key, string Title);
+internal sealed record RecentIncident(DateTimeOffset LastSeen, Core.Events.Severity Severity, string Rule, string Key, string Title, string Fingerprint = "");
 
 internal sealed class ChannelStats
 {

@@ -69,6 +69,7 @@ internal sealed class HeartbeatWorker : BackgroundService
                 _logger.LogInformation("Store is back: replayed {Count} spooled incidents ({Created} new)", replay.Replayed, replay.Created);
             }
             var backlog = await _store.GetOutboxBacklogAsync(CancellationToken.None).ConfigureAwait(false);
+            _stats.Pending = backlog.ToDictionary(b => b.Channel, b => b.Pending, StringComparer.Ordinal);
             await _store.UpsertHeartbeatAsync(new Heartbeat
             {
                 Host = _runtime.Current.Config.Host,

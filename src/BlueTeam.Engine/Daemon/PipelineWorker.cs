@@ -237,7 +237,7 @@ internal sealed class PipelineWorker : BackgroundService
                 var result = results[i];
                 if (result.AlertId == SpoolingAlertStore.SpooledAlertId) _stats.IncidentSpooled(); // store down: kept in the spool
                 else _stats.IncidentStored(result.IsNew);
-                if (result.IsNew) _stats.Recent(incidents[i]);
+                _stats.Recent(incidents[i], result.IsNew);
             }
         }
         if (_response.Enabled) // [response #16] bans after the incidents are stored, line by line

@@ -1,5 +1,7 @@
 using BlueTeam.Cli.Monitoring;
+using BlueTeam.Core.Events;
 using BlueTeam.Engine.Daemon;
+using BlueTeam.Tests.Support;
 
 namespace BlueTeam.Tests.Cli;
 
@@ -25,5 +27,23 @@ public class DashboardLayoutTests
         var (_, incidents, log) = DashboardView.Share(14, 1, 10, 1);
         Assert.Equal(1, log);
         Assert.Equal(10, incidents);
+    }
+
+    [Fact]
+    public void RecentIncidents_UpdateOfAListedIncident_MovesItUpWithItsNewLastSeenAndSeverity_CountedOnce()
+    {
+        var stats = new DaemonStats { StartedAt = DateTimeOffset.UnixEpoch };
+        var burst = AlertIncidents.Incident(Severity.High, fingerprint: "fp-burst");
+        stats.Recent(burst, isNew: true);
+        stats.Recent(AlertIncidents.Incident(Severity.Low, title: "other", ip: "198.51.100.1", fingerprint: "fp-other"), isNew: true);
+        stats.Recent(burst with { Severity = Severity.Critical, LastSeen = burst.LastSeen.AddMinutes(30) }, isNew: false);
+        stats.Recent(AlertIncidents.Incident(fingerprint: "fp-never-listed"), isNew: false); // an update of one not shown: not news
+
+        var recent = stats.RecentIncidents();
+        Assert.Equal(["fp-burst", "fp-other"], recent.Select(r => r.Fingerprint));
+        Assert.Equal(burst.LastSeen.AddMinutes(30), recent[0].LastSeen);
+        Assert.Equal(Severity.Critical, recent[0].Severity);
+        Assert.Equal(1, stats.IncidentsOf(Severity.High));
+        Assert.Equal(0, stats.IncidentsOf(Severity.Critical));
     }
 }

@@ -53,7 +53,7 @@ internal sealed class DetectionPipeline
     {
         var first = events.Count;
         var parsed = Parse(line, context, events);
-        for (var i = first; i < events.Count; i++) Correlate(events[i], updates, line.Collector, line.Path);
+        for (var i = first; i < events.Count; i++) Correlate(events[i], updates, line.Collector, line.Path, line.Replay);
         return parsed;
     }
 
@@ -63,11 +63,12 @@ internal sealed class DetectionPipeline
     /// </summary>
     public int Parse(RawLine line, ParseContext context, List<SecurityEvent> events)
     {
-        if (line.Truncated) Errors.RecordTruncated(line.Collector);
+        // A replayed line (read again after a restart to rebuild the rules' windows) was counted when it was first read.
+        if (line.Truncated && !line.Replay) Errors.RecordTruncated(line.Collector);
         var failedBefore = Parsers.Errors.Total;
         var parsed = Parsers.ParseAll(line, context, events);
         var failed = Parsers.Errors.Total - failedBefore;
-        if (failed > 0) Contained(new LineError(LineError.ParseError, line.Collector, line.Path, line.Offset, Parsers.Errors.Last!.Reason), failed);
+        if (failed > 0 && !line.Replay) Contained(new LineError(LineError.ParseError, line.Collector, line.Path, line.Offset, Parsers.Errors.Last!.Reason), failed);
         return parsed;
     }
 
@@ -78,12 +79,12 @@ internal sealed class DetectionPipeline
     /// The correlate stage alone: one thread, events in the order they were parsed. A rule that throws is
     /// recorded on <paramref name="collector"/> at the event's own position (its line, or its first record's).
     /// </summary>
-    public void Correlate(SecurityEvent e, List<IncidentUpdate> updates, string collector, string? path = null)
+    public void Correlate(SecurityEvent e, List<IncidentUpdate> updates, string collector, string? path = null, bool replay = false)
     {
         var failedBefore = Correlator.RuleErrors;
         Correlator.Process(e, updates);
         var failed = Correlator.RuleErrors - failedBefore;
-        if (failed > 0 && Correlator.LastFailure is { } why)
+        if (failed > 0 && !replay && Correlator.LastFailure is { } why)
             Contained(new LineError(LineError.RuleError, collector, why.Path ?? path ?? "", why.Offset ?? 0, why.Reason), failed);
     }
 

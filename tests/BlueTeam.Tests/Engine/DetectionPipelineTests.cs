@@ -90,6 +90,19 @@ public class DetectionPipelineTests
         Assert.Equal(0, pipeline.Errors.For("auth_log").Total);
     }
 
+    [Fact]
+    public void Process_ReplayedLine_RebuildsState_ButItsFailuresAndCutAreNotCountedAgain()
+    {
+        var pipeline = new DetectionPipeline(new ParserRegistry([new AuthLogParser(), new ThrowingParser()]), new Correlator([Rules.Build("ssh_brute_force")]));
+        var events = new List<SecurityEvent>();
+        var poison = new RawLine { Collector = "eqmon", Type = CollectorType.Json, Path = "/var/log/eqmon.json", Text = "{}", Offset = 0, EndOffset = 3, Replay = true, Truncated = true };
+        pipeline.Process(poison, AuthLines.Context, events, []);
+        pipeline.Process(AuthLines.Line(Failure(0)) with { Replay = true }, AuthLines.Context, events, []);
+
+        Assert.Single(events); // the replayed failure still feeds the windows
+        Assert.Equal((0, 0, 0L), (pipeline.Errors.ParseErrors, pipeline.Errors.RuleErrors, pipeline.Errors.LinesTruncated));
+    }
+
     /// <summary>A parser with a bug: throws on every line of its format.</summary>
     private sealed class ThrowingParser : ILogParser
     {

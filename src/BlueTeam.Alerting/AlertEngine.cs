@@ -208,19 +208,41 @@ public sealed class AlertEngine
         // single raises at the same instant.
         var now = _time.GetUtcNow();
         var active = await ActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
-        var planned = incidents
-            .Select(incident => (Incident: incident, Route: _router.Route(incident, _host).Channels, Silence: FindSilence(active, incident, now)))
-            .ToList();
+
+        // Of the updates of one incident in one batch (a burst that goes on: every line updates it), only the newest
+        // is stored and decided on. The states before it would be written and overwritten in the same transaction,
+        // never seen by anyone, and notifications decided on counts already out of date; each would cost a save and
+        // two reads. Every incident of the batch still gets its result, in order: the first of a fingerprint is the
+        // new one when it is new; the others are updates of the same alert.
+        var newest = new Dictionary<string, int>(incidents.Count, StringComparer.Ordinal);
+        for (var i = 0; i < incidents.Count; i++) newest[incidents[i].Fingerprint] = i;
+        var planned = new List<(int Index, SecurityIncident Incident, IReadOnlyList<string> Route, Silence? Silence)>(newest.Count);
+        for (var i = 0; i < incidents.Count; i++)
+            if (newest[incidents[i].Fingerprint] == i)
+                planned.Add((i, incidents[i], _router.Route(incidents[i], _host).Channels, FindSilence(active, incidents[i], now)));
         var saves = planned.Select(p => new AlertSaveRequest(p.Incident, _host, p.Silence is null ? p.Route : [])).ToList();
         var saved = await _store.SaveAlertsAsync(saves, cancellationToken).ConfigureAwait(false);
 
         // In order, after the one save: an update's dedup then sees the delivery rows its batch
         // queued for the fingerprint's first incident, as it would after that incident's own raise.
-        var raised = new List<RaisedAlert>(planned.Count);
-        for (var i = 0; i < planned.Count; i++)
+        var byFingerprint = new Dictionary<string, RaisedAlert>(planned.Count, StringComparer.Ordinal);
+        for (var p = 0; p < planned.Count; p++)
         {
-            var (incident, route, silence) = planned[i];
-            raised.Add(await AfterSaveAsync(incident, route, silence, saved[i], now, cancellationToken).ConfigureAwait(false));
+            var (_, incident, route, silence) = planned[p];
+            byFingerprint[incident.Fingerprint] = await AfterSaveAsync(incident, route, silence, saved[p], now, cancellationToken).ConfigureAwait(false);
+        }
+
+        var raised = new RaisedAlert[incidents.Count];
+        var answered = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < incidents.Count; i++)
+        {
+            var result = byFingerprint[incidents[i].Fingerprint];
+            if (answered.Add(incidents[i].Fingerprint)) { raised[i] = result; continue; }
+            // A later state of an incident already answered in this batch: an update whose deliveries, if any, the
+            // newest state's decision queued.
+            raised[i] = new RaisedAlert(result.AlertId, false, result.Route) { SilencedBy = result.SilencedBy };
+            Interlocked.Increment(ref _raised);
+            Interlocked.Increment(ref _updated);
         }
         return raised;
     }

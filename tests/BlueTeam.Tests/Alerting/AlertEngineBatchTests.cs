@@ -7,7 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace BlueTeam.Tests.Alerting;
 
-/// <summary>RaiseAllAsync: the decisions of single raises, with one store call for the batch.</summary>
+/// <summary>RaiseAllAsync: the decisions of single raises on the newest state of each incident of the batch, with one store call for the batch.</summary>
 public sealed class AlertEngineBatchTests
 {
     private readonly FakeTimeProvider _time = new(AlertIncidents.Start.AddMinutes(1));
@@ -47,7 +47,10 @@ public sealed class AlertEngineBatchTests
 
         var one = new List<RaisedAlert>();
         foreach (var incident in incidents) one.Add(await single.RaiseAsync(incident, CancellationToken.None));
-        var all = await batch.RaiseAllAsync(incidents, CancellationToken.None);
+        // Each fingerprint once per batch (a batch keeps only the newest state of each: see the next test).
+        var all = new List<RaisedAlert>();
+        foreach (var part in new[] { incidents[..3], incidents[3..4], incidents[4..5], incidents[5..] })
+            all.AddRange(await batch.RaiseAllAsync(part, CancellationToken.None));
 
         Assert.Equal(one.Select(Describe), all.Select(Describe));
         Assert.Equal(Describe(single, singleStore), Describe(batch, batchStore));
@@ -55,6 +58,31 @@ public sealed class AlertEngineBatchTests
         Assert.Equal(NotifyReason.CountGrew, all[3].Reason);
         Assert.Equal(NotifyReason.SeverityRose, all[4].Reason);
         Assert.Empty(all[5].Queued);
+    }
+
+    [Fact]
+    public async Task RaiseAllAsync_SeveralStatesOfOneIncidentInOneBatch_OnlyTheNewestIsStoredAndDecidedOn_EachGetsItsResult()
+    {
+        var brute = AlertIncidents.Incident(Severity.High, fingerprint: "fp-brute");
+        SecurityIncident[] incidents =
+        [
+            brute,
+            AlertIncidents.Incident(Severity.Info, fingerprint: "fp-info"),
+            brute with { EventCount = 30 },
+            brute with { EventCount = 32, Severity = Severity.Critical },
+        ];
+        var (engine, store) = NewEngine();
+
+        var all = await engine.RaiseAllAsync(incidents, CancellationToken.None);
+
+        // One notice of the burst as it stands at the end of the batch (critical, so console too), not three in a row.
+        Assert.True(all[0].IsNew);
+        Assert.Contains("console", all[0].Queued);
+        Assert.All(new[] { all[2], all[3] }, r => Assert.Equal((all[0].AlertId, false, 0), (r.AlertId, r.IsNew, r.Queued.Count)));
+        var stored = Assert.Single(store.Alerts, a => a.Fingerprint == "fp-brute");
+        Assert.Equal((32, Severity.Critical), (stored.Incident.EventCount, stored.Incident.Severity));
+        Assert.Equal(all[0].Queued.Count, store.Deliveries.Count(d => d.AlertId == all[0].AlertId));
+        Assert.Equal((4, 2, 2), (engine.IncidentsRaised, engine.NewAlerts, engine.UpdatedAlerts));
     }
 
     [Fact]

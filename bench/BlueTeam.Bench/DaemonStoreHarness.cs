@@ -13,7 +13,7 @@ using BlueTeam.Storage;
 namespace BlueTeam.Bench;
 
 /// <summary>
-/// `daemon-store [--attackers N] [--batch B]`: the daemon's raise path with a stopwatch. Real incidents, made by the
+/// `daemon-store [--attackers N] [--failures K] [--batch B] [--new-only]`: the daemon's raise path with a stopwatch. Real incidents, made by the
 /// engine from generated auth lines (N brute forces from N addresses, each going on past its threshold, so new
 /// incidents and updates of them with their evidence), raised as the pipeline worker raises them: through
 /// <see cref="AlertEngine.RaiseAllAsync"/> (routes, silences, dedup of updates per channel) over the spooling store
@@ -29,8 +29,14 @@ internal static class DaemonStoreHarness
     {
         var attackers = int.Parse(Option(args, "--attackers") ?? "10000", CultureInfo.InvariantCulture);
         var batch = int.Parse(Option(args, "--batch") ?? "1000", CultureInfo.InvariantCulture);
-        var incidents = Incidents(attackers);
+        var failures = int.Parse(Option(args, "--failures") ?? "8", CultureInfo.InvariantCulture);
+        var incidents = Incidents(attackers, failures);
+        if (args.Contains("--new-only")) incidents = incidents.DistinctBy(i => i.Fingerprint).ToList(); // the worst case: every raise a new alert
         var fresh = incidents.Select(i => i.Fingerprint).Distinct().Count();
+        var serialize = Stopwatch.StartNew();
+        long jsonBytes = 0;
+        foreach (var incident in incidents) jsonBytes += EcsJson.Serialize(incident).Length;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(rendering each incident's JSON once: {serialize.Elapsed.TotalMilliseconds:F0} ms, {jsonBytes / Math.Max(1, incidents.Count):N0} chars each)"));
         Console.WriteLine($"{incidents.Count:N0} incidents to raise ({fresh:N0} new, {incidents.Count - fresh:N0} updates), batches of {batch:N0}");
         Console.WriteLine($"{"store",-10} {"incidents",10} {"seconds",8} {"incidents/s",12} {"cpu s",6} {"per cpu-s",10}  {"queued",7}  chain");
         MeasureAsync("sqlite", null, incidents, batch).GetAwaiter().GetResult();
@@ -40,8 +46,8 @@ internal static class DaemonStoreHarness
         return 0;
     }
 
-    /// <summary>Eight failures from each attacker (threshold 5): one new incident and its updates, rendered as the worker renders them.</summary>
-    private static List<SecurityIncident> Incidents(int attackers)
+    /// <summary><paramref name="failures"/> failures from each attacker (threshold 5): one new incident and its updates, rendered as the worker renders them.</summary>
+    private static List<SecurityIncident> Incidents(int attackers, int failures)
     {
         var pipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), new Correlator(RuleCatalog.Build(new CorrelationOptions(), new RuleContext { Host = Host })));
         var context = new ParseContext { TimeZone = TimeZoneInfo.Utc, Year = 2026, DefaultHost = Host };
@@ -53,7 +59,7 @@ internal static class DaemonStoreHarness
         for (var a = 0; a < attackers; a++)
         {
             var address = $"10.{a >> 16 & 255}.{a >> 8 & 255}.{a & 255}";
-            for (var k = 0; k < 8; k++)
+            for (var k = 0; k < failures; k++)
             {
                 var at = start.AddSeconds(a * 0.01 + k * 2);
                 var text = string.Create(CultureInfo.InvariantCulture, $"{at:MMM d HH:mm:ss} {Host} sshd[{4000 + a % 30000}]: Failed password for root from {address} port {40000 + k} ssh2");

@@ -83,11 +83,15 @@ public sealed record RuleSpec
         return values;
     }
 
-    /// <summary>Stable across replays and restarts: rule id, key values (and detection), window start in event time.</summary>
+    /// <summary>
+    /// Stable across replays and restarts: rule id, the detecting host, key values (and detection), window start in
+    /// event time. The host is in it because a fleet shares one store: the same brute force against two hosts is two
+    /// incidents, each in its own host's history, not one host's alert updated by the other.
+    /// </summary>
     public string Fingerprint(DateTimeOffset windowStart, string[] keyValues) =>
         Detection is null
-            ? SecurityIncident.ComputeFingerprint(Id, windowStart, keyValues)
-            : SecurityIncident.ComputeFingerprint(Id, windowStart, [.. keyValues, Detection]);
+            ? SecurityIncident.ComputeFingerprint(Id, windowStart, [Host, .. keyValues])
+            : SecurityIncident.ComputeFingerprint(Id, windowStart, [Host, .. keyValues, Detection]);
 }
 
 /// <summary>Fills <c>{name}</c> placeholders in titles and descriptions.</summary>

@@ -103,4 +103,72 @@ public class FleetEndToEndTests : IAsyncLifetime
         Assert.Equal(0, await daemonA.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, await daemonB.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
+
+    [Fact]
+    public async Task TwoDaemons_SameBruteForceAgainstBoth_EachHostStoresItsOwnIncident()
+    {
+        var a = Config("fleet-a");
+        var b = Config("fleet-b");
+        using var daemonA = BlueTeamProcess.Start(["--config", a, "monitor", "--no-dashboard"]);
+        await daemonA.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
+        using var daemonB = BlueTeamProcess.Start(["--config", b, "monitor", "--no-dashboard"]);
+        await daemonB.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
+
+        // The same lines (same source, same times) in both hosts' logs: the same incident, seen twice.
+        var attack = AuthLogLines.FailedPasswords("203.0.113.7", 6, new DateTime(2026, 3, 10, 9, 0, 0), TimeSpan.FromSeconds(5)).ToList();
+        await File.AppendAllLinesAsync(_dir.File("fleet-a.log"), attack);
+        await File.AppendAllLinesAsync(_dir.File("fleet-b.log"), attack);
+
+        JsonElement[] brute = [];
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && brute.Length < 2)
+        {
+            var (_, stdout, _) = await BlueTeamProcess.RunAsync(["--config", a, "alerts", "list", "--format", "json", "--rule", "ssh_brute_force"]);
+            brute = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToArray();
+            await Task.Delay(300);
+        }
+        Assert.Equal(["fleet-a", "fleet-b"], brute.Select(x => x.GetProperty("host").GetString()).Order(StringComparer.Ordinal));
+        Assert.All(brute, x => Assert.Equal(6, x.GetProperty("event_count").GetInt32()));
+        // Each host's chain holds its own.
+        foreach (var config in new[] { a, b })
+        {
+            var (exit, _, stderr) = await BlueTeamProcess.RunAsync(["--config", config, "verify"]);
+            Assert.True(exit == 0, stderr);
+        }
+
+        daemonA.Signal(BlueTeamProcess.SIGTERM);
+        daemonB.Signal(BlueTeamProcess.SIGTERM);
+        Assert.Equal(0, await daemonA.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, await daemonB.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task FourDaemons_MigratingAnEmptyDatabaseAtOnce_OneSchemaNoError()
+    {
+        var daemons = new[] { "fleet-m1", "fleet-m2", "fleet-m3", "fleet-m4" }
+            .Select(host => BlueTeamProcess.Start(["--config", Config(host), "monitor", "--no-dashboard"])).ToList();
+        try
+        {
+            foreach (var d in daemons) await d.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(60));
+            foreach (var d in daemons)
+            {
+                d.Signal(BlueTeamProcess.SIGTERM);
+                Assert.Equal(0, await d.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+                Assert.DoesNotContain("fail", d.Stderr, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+        finally
+        {
+            foreach (var d in daemons) d.Dispose();
+        }
+
+        await using var connection = new NpgsqlConnection(_connection);
+        await connection.OpenAsync();
+        await using var versions = connection.CreateCommand();
+        versions.CommandText = "SELECT count(*), count(DISTINCT version), max(version) FROM blueteam.schema_migrations";
+        await using var reader = await versions.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(reader.GetInt64(1), reader.GetInt64(0)); // each migration applied once
+        Assert.Equal(BlueTeam.Storage.StoreMigrations.All.Max(m => m.Version), reader.GetInt32(2));
+    }
 }

@@ -315,7 +315,7 @@ public class CatalogueRuleTests
         var incident = Assert.Single(Rules.Run(Rules.Build("privileged_group_change"), SecurityLogs.Auth([SecurityLogs.UsermodAddToGroup(At, "backdoor", "sudo")])));
         Assert.Equal("backdoor added to privileged group sudo", incident.Title);
         Assert.Equal("backdoor", incident.User?.Target?.Name);
-        Assert.Equal(SecurityIncident.ComputeFingerprint("BT-PRIV-003", At, "backdoor", "sudo"), incident.Fingerprint);
+        Assert.Equal(SecurityIncident.ComputeFingerprint("BT-PRIV-003", At, Rules.Host, "backdoor", "sudo"), incident.Fingerprint);
     }
 
     [Fact]
@@ -439,7 +439,7 @@ public class CatalogueRuleTests
         Assert.Equal(2, incidents.Count);
         Assert.Single(incidents.Select(i => i.Fingerprint).Distinct());
         Assert.Equal("Audit events lost on eqmon-web01", incidents[^1].Title);
-        Assert.Equal(SecurityIncident.ComputeFingerprint("BT-AUDIT-004", At, SecurityLogs.Host), incidents[^1].Fingerprint);
+        Assert.Equal(SecurityIncident.ComputeFingerprint("BT-AUDIT-004", At, Rules.Host, SecurityLogs.Host), incidents[^1].Fingerprint);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public class SshBruteForceRuleTests
         Assert.Equal(12, last.EventCount);
         Assert.Equal(Day + T0, last.FirstSeen);
         Assert.Equal(Day + T0 + TimeSpan.FromSeconds(110), last.LastSeen);
-        Assert.Equal(SecurityIncident.ComputeFingerprint(RuleId, Day + T0, "203.0.113.7"), last.Fingerprint);
+        Assert.Equal(SecurityIncident.ComputeFingerprint(RuleId, Day + T0, Rules.Host, "203.0.113.7"), last.Fingerprint);
         Assert.Equal("SSH brute force from 203.0.113.7", last.Title);
         Assert.Equal(Severity.High, last.Severity);
         Assert.Equal(["3.14.6", "3.14.7"], last.NistControls);
@@ -137,7 +137,7 @@ public class SshBruteForceRuleTests
 
         Assert.Equal(5, incident.EventCount);
         Assert.Equal(Day + T0, incident.FirstSeen);
-        Assert.Equal(SecurityIncident.ComputeFingerprint(RuleId, Day + T0, "203.0.113.7"), incident.Fingerprint);
+        Assert.Equal(SecurityIncident.ComputeFingerprint(RuleId, Day + T0, Rules.Host, "203.0.113.7"), incident.Fingerprint);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using BlueTeam.Core.Config;
 using BlueTeam.Core.Events;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using BlueTeam.Core.Diagnostics;
 
 namespace BlueTeam.Alerting;
 
@@ -65,7 +66,7 @@ public sealed class DeliveryDispatcher
 
     // Last error logged per channel, so a channel that stays down is logged when its error
     // changes, not on every attempt; each key touched only by its channel's worker.
-    private readonly ConcurrentDictionary<string, string> _lastError = new(StringComparer.Ordinal);
+    private readonly StateChangeLog<string> _channelErrors = new(StringComparer.Ordinal);
 
     private long _delivered;
     private long _failed;
@@ -396,7 +397,7 @@ public sealed class DeliveryDispatcher
         {
             case DeliveryStatus.Delivered:
                 Interlocked.Increment(ref _delivered);
-                if (_lastError.TryRemove(delivery.Channel, out _)) Log.ChannelRecovered(_logger, delivery.Channel);
+                if (_channelErrors.Succeeded(delivery.Channel)) Log.ChannelRecovered(_logger, delivery.Channel);
                 break;
             case DeliveryStatus.Pending:
                 Interlocked.Increment(ref _retried);
@@ -414,9 +415,7 @@ public sealed class DeliveryDispatcher
 
     private void NoteChannelError(string channel, string error)
     {
-        if (_lastError.TryGetValue(channel, out var last) && last == error) return;
-        _lastError[channel] = error;
-        Log.ChannelFailing(_logger, channel, error);
+        if (_channelErrors.Failed(channel, error)) Log.ChannelFailing(_logger, channel, error);
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using BlueTeam.Core.Config;
 using Microsoft.Extensions.Logging;
+using BlueTeam.Core.Diagnostics;
 
 namespace BlueTeam.Sources;
 
@@ -119,11 +120,7 @@ public sealed class FileTailer : ISource, IDisposable
 
         state.FromCheckpoint = false;
         state.MissingSince = null;
-        if (state.ErrorReported is not null)
-        {
-            _logger.LogInformation("{Collector}: {Path} is readable again", Name, path);
-            state.ErrorReported = null;
-        }
+        if (state.Errors.Succeeded()) _logger.LogInformation("{Collector}: {Path} is readable again", Name, path);
         await ReadNewLinesAsync(path, state, writer, ct).ConfigureAwait(false);
     }
 
@@ -264,8 +261,7 @@ public sealed class FileTailer : ISource, IDisposable
 
     private async Task ReportErrorAsync(string path, TailState state, string reason, ChannelWriter<RawLine> writer, CancellationToken ct)
     {
-        if (state.ErrorReported == reason) return; // already said; keep retrying quietly
-        state.ErrorReported = reason;
+        if (!state.Errors.Failed(reason)) return; // already said; keep retrying quietly
         _logger.LogWarning("{Collector}: cannot read {Path}: {Reason}", Name, path, reason);
         await writer.WriteAsync(new RawLine
         {
@@ -316,6 +312,6 @@ public sealed class FileTailer : ISource, IDisposable
         /// <summary>Lines ending at or before this offset were processed before the restart (replay only).</summary>
         public long ReplayUntil { get; set; }
         public DateTimeOffset? MissingSince { get; set; }
-        public string? ErrorReported { get; set; }
+        public StateChangeLog Errors { get; } = new();
     }
 }

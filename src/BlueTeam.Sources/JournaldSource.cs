@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using BlueTeam.Core.Config;
 using Microsoft.Extensions.Logging;
+using BlueTeam.Core.Diagnostics;
 
 namespace BlueTeam.Sources;
 
@@ -28,7 +29,7 @@ public sealed class JournaldSource : ISource, IDisposable
     private Task? _reader;
     private string? _cursor;
     private bool _loaded;
-    private string? _errorReported;
+    private readonly StateChangeLog _errors = new();
     private readonly Queue<string> _stderr = new();
 
     public JournaldSource(string name, CollectorOptions options, ICheckpointStore checkpoints, ILogger logger, string journalctl = "journalctl")
@@ -69,11 +70,8 @@ public sealed class JournaldSource : ISource, IDisposable
                 Collector = Name, Type = CollectorType.Journald, Path = _path, Text = entry.Json, Cursor = _cursor, Truncated = entry.Truncated,
             }, cancellationToken).ConfigureAwait(false);
         }
-        if (_errorReported is not null && _process is { HasExited: false })
-        {
+        if (_process is { HasExited: false } && _errors.Succeeded())
             _logger.LogInformation("{Collector}: reading the journal again", Name);
-            _errorReported = null;
-        }
     }
 
     private bool Start()
@@ -149,8 +147,7 @@ public sealed class JournaldSource : ISource, IDisposable
 
     private async Task ReportAsync(string reason, ChannelWriter<RawLine> writer, CancellationToken ct)
     {
-        if (_errorReported == reason) return;
-        _errorReported = reason;
+        if (!_errors.Failed(reason)) return;
         _logger.LogWarning("{Collector}: cannot read the journal: {Reason}", Name, reason);
         await writer.WriteAsync(new RawLine { Collector = Name, Type = CollectorType.Journald, Path = _path, Kind = RawLineKind.CollectorError, Text = reason }, ct).ConfigureAwait(false);
     }

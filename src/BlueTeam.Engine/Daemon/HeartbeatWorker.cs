@@ -2,6 +2,7 @@ using BlueTeam.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using BlueTeam.Core.Diagnostics;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -20,7 +21,7 @@ internal sealed class HeartbeatWorker : BackgroundService
     private readonly TimeProvider _time;
     private readonly ISystemdNotifier? _systemd;
     private readonly ILogger<HeartbeatWorker> _logger;
-    private string? _lastError;
+    private readonly StateChangeLog _storeErrors = new();
     private readonly ChainHeadAnnouncer _chainHead = new();
 
     public HeartbeatWorker(DaemonRuntime runtime, IBlueTeamStore store, SpoolingAlertStore spool, PersistentFirstSeenStore firstSeen, DaemonStats stats, TimeProvider time, ILogger<HeartbeatWorker> logger, ISystemdNotifier? systemd = null)
@@ -85,14 +86,12 @@ internal sealed class HeartbeatWorker : BackgroundService
             // NIST 3.3.8: the audit chain's head leaves the host, so rewriting history would show.
             await _chainHead.AnnounceAsync(_runtime.Current.Config, _store, now, _logger, CancellationToken.None).ConfigureAwait(false);
             await RaiseSilentHostsAsync(now).ConfigureAwait(false);
-            if (_lastError is not null) _logger.LogInformation("Store reachable again");
-            _lastError = null;
+            if (_storeErrors.Succeeded()) _logger.LogInformation("Store reachable again");
         }
         catch (StoreException e)
         {
             _stats.StoreError();
-            if (_lastError != e.Message) _logger.LogWarning("Heartbeat not written: {Message}", e.Message); // logged when the error changes
-            _lastError = e.Message;
+            if (_storeErrors.Failed(e.Message)) _logger.LogWarning("Heartbeat not written: {Message}", e.Message); // logged when the error changes
         }
     }
 

@@ -111,7 +111,7 @@ internal static class MonitorCommand
         builder.Services.AddSingleton(sp =>
         {
             var meter = new BlueTeamMeter();
-            DaemonMetrics.Register(meter, stats, sp.GetRequiredService<LineQueue>(), app.Time);
+            DaemonMetrics.Register(meter, stats, sp.GetRequiredService<LineQueue>(), runtime, app.Time);
             ResponseMetrics.Register(meter, response.Counters);
             return meter;
         });

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Events;
+using BlueTeam.Correlation;
 using BlueTeam.Engine.Daemon;
 
 namespace BlueTeam.Cli.Monitoring;
@@ -13,8 +14,19 @@ namespace BlueTeam.Cli.Monitoring;
 /// </summary>
 internal static class DaemonMetrics
 {
-    public static void Register(BlueTeamMeter meter, DaemonStats stats, LineQueue queue, TimeProvider time)
+    public static void Register(BlueTeamMeter meter, DaemonStats stats, LineQueue queue, DaemonRuntime runtime, TimeProvider time)
     {
+        // Contained errors and cut lines, per source: what `status` shows in each source's state.
+        meter.ObserveCounter("blueteam.lines.failed", "{line}", "Lines a parser failed on (kind parse_error) or events a rule threw on (kind rule_error), by source.",
+            () => runtime.Current.Pipeline.Errors.BySource.SelectMany(s => new[]
+            {
+                new Measurement<long>(s.Value.ParseErrors, Tag("source", s.Key), Tag("kind", "parse_error")),
+                new Measurement<long>(s.Value.RuleErrors, Tag("source", s.Key), Tag("kind", "rule_error")),
+            }));
+        meter.ObserveCounter("blueteam.lines.truncated", "{line}", "Lines longer than the source's max_line_bytes, cut there, by source.",
+            () => runtime.Current.Pipeline.Errors.BySource.Select(s => new Measurement<long>(s.Value.Truncated, Tag("source", s.Key))));
+        meter.ObserveCounter("blueteam.correlation.evicted", "{key}", "Keys a rule dropped because its table was full (not because their window closed), by rule.",
+            () => runtime.Current.Rules.OfType<IStatefulRule>().Select(r => new Measurement<long>(r.EvictedKeys, Tag("rule", ((IRule)r).Descriptor.Name))));
         meter.ObserveCounter("blueteam.lines", "{line}", "Log lines read, by source.",
             () => stats.Sources.Select(s => new Measurement<long>(s.Value.Lines, Tag("source", s.Key))));
         meter.ObserveCounter("blueteam.events", "{event}", "Security events parsed.", () => [new Measurement<long>(stats.Events)]);

@@ -9,15 +9,9 @@ public class MetricsEndToEndTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
-    public async Task Monitor_CutLineAndRuleError_CountedPerSourceOnTheSameMeter()
+    /// <summary>A daemon reading <paramref name="log"/> with metrics on loopback at <paramref name="port"/>.</summary>
+    private async Task<string> WriteConfigAsync(int port, string log)
     {
-        var port = SmtpServerFixture.FreeLoopbackPort();
-        var log = _dir.File("auth.log");
-        var start = new DateTime(2026, 3, 10, 8, 30, 0);
-        await File.WriteAllLinesAsync(log, AuthLogLines.FailedPasswords("203.0.113.7", 2, start, TimeSpan.FromSeconds(5))
-            .Append("Mar 10 08:31:00 web01 sshd[1]: " + new string('x', 70_000)) // over the 64 KiB default
-            .Concat(AuthLogLines.FailedPasswords("203.0.113.7", 1, start.AddSeconds(20), TimeSpan.FromSeconds(5), user: "mallory")));
         var config = _dir.File("blueteam.yaml");
         await File.WriteAllTextAsync(config, $$"""
             host: metrics-host
@@ -30,6 +24,19 @@ public class MetricsEndToEndTests : IDisposable
             alerting:
               syslog: {enabled: false}
             """);
+        return config;
+    }
+
+    [Fact]
+    public async Task Monitor_CutLineAndRuleError_CountedPerSourceOnTheSameMeter()
+    {
+        var port = SmtpServerFixture.FreeLoopbackPort();
+        var log = _dir.File("auth.log");
+        var start = new DateTime(2026, 3, 10, 8, 30, 0);
+        await File.WriteAllLinesAsync(log, AuthLogLines.FailedPasswords("203.0.113.7", 2, start, TimeSpan.FromSeconds(5))
+            .Append("Mar 10 08:31:00 web01 sshd[1]: " + new string('x', 70_000)) // over the 64 KiB default
+            .Concat(AuthLogLines.FailedPasswords("203.0.113.7", 1, start.AddSeconds(20), TimeSpan.FromSeconds(5), user: "mallory")));
+        var config = await WriteConfigAsync(port, log);
         using var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"],
             new Dictionary<string, string> { [BlueTeam.Correlation.Failpoint.RuleThrowsVariable] = "mallory" });
         await daemon.WaitForOutputAsync("Metrics on", TimeSpan.FromSeconds(30));
@@ -57,18 +64,7 @@ public class MetricsEndToEndTests : IDisposable
         var port = SmtpServerFixture.FreeLoopbackPort();
         var log = _dir.File("auth.log");
         await File.WriteAllLinesAsync(log, AuthLogLines.FailedPasswords("203.0.113.7", 6, new DateTime(2026, 3, 10, 8, 30, 0), TimeSpan.FromSeconds(5)));
-        var config = _dir.File("blueteam.yaml");
-        await File.WriteAllTextAsync(config, $$"""
-            host: metrics-host
-            database: {driver: sqlite, path: {{_dir.File("bt.db")}}}
-            monitoring:
-              poll_interval_sec: 1
-              metrics: {enabled: true, listen: "127.0.0.1:{{port}}"}
-            collectors:
-              auth_log: {type: auth, paths: [{{log}}]}
-            alerting:
-              syslog: {enabled: false}
-            """);
+        var config = await WriteConfigAsync(port, log);
         using var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"]);
         await daemon.WaitForOutputAsync("Metrics on", TimeSpan.FromSeconds(30));
         using var http = new HttpClient();

@@ -11,6 +11,9 @@ namespace BlueTeam.Storage;
 public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckSource
 {
     /// <inheritdoc />
+    public NoiseControlSources NoiseControl => NoiseControlSources.Of(this);
+
+    /// <inheritdoc />
     /// <remarks>Newest = highest id; one entry per channel, ordered by channel.</remarks>
     public Task<IReadOnlyList<ChannelNotification>> GetLastNotificationsAsync(long alertId, CancellationToken cancellationToken) =>
         RunAsync<IReadOnlyList<ChannelNotification>>($"read the notifications of alert {alertId}", async (connection, ct) =>

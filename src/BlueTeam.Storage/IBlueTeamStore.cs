@@ -11,8 +11,9 @@ namespace BlueTeam.Storage;
 /// <remarks>
 /// Both backends (<see cref="AdoStore"/>) also implement the alert engine's noise-control
 /// interfaces <see cref="INotificationLog"/>, <see cref="ISilenceSource"/> and
-/// <see cref="IAckSource"/>. They are not listed here because <see cref="ISilenceSource"/> and
-/// <see cref="ISilenceStore"/> both declare MarkSilencedAsync (returning Task and Task&lt;bool&gt;).
+/// <see cref="IAckSource"/>, offered typed as <see cref="NoiseControl"/>. They are not base interfaces here
+/// because <see cref="ISilenceSource"/> and <see cref="ISilenceStore"/> both declare MarkSilencedAsync
+/// (returning Task and Task&lt;bool&gt;).
 /// </remarks>
 public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, IHeartbeatStore, ISilenceStore, IAlertHistoryReader, IFirstSeenPairStore, IAsyncDisposable
 {
@@ -21,4 +22,7 @@ public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, IH
 
     /// <summary>Where the data is, for messages (never includes a password).</summary>
     string Description { get; }
+
+    /// <summary>The store's send history, silences and acks, for an alert engine over it.</summary>
+    NoiseControlSources NoiseControl { get; }
 }

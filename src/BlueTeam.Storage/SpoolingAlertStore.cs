@@ -26,7 +26,7 @@ namespace BlueTeam.Storage;
 /// </para>
 /// <para>
 /// The engine's noise-control interfaces are passed through to the inner store, so the daemon can
-/// hand this wrapper to the engine as its store and as its capabilities. They need the inner store
+/// hand this wrapper to the engine as its store and as its noise control (NoiseControlSources.Of). They need the inner store
 /// to implement them (every <see cref="AdoStore"/> does), else they throw
 /// <see cref="NotSupportedException"/>. Two differ while the store is down: active silences are
 /// answered from the last list read (an incident must reach the spool, not fail on its silence

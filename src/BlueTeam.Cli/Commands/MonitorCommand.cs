@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using BlueTeam.Alerting;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Monitoring;
 using BlueTeam.Engine.Daemon;
@@ -81,7 +82,7 @@ internal static class MonitorCommand
         // First-seen history (new_login_source) lives in the store, written behind in batches by the heartbeat worker.
         var firstSeen = await PersistentFirstSeenStore.LoadAsync(store, logger: app.Loggers.CreateLogger("blueteam.first_seen"), cancellationToken: ct).ConfigureAwait(false);
         // The spool is the engine's store *and* its source of silences, acks and send history, so a store outage spools instead of failing.
-        var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, spool, firstSeen, previous: null));
+        var runtime = new DaemonRuntime(RuntimeParts.Build(app, config, spool, NoiseControlSources.Of(spool), firstSeen, previous: null));
         // [response #16] the response stage: bans restored now, decisions after each raise (PipelineWorker).
         var response = BlueTeam.Response.ResponseStage.Create(config.Response, config.Host, (BlueTeam.Response.IBanStore)store,
             async (incidents, token) => await runtime.Current.Engine.RaiseAllAsync(incidents, token).ConfigureAwait(false), app.Time, app.Loggers.CreateLogger("blueteam.response"));
@@ -166,7 +167,7 @@ internal static class MonitorCommand
                 && runtime.Current.Config.Origin != "built-in defaults")
                 log.LogWarning("Collectors changed in the config: that takes a restart; rules, routes and channels are reloaded now");
             next.Collectors = runtime.Current.Config.Collectors;
-            runtime.Swap(RuntimeParts.Build(app, next, spool, spool, firstSeen, runtime.Current));
+            runtime.Swap(RuntimeParts.Build(app, next, spool, NoiseControlSources.Of(spool), firstSeen, runtime.Current));
             stats.Reloaded();
             log.LogInformation("Configuration reloaded from {Origin}", next.Origin);
         }

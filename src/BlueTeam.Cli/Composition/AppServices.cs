@@ -104,12 +104,12 @@ internal sealed class AppServices : IRuntimeFactory, IAsyncDisposable
 
     public IReadOnlyDictionary<string, IAlertChannel> BuildChannels(BlueTeamConfig config) => ChannelFactory.Create(config.Alerting, AlertConsole, Loggers, Time);
 
-    public AlertEngine BuildEngine(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) => BuildEngine(Config, channels, store, store);
+    public AlertEngine BuildEngine(IReadOnlyDictionary<string, IAlertChannel> channels, IBlueTeamStore store) => BuildEngine(Config, channels, store, store.NoiseControl);
 
     /// <summary>The engine with everything the store offers for noise control (send history, silences, acks).</summary>
-    public AlertEngine BuildEngine(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store, object capabilities) =>
+    public AlertEngine BuildEngine(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store, NoiseControlSources noise) =>
         new(new AlertRouter(config.Alerting, channels.Keys), store, config.Host, config.Alerting, Time,
-            capabilities as INotificationLog, capabilities as ISilenceSource, capabilities as IAckSource, Loggers.CreateLogger<AlertEngine>());
+            noise.Notifications, noise.Silences, noise.Acks, Loggers.CreateLogger<AlertEngine>());
 
     public DeliveryDispatcher BuildDispatcher(IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store) => BuildDispatcher(Config, channels, store);
 

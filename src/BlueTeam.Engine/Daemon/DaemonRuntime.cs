@@ -37,7 +37,7 @@ internal sealed record RuntimeParts(
     /// Builds everything the config describes, validating as the daemon does at start. Rules whose
     /// name and options did not change keep their instance, and so their windows and counts.
     /// </summary>
-    public static RuntimeParts Build(IRuntimeFactory app, BlueTeamConfig config, IAlertStore alertStore, object storeCapabilities, IFirstSeenStore firstSeen, RuntimeParts? previous)
+    public static RuntimeParts Build(IRuntimeFactory app, BlueTeamConfig config, IAlertStore alertStore, NoiseControlSources noise, IFirstSeenStore firstSeen, RuntimeParts? previous)
     {
         var context = new RuleContext
         {
@@ -54,7 +54,7 @@ internal sealed record RuntimeParts(
                 if (kept.TryGetValue(Signature(rules[i].Descriptor), out var old)) rules[i] = old;
         }
         var channels = app.BuildChannels(config);
-        var engine = app.BuildEngine(config, channels, alertStore, storeCapabilities);
+        var engine = app.BuildEngine(config, channels, alertStore, noise);
         var dispatcher = app.BuildDispatcher(config, channels, alertStore);
         // Parsers keep their buffers (auditd records awaiting the rest of their event) across a reload.
         var parsers = previous?.Parsers ?? ParserRegistry.CreateDefault();

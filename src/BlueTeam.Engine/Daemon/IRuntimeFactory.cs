@@ -18,8 +18,8 @@ internal interface IRuntimeFactory
 
     IReadOnlyDictionary<string, IAlertChannel> BuildChannels(BlueTeamConfig config);
 
-    /// <summary>The alert engine, with whatever of noise control <paramref name="capabilities"/> offers (send history, silences, acks).</summary>
-    AlertEngine BuildEngine(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store, object capabilities);
+    /// <summary>The alert engine over <paramref name="store"/>, with the send history, silences and acks of <paramref name="noise"/>.</summary>
+    AlertEngine BuildEngine(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store, NoiseControlSources noise);
 
     DeliveryDispatcher BuildDispatcher(BlueTeamConfig config, IReadOnlyDictionary<string, IAlertChannel> channels, IAlertStore store);
 

@@ -293,6 +293,20 @@ public sealed class AlertEngine
     private async Task<IReadOnlyList<Silence>> ActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         _silences is null ? [] : await _silences.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
 
-    private Silence? FindSilence(IReadOnlyList<Silence> active, SecurityIncident incident, DateTimeOffset now) =>
-        active.FirstOrDefault(s => s.Matches(incident, _host, now));
+    private Silence? FindSilence(IReadOnlyList<Silence> active, SecurityIncident incident, DateTimeOffset now)
+    {
+        foreach (var silence in active)
+        {
+            switch (silence.Test(incident, _host, now))
+            {
+                case MatchResult.Holds:
+                    return silence;
+                case MatchResult.TimedOut:
+                    // Fail towards telling someone: a silence that cannot decide does not hold the incident back.
+                    Log.SilenceRegexTimedOut(_logger, silence.Id, incident.Fingerprint);
+                    break;
+            }
+        }
+        return null;
+    }
 }

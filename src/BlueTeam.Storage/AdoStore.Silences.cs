@@ -1,5 +1,5 @@
 using System.Data.Common;
-using System.Text.Json;
+using BlueTeam.Alerting;
 using BlueTeam.Core.Events;
 
 namespace BlueTeam.Storage;
@@ -18,12 +18,12 @@ public abstract partial class AdoStore
         ArgumentNullException.ThrowIfNull(silence.Reason);
         if (silence.EndsAt <= silence.StartsAt)
             throw new ArgumentException($"a silence must end after it starts (starts {silence.StartsAt:O}, ends {silence.EndsAt:O})", nameof(silence));
-        foreach (var key in silence.Matchers.Keys)
+        foreach (var matcher in silence.Matchers)
         {
-            if (!SilenceMatchers.Keys.Contains(key, StringComparer.Ordinal))
-                throw new ArgumentException($"'{key}' is not a silence matcher key (use {string.Join(", ", SilenceMatchers.Keys)})", nameof(silence));
+            if (!IncidentLabels.Known.Contains(matcher.Label, StringComparer.Ordinal))
+                throw new ArgumentException($"'{matcher.Label}' is not a label a silence can match (use {string.Join(", ", IncidentLabels.Known)})", nameof(silence));
         }
-        var matchers = JsonSerializer.Serialize(new Dictionary<string, string>(silence.Matchers, StringComparer.Ordinal), StoreJsonContext.Default.DictionaryStringString);
+        var matchers = SilenceMatcherJson.Write(silence.Matchers);
 
         return RunAsync("add silence", async (connection, ct) =>
         {
@@ -147,8 +147,7 @@ public abstract partial class AdoStore
     {
         Id = reader.GetInt64(0),
         RuleName = NullableString(reader, 1),
-        Matchers = JsonSerializer.Deserialize(reader.GetString(2), StoreJsonContext.Default.DictionaryStringString)
-            ?? throw new JsonException($"silence {reader.GetInt64(0)}: matchers_json is null"),
+        Matchers = SilenceMatcherJson.Read(reader.GetString(2)),
         StartsAt = _dialect.ReadTimestamp(reader, 3),
         EndsAt = _dialect.ReadTimestamp(reader, 4),
         CreatedBy = reader.GetString(5),

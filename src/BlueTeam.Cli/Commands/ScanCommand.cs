@@ -115,9 +115,23 @@ internal static class ScanCommand
             var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
             // In batches, each one transaction: a large scan stores thousands of incidents a second
             // instead of paying a transaction (and an fsync) per incident.
+            // Silences in force now mark what they match, as the daemon marks them: a scan stored over a
+            // maintenance window shows its incidents as silenced, not as open alerts someone must triage.
+            var silenceSource = store as ISilenceSource;
+            var silences = silenceSource is null ? [] : await silenceSource.GetActiveSilencesAsync(app.Time.GetUtcNow(), ct).ConfigureAwait(false);
+            var silenced = 0;
             foreach (var chunk in incidents.Chunk(StoreBatch))
-                await store.SaveAlertsAsync(chunk.Select(update => new AlertSaveRequest(update.ToIncident(), app.Config.Host, [])).ToList(), ct).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync($"stored {incidents.Count} incidents in {store.Description}").ConfigureAwait(false);
+            {
+                var rendered = chunk.Select(update => update.ToIncident()).ToList();
+                var saved = await store.SaveAlertsAsync(rendered.Select(i => new AlertSaveRequest(i, app.Config.Host, [])).ToList(), ct).ConfigureAwait(false);
+                for (var i = 0; i < rendered.Count && silences.Count > 0; i++)
+                {
+                    if (silences.FirstOrDefault(s => s.Matches(rendered[i], app.Config.Host, app.Time.GetUtcNow())) is not { } silence) continue;
+                    await silenceSource!.MarkSilencedAsync(saved[i].AlertId, silence.Id, ct).ConfigureAwait(false);
+                    silenced++;
+                }
+            }
+            await Console.Error.WriteLineAsync($"stored {incidents.Count} incidents in {store.Description}{(silenced > 0 ? $" ({silenced} silenced)" : "")}").ConfigureAwait(false);
         }
         if (pipeline.Errors.ParseErrors + pipeline.Errors.RuleErrors > 0)
             await Console.Error.WriteLineAsync(ContainedErrors(pipeline.Errors)).ConfigureAwait(false);

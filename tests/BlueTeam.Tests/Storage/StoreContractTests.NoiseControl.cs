@@ -76,7 +76,7 @@ public abstract partial class StoreContractTests
         var active = await store.AddSilenceAsync(new NewSilence
         {
             RuleName = "ssh_brute_force",
-            Matchers = new Dictionary<string, string> { ["source.ip"] = "203.0.113.*" },
+            Matchers = [LabelMatcher.Create(IncidentLabels.SourceIp, MatchOperator.Equal, "203.0.113.0/24")],
             StartsAt = T0.AddMinutes(-5),
             EndsAt = T0.AddHours(2),
             CreatedBy = "alice",
@@ -102,8 +102,9 @@ public abstract partial class StoreContractTests
             Comment = "pen test",
             RuleName = "ssh_brute_force",
             Labels = mapped.Labels,
+            Matchers = mapped.Matchers,
         }, mapped);
-        Assert.Equal(new Dictionary<string, string> { ["source.ip"] = "203.0.113.*" }, mapped.Labels);
+        Assert.Equal([LabelMatcher.Create(IncidentLabels.SourceIp, MatchOperator.Equal, "203.0.113.0/24")], mapped.Matchers);
         Assert.True(mapped.Matches(Incident("fp-silenced"), HostA, T0.AddMinutes(30)));
         Assert.Equal(T0.AddHours(1), atHalfHour[1].EndsAt); // an expired silence ends at its expiry
         Assert.Equal([active.Id], atNinety.Select(s => s.Id));

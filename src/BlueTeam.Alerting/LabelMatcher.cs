@@ -130,7 +130,7 @@ public sealed class LabelMatcher : IEquatable<LabelMatcher>
         if (op is MatchOperator.Regex or MatchOperator.NotRegex)
         {
             if (value.Length > MaxPatternLength)
-                throw new ArgumentException($"the regular expression of {label} is {value.Length} characters long (at most {MaxPatternLength})", nameof(value));
+                throw new ArgumentException($"the regular expression of {label} is {value.Length} characters long (at most {MaxPatternLength})");
             Regex regex;
             try
             {
@@ -140,7 +140,7 @@ public sealed class LabelMatcher : IEquatable<LabelMatcher>
             {
                 // NotSupportedException: constructs the linear-time engine cannot run (backreferences, lookarounds),
                 // which RE2 (Alertmanager) refuses too.
-                throw new ArgumentException($"the regular expression of {label} is not valid: {e.Message}", nameof(value), e);
+                throw new ArgumentException($"the regular expression of {label} is not valid: {e.Message}", e);
             }
             return new LabelMatcher(label, op, value, regex, null, null);
         }

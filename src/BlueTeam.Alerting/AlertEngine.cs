@@ -107,6 +107,44 @@ public sealed class AlertEngine
     /// <summary>Incidents the store refused or failed to write.</summary>
     public long StoreFailures => Interlocked.Read(ref _storeFailures);
 
+    /// <summary>
+    /// At the daemon's first start: incidents that ended before it are stored but held back for one digest per
+    /// channel (<see cref="FirstStartDigest"/>); null (the default, and every later start): none is held.
+    /// </summary>
+    public FirstStartDigest? History { get; set; }
+
+    /// <summary>
+    /// Stores and queues the digest of the history held back so far when it is due (the queue is
+    /// <paramref name="idle"/>, or the hold is long). Returns the digest's alert, or null when none was due.
+    /// </summary>
+    /// <remarks>A store failure leaves the history held (the digest is retried at the next call) and is rethrown.</remarks>
+    public async Task<RaisedAlert?> SendHistoryDigestAsync(bool idle, CancellationToken cancellationToken)
+    {
+        if (History is not { } history || !history.IsDue(_time.GetUtcNow(), idle)) return null;
+        var snapshot = history.Digest(_host)!.Value;
+        if (snapshot.Channels.Count == 0)
+        {
+            // Nothing held would have been sent anywhere (info only, or no channel on): no one to tell.
+            history.Sent();
+            return null;
+        }
+        try
+        {
+            var saved = await _store.SaveAlertAsync(snapshot.Digest, _host, snapshot.Channels, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _raised);
+            Interlocked.Increment(ref saved.IsNew ? ref _new : ref _updated);
+            history.Sent();
+            Log.HistoryDigestQueued(_logger, snapshot.Digest.EventCount, saved.AlertId, snapshot.Channels.Count == 0 ? "(none)" : string.Join(",", snapshot.Channels));
+            return new RaisedAlert(saved.AlertId, saved.IsNew, snapshot.Channels) { Queued = snapshot.Channels };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Interlocked.Increment(ref _storeFailures);
+            Log.AlertStoreFailed(_logger, e, snapshot.Digest.Fingerprint, snapshot.Digest.Rule.Name);
+            throw;
+        }
+    }
+
     /// <summary>The router this engine uses (for <c>blueteam routes test</c>).</summary>
     public AlertRouter Router => _router;
 
@@ -198,6 +236,7 @@ public sealed class AlertEngine
     {
         var now = _time.GetUtcNow();
         var silence = FindSilence(await ActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false), incident, now);
+        route = HoldHistory(incident, route, now);
         var saved = await _store.SaveAlertAsync(incident, _host, silence is null ? route : [], cancellationToken).ConfigureAwait(false);
         return await AfterSaveAsync(incident, route, silence, saved, now, cancellationToken).ConfigureAwait(false);
     }
@@ -209,7 +248,7 @@ public sealed class AlertEngine
         var now = _time.GetUtcNow();
         var active = await ActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
         var planned = incidents
-            .Select(incident => (Incident: incident, Route: _router.Route(incident, _host).Channels, Silence: FindSilence(active, incident, now)))
+            .Select(incident => (Incident: incident, Route: HoldHistory(incident, _router.Route(incident, _host).Channels, now), Silence: FindSilence(active, incident, now)))
             .ToList();
         var saves = planned.Select(p => new AlertSaveRequest(p.Incident, _host, p.Silence is null ? p.Route : [])).ToList();
         var saved = await _store.SaveAlertsAsync(saves, cancellationToken).ConfigureAwait(false);
@@ -288,6 +327,14 @@ public sealed class AlertEngine
         if ((long)incident.EventCount >= (long)Math.Max(1, last.EventCount) * _options.CountStepFactor) return NotifyReason.CountGrew;
         if (now - last.QueuedAt >= _options.RepeatInterval && incident.EventCount > last.EventCount) return NotifyReason.Repeat;
         return null;
+    }
+
+    /// <summary>History at the first start goes nowhere now (it is recorded for the digest); anything else keeps its route.</summary>
+    private IReadOnlyList<string> HoldHistory(SecurityIncident incident, IReadOnlyList<string> route, DateTimeOffset now)
+    {
+        if (History is not { } history || !history.IsHistory(incident)) return route;
+        history.Record(incident, route, now);
+        return [];
     }
 
     private async Task<IReadOnlyList<Silence>> ActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -84,6 +84,7 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var stored = ReadSilence(reader);
+                if (stored.MatchersError is not null) continue; // unreadable: holds nothing back (silence list shows why)
                 result.Add(new AlertSilence
                 {
                     Id = stored.Id,

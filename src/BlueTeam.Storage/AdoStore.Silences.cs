@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using BlueTeam.Alerting;
 using BlueTeam.Core.Events;
 
@@ -143,11 +144,30 @@ public abstract partial class AdoStore
         };
     }
 
-    private Silence ReadSilence(DbDataReader reader) => new()
+    private Silence ReadSilence(DbDataReader reader)
+    {
+        // A row whose matchers cannot be read (edited by hand, written by a newer version) must not stop the
+        // engine from reading the others, nor match anything: it is returned with the reason and no matchers.
+        IReadOnlyList<LabelMatcher> matchers;
+        string? error = null;
+        try
+        {
+            matchers = SilenceMatcherJson.Read(reader.GetString(2));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or KeyNotFoundException or InvalidOperationException)
+        {
+            matchers = [];
+            error = e.Message;
+        }
+        return ReadSilence(reader, matchers, error);
+    }
+
+    private Silence ReadSilence(DbDataReader reader, IReadOnlyList<LabelMatcher> matchers, string? error) => new()
     {
         Id = reader.GetInt64(0),
         RuleName = NullableString(reader, 1),
-        Matchers = SilenceMatcherJson.Read(reader.GetString(2)),
+        Matchers = matchers,
+        MatchersError = error,
         StartsAt = _dialect.ReadTimestamp(reader, 3),
         EndsAt = _dialect.ReadTimestamp(reader, 4),
         CreatedBy = reader.GetString(5),

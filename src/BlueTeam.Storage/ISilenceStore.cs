@@ -58,6 +58,8 @@ public sealed record Silence
     /// <c>=</c> matchers, a value ending in '*' as the prefix regex it meant (<c>10.0.*</c> → <c>10\.0\..*</c>).
     /// </summary>
     public required IReadOnlyList<LabelMatcher> Matchers { get; init; }
+    /// <summary>Why the stored matchers could not be read; such a silence matches nothing (its incidents are sent).</summary>
+    public string? MatchersError { get; init; }
     public required DateTimeOffset StartsAt { get; init; }
     public required DateTimeOffset EndsAt { get; init; }
     public required string CreatedBy { get; init; }

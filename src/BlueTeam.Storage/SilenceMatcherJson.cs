@@ -31,8 +31,23 @@ internal static class SilenceMatcherJson
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    // The engine reads the silences in force for every batch it raises: compiled matchers are kept by their
+    // column text, so a regex is compiled once, not once per batch. Bounded: cleared when it grows past MaxCached.
+    private const int MaxCached = 1024;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<LabelMatcher>> Compiled = new(StringComparer.Ordinal);
+
     /// <exception cref="JsonException">The column holds neither shape.</exception>
+    /// <exception cref="ArgumentException">A regex in it does not compile.</exception>
     public static IReadOnlyList<LabelMatcher> Read(string json)
+    {
+        if (Compiled.TryGetValue(json, out var cached)) return cached;
+        IReadOnlyList<LabelMatcher> matchers = Parse(json).AsReadOnly();
+        if (Compiled.Count >= MaxCached) Compiled.Clear();
+        Compiled[json] = matchers;
+        return matchers;
+    }
+
+    private static List<LabelMatcher> Parse(string json)
     {
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;

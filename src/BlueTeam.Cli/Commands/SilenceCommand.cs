@@ -193,7 +193,7 @@ internal static class SilenceCommand
         s.ExpiredAt is not null ? "expired" : now >= s.EndsAt ? "ended" : now < s.StartsAt ? "pending" : "active";
 
     /// <summary>rule=ssh_brute_force, source.ip=203.0.113.0/24 (a silence stored with a rule column shows it as rule=).</summary>
-    private static string MatchersText(Silence s) =>
+    private static string MatchersText(Silence s) => s.MatchersError is { } error ? $"(unreadable, matches nothing: {error})" :
         string.Join(", ", (s.RuleName is { Length: > 0 } rule ? [$"{IncidentLabels.Rule}={rule}"] : Array.Empty<string>()).Concat(s.Matchers.Select(m => m.ToString())));
 
     // Under sudo the person is SUDO_USER, not root.

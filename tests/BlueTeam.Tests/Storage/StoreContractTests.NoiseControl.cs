@@ -211,3 +211,28 @@ public abstract partial class StoreContractTests
         Assert.Equal(2, after.Count(d => d.Channel == "email"));
     }
 }
+
+public abstract partial class StoreContractTests
+{
+    [Fact]
+    public async Task Silences_RowWrittenBeforeOperatorsAndAnUnreadableRow_OldOneStillMatches_BrokenOneMatchesNothing()
+    {
+        var store = await MigratedAsync();
+        var kept = await store.AddSilenceAsync(new NewSilence { RuleName = "ssh_brute_force", StartsAt = T0.AddMinutes(-5), EndsAt = T0.AddHours(2), CreatedBy = "alice", Reason = "old" }, CancellationToken.None);
+        var broken = await store.AddSilenceAsync(new NewSilence { RuleName = "ssh_brute_force", StartsAt = T0.AddMinutes(-5), EndsAt = T0.AddHours(2), CreatedBy = "bob", Reason = "edited by hand" }, CancellationToken.None);
+        // What the store wrote before matchers had operators, and a row someone broke.
+        await ExecuteSqlAsync($"UPDATE {Table("silences")} SET matchers_json = '{{\"source.ip\":\"203.0.113.*\"}}' WHERE id = {kept.Id}");
+        await ExecuteSqlAsync($"UPDATE {Table("silences")} SET matchers_json = '[{{\"label\":\"user.name\",\"op\":\"=~\",\"value\":\"(a\"}}]' WHERE id = {broken.Id}");
+
+        var active = await Silences(store).GetActiveSilencesAsync(T0, CancellationToken.None);
+        var listed = await store.ListSilencesAsync(activeOnly: false, CancellationToken.None);
+
+        var old = Assert.Single(active);
+        Assert.Equal(kept.Id, old.Id);
+        Assert.True(old.Matches(Incident("fp-old-1"), HostA, T0));
+        Assert.Equal(["source.ip=~203\\.0\\.113\\..*"], old.Matchers.Select(m => m.ToString()));
+        var unreadable = listed.Single(s => s.Id == broken.Id);
+        Assert.Empty(unreadable.Matchers);
+        Assert.Contains("regular expression", unreadable.MatchersError);
+    }
+}

@@ -120,12 +120,19 @@ public sealed class AlertEngine
     /// <remarks>A store failure leaves the history held (the digest is retried at the next call) and is rethrown.</remarks>
     public async Task<RaisedAlert?> SendHistoryDigestAsync(bool idle, CancellationToken cancellationToken)
     {
-        if (History is not { } history || !history.IsDue(_time.GetUtcNow(), idle)) return null;
+        if (History is not { } history) return null;
+        if (!history.IsDue(_time.GetUtcNow(), idle))
+        {
+            // The first idle moment ends the backlog: what comes later is news, whatever its timestamps.
+            if (idle) history.Close();
+            return null;
+        }
         var snapshot = history.Digest(_host)!.Value;
         if (snapshot.Channels.Count == 0)
         {
             // Nothing held would have been sent anywhere (info only, or no channel on): no one to tell.
             history.Sent();
+            if (idle) history.Close();
             return null;
         }
         try
@@ -134,6 +141,7 @@ public sealed class AlertEngine
             Interlocked.Increment(ref _raised);
             Interlocked.Increment(ref saved.IsNew ? ref _new : ref _updated);
             history.Sent();
+            if (idle) history.Close();
             Log.HistoryDigestQueued(_logger, snapshot.Digest.EventCount, saved.AlertId, snapshot.Channels.Count == 0 ? "(none)" : string.Join(",", snapshot.Channels));
             return new RaisedAlert(saved.AlertId, saved.IsNew, snapshot.Channels) { Queued = snapshot.Channels };
         }

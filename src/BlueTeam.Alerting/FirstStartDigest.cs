@@ -38,8 +38,17 @@ public sealed class FirstStartDigest
     /// <summary>Incidents held back so far (all digests).</summary>
     public long Held { get; private set; }
 
-    /// <summary>Whether <paramref name="incident"/> is history (ended before the start).</summary>
-    public bool IsHistory(SecurityIncident incident) => incident.LastSeen < StartedAt && incident.Rule.Id != RuleId;
+    /// <summary>
+    /// True once the backlog was read (the queue went idle): from then on nothing is held, so lines written later
+    /// with old timestamps (a relay catching up) alert one by one as on any other day.
+    /// </summary>
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Whether <paramref name="incident"/> is history (ended before the start, found while the backlog is read).</summary>
+    public bool IsHistory(SecurityIncident incident) => !IsClosed && incident.LastSeen < StartedAt && incident.Rule.Id != RuleId;
+
+    /// <summary>The backlog is read: hold nothing more.</summary>
+    public void Close() => IsClosed = true;
 
     /// <summary>Notes a held-back incident and the channels it would have gone to.</summary>
     public void Record(SecurityIncident incident, IReadOnlyList<string> route, DateTimeOffset now)

@@ -103,4 +103,31 @@ public sealed class FirstStartDigestTests
 
         Assert.Equal(["email", "syslog"], raised.Queued);
     }
+
+    [Fact]
+    public async Task Raise_OldTimestampsAfterTheBacklogWasRead_SentOneByOne()
+    {
+        await _engine.RaiseAsync(Old("a", Severity.High), CancellationToken.None);
+        Assert.NotNull(await _engine.SendHistoryDigestAsync(idle: true, CancellationToken.None));
+
+        var late = await _engine.RaiseAsync(Old("late", Severity.High), CancellationToken.None);
+
+        Assert.Equal(["email", "syslog"], late.Queued);
+        Assert.True(_engine.History!.IsClosed);
+    }
+
+    [Fact]
+    public async Task SendHistoryDigest_DigestForcedByABusyQueue_KeepsHoldingTheRestOfTheBacklog()
+    {
+        await _engine.RaiseAsync(Old("a", Severity.High), CancellationToken.None);
+        _time.Advance(FirstStartDigest.MaxHold);
+        Assert.NotNull(await _engine.SendHistoryDigestAsync(idle: false, CancellationToken.None));
+
+        var more = await _engine.RaiseAsync(Old("b", Severity.High), CancellationToken.None);
+
+        Assert.Empty(more.Queued);
+        var second = await _engine.SendHistoryDigestAsync(idle: true, CancellationToken.None);
+        Assert.NotNull(second);
+        Assert.NotEqual(_store.Alerts.First(a => a.Incident.Rule.Name == FirstStartDigest.RuleName).Id, second.AlertId); // a digest of its own
+    }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using BlueTeam.Alerting;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
+using BlueTeam.Correlation;
 using BlueTeam.Storage;
 using Silence = BlueTeam.Storage.Silence;
 using Spectre.Console;
@@ -76,7 +77,7 @@ internal static class SilenceCommand
             return await Usage.ErrorAsync($"the silence would end ({DurationText.Timestamp(endsAt)}) before it starts ({DurationText.Timestamp(startsAt)})").ConfigureAwait(false);
 
         IEnumerable<string> texts = request.Rule is null ? request.Matchers : [$"{IncidentLabels.Rule}={request.Rule.Trim()}", .. request.Matchers];
-        var (matchers, error) = SilenceMatcherCheck.Parse(texts, app.BuildRules().Select(r => r.Descriptor).ToList());
+        var (matchers, error) = SilenceMatcherCheck.Parse(texts, RuleCatalog.Describe(app.Config.Correlation));
         if (error is not null) return await Usage.ErrorAsync(error).ConfigureAwait(false);
         var who = string.IsNullOrWhiteSpace(request.By) ? InvokingUser() : request.By.Trim();
 

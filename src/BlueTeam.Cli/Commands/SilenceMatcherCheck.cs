@@ -16,7 +16,7 @@ internal static class SilenceMatcherCheck
 {
     /// <summary>The matchers <paramref name="texts"/> describe, or the reason they cannot be used.</summary>
     /// <param name="texts">label op value, as typed (from --rule, --match and the arguments).</param>
-    /// <param name="rules">The rules the config runs (names and ids are what rule matchers may name).</param>
+    /// <param name="rules">The rules the config knows, enabled or not (names and ids are what rule matchers may name; a disabled one is refused by name).</param>
     public static (IReadOnlyList<LabelMatcher> Matchers, string? Error) Parse(IEnumerable<string> texts, IReadOnlyList<RuleDescriptor> rules)
     {
         var result = new List<LabelMatcher>();
@@ -38,8 +38,15 @@ internal static class SilenceMatcherCheck
             if (!result.Contains(matcher)) result.Add(matcher);
         }
         // Values after shapes and labels: a typo in the shape of one matcher is reported before what another names.
+        var enabled = rules.Where(r => r.Enabled).ToList();
         foreach (var matcher in result)
-            if (CheckValue(matcher, rules) is { } error) return ([], error);
+        {
+            if (IncidentLabels.IsRule(matcher.Label) && !matcher.IsRegex
+                && rules.FirstOrDefault(r => r.Name == matcher.Value || r.Id == matcher.Value) is { Enabled: false } off)
+                return ([], $"rule '{off.Name}' is disabled in the config (correlation.rules.{off.Name}.enabled): it raises nothing to silence");
+            if (CheckValue(matcher, enabled) is { } error) return ([], error);
+        }
+        if (Contradiction(result, enabled) is { } contradiction) return ([], contradiction);
         if (result.Count == 0)
             return ([], "a silence needs at least one matcher (--rule NAME, --match label=value, or label=value arguments)");
         // Alertmanager's rule: a silence only of matchers that an empty label satisfies (user.name!=alice,
@@ -47,6 +54,20 @@ internal static class SilenceMatcherCheck
         if (result.All(m => m.HoldsFor("")))
             return ([], $"{string.Join(", ", result.Select(m => Inert.Plain(m.ToString(), 80)))} would silence almost every incident; add a matcher that names what to silence (a rule, an address, a host)");
         return (result, null);
+    }
+
+    /// <summary>Two = matchers on a label with one value that name different values can never both hold.</summary>
+    private static string? Contradiction(IReadOnlyList<LabelMatcher> matchers, IReadOnlyList<RuleDescriptor> rules)
+    {
+        foreach (var group in matchers.Where(m => m.Operator == MatchOperator.Equal).GroupBy(m => m.Label))
+        {
+            var values = group.Select(m => m.Value).Distinct(StringComparer.Ordinal).ToList();
+            if (values.Count < 2 || group.Key == IncidentLabels.NistControl || IncidentLabels.IsAddress(group.Key)) continue;
+            // rule= is the name or the id: rule=ssh_brute_force with rule=BT-AUTH-001 holds for that one rule.
+            if (group.Key == IncidentLabels.Rule && rules.Any(r => values.All(v => v == r.Name || v == r.Id))) continue;
+            return $"{string.Join(" and ", group.Select(m => Inert.Plain(m.ToString(), 80)))} can never both hold: the silence would match nothing";
+        }
+        return null;
     }
 
     private static string? CheckValue(LabelMatcher m, IReadOnlyList<RuleDescriptor> rules)

@@ -13,7 +13,8 @@ public sealed class SilenceEndToEndTests : IDisposable
     private readonly TempDir _dir = new();
 
     public SilenceEndToEndTests() =>
-        File.WriteAllText(ConfigPath, $"host: bt-e2e-web01\ndatabase: {{driver: sqlite, path: {_dir.File("state/blueteam.db")}}}\n");
+        File.WriteAllText(ConfigPath, $"host: bt-e2e-web01\ndatabase: {{driver: sqlite, path: {_dir.File("state/blueteam.db")}}}\n"
+            + "correlation: {rules: {off_hours_login: {enabled: false}}}\n");
 
     public void Dispose() => _dir.Dispose();
 
@@ -37,6 +38,9 @@ public sealed class SilenceEndToEndTests : IDisposable
     [InlineData("--match user.name!=alice", "would silence almost every incident")]
     [InlineData("--match host=~.*", "would silence almost every incident")]
     [InlineData("--match source.ip", "label=value")]
+    [InlineData("--rule ssh_brute_force --match rule=sudo_not_allowed", "can never both hold")]
+    [InlineData("--match host=a --match host=b", "can never both hold")]
+    [InlineData("--rule off_hours_login", "rule 'off_hours_login' is disabled in the config")]
     public async Task SilenceAdd_WouldMissOrMuteEverything_ExitsTwoWithAHint_StoresNothing(string matcher, string expected)
     {
         var r = await RunAsync(["silence", "add", .. matcher.Split(' '), "--duration", "2h", "--reason", "test"]);
@@ -61,6 +65,14 @@ public sealed class SilenceEndToEndTests : IDisposable
 
         Assert.True(r.ExitCode == 2, Why(r));
         Assert.Contains(expected, r.Stderr);
+    }
+
+    [Fact]
+    public async Task SilenceAdd_RuleByNameAndById_IsOneRule_Accepted()
+    {
+        var r = await RunAsync("silence", "add", "rule=ssh_brute_force", "rule=BT-AUTH-001", "--duration", "1h", "--reason", "same rule twice");
+
+        Assert.True(r.ExitCode == 0, Why(r));
     }
 
     [Fact]

@@ -107,6 +107,52 @@ public sealed class AlertEngine
     /// <summary>Incidents the store refused or failed to write.</summary>
     public long StoreFailures => Interlocked.Read(ref _storeFailures);
 
+    /// <summary>
+    /// At the daemon's first start: incidents that ended before it are stored but held back for one digest per
+    /// channel (<see cref="FirstStartDigest"/>); null (the default, and every later start): none is held.
+    /// </summary>
+    public FirstStartDigest? History { get; set; }
+
+    /// <summary>
+    /// Stores and queues the digest of the history held back so far when it is due (the queue is
+    /// <paramref name="idle"/>, or the hold is long). Returns the digest's alert, or null when none was due.
+    /// </summary>
+    /// <remarks>A store failure leaves the history held (the digest is retried at the next call) and is rethrown.</remarks>
+    public async Task<RaisedAlert?> SendHistoryDigestAsync(bool idle, CancellationToken cancellationToken)
+    {
+        if (History is not { } history) return null;
+        if (!history.IsDue(_time.GetUtcNow(), idle))
+        {
+            // The first idle moment ends the backlog: what comes later is news, whatever its timestamps.
+            if (idle) history.Close();
+            return null;
+        }
+        var snapshot = history.Digest(_host)!.Value;
+        if (snapshot.Channels.Count == 0)
+        {
+            // Nothing held would have been sent anywhere (info only, or no channel on): no one to tell.
+            history.Sent();
+            if (idle) history.Close();
+            return null;
+        }
+        try
+        {
+            var saved = await _store.SaveAlertAsync(snapshot.Digest, _host, snapshot.Channels, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _raised);
+            Interlocked.Increment(ref saved.IsNew ? ref _new : ref _updated);
+            history.Sent();
+            if (idle) history.Close();
+            Log.HistoryDigestQueued(_logger, snapshot.Digest.EventCount, saved.AlertId, snapshot.Channels.Count == 0 ? "(none)" : string.Join(",", snapshot.Channels));
+            return new RaisedAlert(saved.AlertId, saved.IsNew, snapshot.Channels) { Queued = snapshot.Channels };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Interlocked.Increment(ref _storeFailures);
+            Log.AlertStoreFailed(_logger, e, snapshot.Digest.Fingerprint, snapshot.Digest.Rule.Name);
+            throw;
+        }
+    }
+
     /// <summary>The router this engine uses (for <c>blueteam routes test</c>).</summary>
     public AlertRouter Router => _router;
 
@@ -198,6 +244,7 @@ public sealed class AlertEngine
     {
         var now = _time.GetUtcNow();
         var silence = FindSilence(await ActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false), incident, now);
+        route = HoldHistory(incident, route, now);
         var saved = await _store.SaveAlertAsync(incident, _host, silence is null ? route : [], cancellationToken).ConfigureAwait(false);
         return await AfterSaveAsync(incident, route, silence, saved, now, cancellationToken).ConfigureAwait(false);
     }
@@ -219,7 +266,7 @@ public sealed class AlertEngine
         var planned = new List<(int Index, SecurityIncident Incident, IReadOnlyList<string> Route, Silence? Silence)>(newest.Count);
         for (var i = 0; i < incidents.Count; i++)
             if (newest[incidents[i].Fingerprint] == i)
-                planned.Add((i, incidents[i], _router.Route(incidents[i], _host).Channels, FindSilence(active, incidents[i], now)));
+                planned.Add((i, incidents[i], HoldHistory(incidents[i], _router.Route(incidents[i], _host).Channels, now), FindSilence(active, incidents[i], now)));
         var saves = planned.Select(p => new AlertSaveRequest(p.Incident, _host, p.Silence is null ? p.Route : [])).ToList();
         var saved = await _store.SaveAlertsAsync(saves, cancellationToken).ConfigureAwait(false);
 
@@ -312,9 +359,31 @@ public sealed class AlertEngine
         return null;
     }
 
+    /// <summary>History at the first start goes nowhere now (it is recorded for the digest); anything else keeps its route.</summary>
+    private IReadOnlyList<string> HoldHistory(SecurityIncident incident, IReadOnlyList<string> route, DateTimeOffset now)
+    {
+        if (History is not { } history || !history.IsHistory(incident)) return route;
+        history.Record(incident, route, now);
+        return [];
+    }
+
     private async Task<IReadOnlyList<Silence>> ActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         _silences is null ? [] : await _silences.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
 
-    private Silence? FindSilence(IReadOnlyList<Silence> active, SecurityIncident incident, DateTimeOffset now) =>
-        active.FirstOrDefault(s => s.Matches(incident, _host, now));
+    private Silence? FindSilence(IReadOnlyList<Silence> active, SecurityIncident incident, DateTimeOffset now)
+    {
+        foreach (var silence in active)
+        {
+            switch (silence.Test(incident, _host, now))
+            {
+                case MatchResult.Holds:
+                    return silence;
+                case MatchResult.TimedOut:
+                    // Fail towards telling someone: a silence that cannot decide does not hold the incident back.
+                    Log.SilenceRegexTimedOut(_logger, silence.Id, incident.Fingerprint);
+                    break;
+            }
+        }
+        return null;
+    }
 }

@@ -41,4 +41,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Webhook {Url} answered {Status}")]
     public static partial void WebhookAnswered(ILogger logger, string url, int status);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Silence {SilenceId}: a regular expression ran out of time on incident {Fingerprint}; the silence does not apply to it and it is sent")]
+    public static partial void SilenceRegexTimedOut(ILogger logger, long silenceId, string fingerprint);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "First start: {Count} incident(s) from before the start are stored; one digest (alert {AlertId}) is queued for {Channels} instead of one alert each")]
+    public static partial void HistoryDigestQueued(ILogger logger, int count, long alertId, string channels);
 }

@@ -43,7 +43,11 @@ public interface INotificationLog
 }
 
 /// <summary>A silence: while active, matching incidents are stored and marked but not delivered.</summary>
-/// <remarks>Matchers use route semantics: every one given must hold; label values ending in '*' match by prefix.</remarks>
+/// <remarks>
+/// Every condition given must hold: <see cref="RuleName"/>, <see cref="Fingerprint"/>, the route-style
+/// <see cref="Labels"/> (values ending in '*' match by prefix) and the amtool-style <see cref="Matchers"/>.
+/// A matcher whose regular expression runs out of time makes the silence not apply: the incident is sent.
+/// </remarks>
 public sealed record Silence
 {
     public required long Id { get; init; }
@@ -57,21 +61,28 @@ public sealed record Silence
     public string? Fingerprint { get; init; }
     /// <summary>Label (<c>host</c>, <c>source.ip</c>, <c>user.name</c>, <c>nist_control</c>) → value.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    /// <summary>Conditions on any of <see cref="IncidentLabels.Known"/> (=, !=, =~, !~, CIDR for addresses).</summary>
+    public IReadOnlyList<LabelMatcher> Matchers { get; init; } = [];
 
     /// <summary>True when active at <paramref name="now"/> and every matcher holds.</summary>
-    public bool Matches(SecurityIncident incident, string host, DateTimeOffset now)
+    public bool Matches(SecurityIncident incident, string host, DateTimeOffset now) => Test(incident, host, now) == MatchResult.Holds;
+
+    /// <summary>Whether the silence applies to <paramref name="incident"/> at <paramref name="now"/>, and <see cref="MatchResult.TimedOut"/> when a regex could not say.</summary>
+    public MatchResult Test(SecurityIncident incident, string host, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(incident);
-        if (now < StartsAt || now >= EndsAt) return false;
+        if (now < StartsAt || now >= EndsAt) return MatchResult.DoesNotHold;
         // `blueteam silence add --rule` takes a rule's name or its id, as `alerts list --rule` does.
         if (RuleName is not null && !string.Equals(RuleName, incident.Rule.Name, StringComparison.Ordinal)
-            && !string.Equals(RuleName, incident.Rule.Id, StringComparison.Ordinal)) return false;
-        if (Fingerprint is not null && !string.Equals(Fingerprint, incident.Fingerprint, StringComparison.Ordinal)) return false;
+            && !string.Equals(RuleName, incident.Rule.Id, StringComparison.Ordinal)) return MatchResult.DoesNotHold;
+        if (Fingerprint is not null && !string.Equals(Fingerprint, incident.Fingerprint, StringComparison.Ordinal)) return MatchResult.DoesNotHold;
         foreach (var (label, pattern) in Labels)
-            if (!AlertRouter.LabelValues(incident, host, label).Any(v => AlertRouter.Glob(pattern, v))) return false;
+            if (!AlertRouter.LabelValues(incident, host, label).Any(v => AlertRouter.Glob(pattern, v))) return MatchResult.DoesNotHold;
+        foreach (var matcher in Matchers)
+            if (matcher.Test(incident, host) is var result && result != MatchResult.Holds) return result;
         // A silence with no matcher at all would mute everything; the store refuses to create one,
         // and this refuses to honour one.
-        return RuleName is not null || Fingerprint is not null || Labels.Count > 0;
+        return RuleName is not null || Fingerprint is not null || Labels.Count > 0 || Matchers.Count > 0 ? MatchResult.Holds : MatchResult.DoesNotHold;
     }
 }
 

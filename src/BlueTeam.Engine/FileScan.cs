@@ -5,7 +5,11 @@ using BlueTeam.Correlation.State;
 namespace BlueTeam.Engine;
 
 /// <summary>What a scan found: lines read, events parsed, and the latest state of each incident in the order first found.</summary>
-internal sealed record FileScanResult(long Lines, long Events, IReadOnlyList<IncidentUpdate> Incidents);
+internal sealed record FileScanResult(long Lines, long Events, IReadOnlyList<IncidentUpdate> Incidents)
+{
+    /// <summary>Events parsed but left out by the scan's time range (scan --since/--until), not correlated.</summary>
+    public long OutsideRange { get; init; }
+}
 
 /// <summary>
 /// The pipeline over finished files, as <c>scan</c> runs it: read and parse on a thread of their own
@@ -19,20 +23,23 @@ internal static class FileScan
     /// <param name="onEvents">Called with each batch of parsed events, in order (scan --emit events); null to skip it.</param>
     /// <param name="progress">Bytes done, called from the parsing thread; null for none.</param>
     /// <param name="ct">Stops both threads.</param>
+    /// <param name="include">Which parsed events go on to the rules (scan --since/--until, on @timestamp); null for all.
+    /// Left-out events are dropped before correlation, so no window counts them.</param>
     /// <exception cref="UnreadableFileException">A file could not be opened or read.</exception>
     public static async Task<FileScanResult> RunAsync(DetectionPipeline pipeline, IReadOnlyList<LogFile> files,
-        Func<IReadOnlyList<SecurityEvent>, Task>? onEvents, Action<long>? progress, CancellationToken ct)
+        Func<IReadOnlyList<SecurityEvent>, Task>? onEvents, Action<long>? progress, CancellationToken ct, Func<SecurityEvent, bool>? include = null)
     {
         var latest = new Dictionary<string, IncidentUpdate>(StringComparer.Ordinal);
         var order = new List<string>();
         var found = new List<IncidentUpdate>();
-        long events = 0;
+        long events = 0, outside = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var parsing = ParsingStage.Start(files, pipeline, progress, stop.Token);
         try
         {
             await foreach (var batch in parsing.Batches.ReadAllAsync(ct).ConfigureAwait(false))
             {
+                if (include is not null) outside += batch.RemoveAll(e => !include(e));
                 foreach (var e in batch) pipeline.Correlate(e, found, ParsingStage.Collector);
                 events += batch.Count;
                 // Without a listener nothing is done per event: no await (and no state machine) on the hot path.
@@ -52,6 +59,6 @@ internal static class FileScan
             await stop.CancelAsync().ConfigureAwait(false);
         }
         var lines = await parsing.Lines.ConfigureAwait(false);
-        return new FileScanResult(lines, events, order.ConvertAll(fp => latest[fp]));
+        return new FileScanResult(lines, events, order.ConvertAll(fp => latest[fp])) { OutsideRange = outside };
     }
 }

@@ -70,7 +70,7 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
     /// <remarks>
     /// Started, not ended and not expired at <paramref name="now"/> (an expired silence ends at its
     /// expiry), ordered by id. The stored silence maps as: rule → <see cref="AlertSilence.RuleName"/>,
-    /// matchers → <see cref="AlertSilence.Labels"/>, reason → <see cref="AlertSilence.Comment"/>,
+    /// matchers → <see cref="AlertSilence.Matchers"/>, reason → <see cref="AlertSilence.Comment"/>,
     /// ends_at (or expired_at, whichever is first) → <see cref="AlertSilence.EndsAt"/>.
     /// </remarks>
     public Task<IReadOnlyList<AlertSilence>> GetActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -87,6 +87,7 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var stored = ReadSilence(reader);
+                if (stored.MatchersError is not null) continue; // unreadable: holds nothing back (silence list shows why)
                 result.Add(new AlertSilence
                 {
                     Id = stored.Id,
@@ -95,7 +96,7 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
                     CreatedBy = stored.CreatedBy,
                     Comment = stored.Reason,
                     RuleName = string.IsNullOrEmpty(stored.RuleName) ? null : stored.RuleName,
-                    Labels = stored.Matchers,
+                    Matchers = stored.Matchers,
                 });
             }
             return result;

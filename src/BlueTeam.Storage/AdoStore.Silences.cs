@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using BlueTeam.Alerting;
 using BlueTeam.Core.Events;
 
 namespace BlueTeam.Storage;
@@ -18,12 +19,12 @@ public abstract partial class AdoStore
         ArgumentNullException.ThrowIfNull(silence.Reason);
         if (silence.EndsAt <= silence.StartsAt)
             throw new ArgumentException($"a silence must end after it starts (starts {silence.StartsAt:O}, ends {silence.EndsAt:O})", nameof(silence));
-        foreach (var key in silence.Matchers.Keys)
+        foreach (var matcher in silence.Matchers)
         {
-            if (!SilenceMatchers.Keys.Contains(key, StringComparer.Ordinal))
-                throw new ArgumentException($"'{key}' is not a silence matcher key (use {string.Join(", ", SilenceMatchers.Keys)})", nameof(silence));
+            if (!IncidentLabels.Known.Contains(matcher.Label, StringComparer.Ordinal))
+                throw new ArgumentException($"'{matcher.Label}' is not a label a silence can match (use {string.Join(", ", IncidentLabels.Known)})", nameof(silence));
         }
-        var matchers = JsonSerializer.Serialize(new Dictionary<string, string>(silence.Matchers, StringComparer.Ordinal), StoreJsonContext.Default.DictionaryStringString);
+        var matchers = SilenceMatcherJson.Write(silence.Matchers);
 
         return RunAsync("add silence", async (connection, ct) =>
         {
@@ -143,12 +144,30 @@ public abstract partial class AdoStore
         };
     }
 
-    private Silence ReadSilence(DbDataReader reader) => new()
+    private Silence ReadSilence(DbDataReader reader)
+    {
+        // A row whose matchers cannot be read (edited by hand, written by a newer version) must not stop the
+        // engine from reading the others, nor match anything: it is returned with the reason and no matchers.
+        IReadOnlyList<LabelMatcher> matchers;
+        string? error = null;
+        try
+        {
+            matchers = SilenceMatcherJson.Read(reader.GetString(2));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or KeyNotFoundException or InvalidOperationException)
+        {
+            matchers = [];
+            error = e.Message;
+        }
+        return ReadSilence(reader, matchers, error);
+    }
+
+    private Silence ReadSilence(DbDataReader reader, IReadOnlyList<LabelMatcher> matchers, string? error) => new()
     {
         Id = reader.GetInt64(0),
         RuleName = NullableString(reader, 1),
-        Matchers = JsonSerializer.Deserialize(reader.GetString(2), StoreJsonContext.Default.DictionaryStringString)
-            ?? throw new JsonException($"silence {reader.GetInt64(0)}: matchers_json is null"),
+        Matchers = matchers,
+        MatchersError = error,
         StartsAt = _dialect.ReadTimestamp(reader, 3),
         EndsAt = _dialect.ReadTimestamp(reader, 4),
         CreatedBy = reader.GetString(5),

@@ -1,3 +1,4 @@
+using BlueTeam.Alerting;
 using BlueTeam.Core.Events;
 
 namespace BlueTeam.Storage;
@@ -9,7 +10,7 @@ namespace BlueTeam.Storage;
 public interface ISilenceStore
 {
     /// <summary>Stores a new silence and returns it with its id and creation time.</summary>
-    /// <exception cref="ArgumentException">A matcher key is not one of <see cref="SilenceMatchers.Keys"/>, or the window is empty.</exception>
+    /// <exception cref="ArgumentException">A matcher's label is not one of <see cref="IncidentLabels.Known"/>, there is no condition at all, or the window is empty.</exception>
     Task<Silence> AddSilenceAsync(NewSilence silence, CancellationToken cancellationToken);
 
     /// <summary>
@@ -34,23 +35,13 @@ public interface ISilenceStore
     Task<AlertTriage?> GetTriageAsync(long alertId, CancellationToken cancellationToken);
 }
 
-/// <summary>The matcher keys a silence may use (equality on the incident's field).</summary>
-public static class SilenceMatchers
-{
-    public const string Host = "host";
-    public const string SourceIp = "source.ip";
-    public const string UserName = "user.name";
-
-    public static readonly IReadOnlyList<string> Keys = [Host, SourceIp, UserName];
-}
-
 /// <summary>A silence to create.</summary>
 public sealed record NewSilence
 {
     /// <summary>The rule's name (or id) it applies to; null for every rule.</summary>
     public string? RuleName { get; init; }
-    /// <summary>Key = value conditions that must all hold; keys from <see cref="SilenceMatchers.Keys"/>.</summary>
-    public IReadOnlyDictionary<string, string> Matchers { get; init; } = new Dictionary<string, string>();
+    /// <summary>Conditions that must all hold, on labels from <see cref="IncidentLabels.Known"/>.</summary>
+    public IReadOnlyList<LabelMatcher> Matchers { get; init; } = [];
     public required DateTimeOffset StartsAt { get; init; }
     public required DateTimeOffset EndsAt { get; init; }
     public required string CreatedBy { get; init; }
@@ -62,7 +53,13 @@ public sealed record Silence
 {
     public required long Id { get; init; }
     public string? RuleName { get; init; }
-    public required IReadOnlyDictionary<string, string> Matchers { get; init; }
+    /// <summary>
+    /// Its conditions. A silence stored before matchers had operators (a key → value object) reads as
+    /// <c>=</c> matchers, a value ending in '*' as the prefix regex it meant (<c>10.0.*</c> → <c>10\.0\..*</c>).
+    /// </summary>
+    public required IReadOnlyList<LabelMatcher> Matchers { get; init; }
+    /// <summary>Why the stored matchers could not be read; such a silence matches nothing (its incidents are sent).</summary>
+    public string? MatchersError { get; init; }
     public required DateTimeOffset StartsAt { get; init; }
     public required DateTimeOffset EndsAt { get; init; }
     public required string CreatedBy { get; init; }

@@ -17,6 +17,7 @@ internal static class CliRoot
         root.Options.Add(ConfigOption);
         root.Subcommands.Add(MonitorCommand.Build());
         root.Subcommands.Add(ScanCommand.Build());
+        root.Subcommands.Add(ExplainCommand.Build());
         root.Subcommands.Add(TestAlertCommand.Build());
         root.Subcommands.Add(AlertsCommand.Build());
         root.Subcommands.Add(ConfigCommand.Build());

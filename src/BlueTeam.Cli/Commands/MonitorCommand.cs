@@ -89,6 +89,12 @@ internal static class MonitorCommand
         await response.StartAsync(ct).ConfigureAwait(false);
         var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
         var collectors = config.Collectors.Where(c => c.Value.Enabled).ToList();
+        // First start (no checkpoint anywhere): what the logs already hold is stored but sent as one digest per channel.
+        if (config.Alerting.FirstStartDigest && await IsFirstStartAsync(store, collectors.Select(c => c.Key), ct).ConfigureAwait(false))
+        {
+            runtime.Current.Engine.History = new BlueTeam.Alerting.FirstStartDigest(stats.StartedAt);
+            log.LogInformation("First start: incidents that ended before {Start} are stored and sent as one digest per channel", stats.StartedAt);
+        }
         var sources = collectors
             .Select(c => SourceTransports.Default.Create(c.Key, c.Value, new SourceContext(store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"), app.Time)))
             .ToList();
@@ -155,6 +161,13 @@ internal static class MonitorCommand
 
         PrintSummary(app.Out, stats, app.Time);
         return failed.Count == 0 ? ExitCodes.Ok : ExitCodes.NotOk;
+    }
+
+    private static async Task<bool> IsFirstStartAsync(ICheckpointStore store, IEnumerable<string> collectors, CancellationToken ct)
+    {
+        foreach (var collector in collectors)
+            if ((await store.GetCheckpointsAsync(collector, ct).ConfigureAwait(false)).Count > 0) return false;
+        return true;
     }
 
     private static void Reload(AppServices app, DaemonRuntime runtime, SpoolingAlertStore spool, PersistentFirstSeenStore firstSeen, DaemonStats stats, ILogger log)

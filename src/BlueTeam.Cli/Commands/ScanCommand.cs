@@ -31,6 +31,8 @@ internal static class ScanCommand
     // Incidents stored per transaction by --store: large enough that the commit is a small share
     // of the work, small enough that a batch stays a few megabytes.
     private const int StoreBatch = 1000;
+    private static readonly Option<string?> Since = new("--since") { Description = "Only events at or after this @timestamp: a duration back from now (2h, 7d) or an ISO 8601 time (UTC unless it says otherwise)" };
+    private static readonly Option<string?> Until = new("--until") { Description = "Only events before this @timestamp: a duration back from now (1h) or an ISO 8601 time" };
     private static readonly Option<bool> StoreOption = new("--store") { Description = "Save the incidents found in the store (without delivering them)" };
 
     public static Command Build()
@@ -39,7 +41,7 @@ internal static class ScanCommand
         Format.AcceptOnlyFromAmong("text", "jsonl");
         var cmd = new Command("scan", "Run the parsers and rules over log files and print incidents or events")
         {
-            Files, Emit, Format, Type, Year, StoreOption,
+            Files, Emit, Format, Type, Year, Since, Until, StoreOption,
         };
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => RunAsync(app, parse, token)));
         return cmd;
@@ -52,6 +54,26 @@ internal static class ScanCommand
         var jsonl = parse.GetValue(Format) == "jsonl";
         var type = parse.GetValue(Type);
         var year = parse.GetValue(Year);
+
+        var now = app.Time.GetUtcNow();
+        DateTimeOffset? since = null, until = null;
+        if (parse.GetValue(Since) is { } sinceText)
+        {
+            if (!Output.DurationText.TryParseSince(sinceText, now, out var at))
+                return await Output.Usage.ErrorAsync($"--since '{Output.Inert.Plain(sinceText, 40)}' is neither a duration (2h, 7d) nor an ISO 8601 time").ConfigureAwait(false);
+            since = at;
+        }
+        if (parse.GetValue(Until) is { } untilText)
+        {
+            if (!Output.DurationText.TryParseSince(untilText, now, out var at))
+                return await Output.Usage.ErrorAsync($"--until '{Output.Inert.Plain(untilText, 40)}' is neither a duration (1h, 2d) nor an ISO 8601 time").ConfigureAwait(false);
+            until = at;
+        }
+        if (since >= until)
+            return await Output.Usage.ErrorAsync($"--until ({Output.DurationText.Timestamp(until!.Value)}) is not after --since ({Output.DurationText.Timestamp(since!.Value)})").ConfigureAwait(false);
+        // Filtered on the event's own time before the rules see it: a burst that straddles --since counts only its events inside.
+        Func<SecurityEvent, bool>? include = since is null && until is null ? null
+            : e => (since is not { } from || e.Timestamp >= from) && (until is not { } to || e.Timestamp < to);
 
         var pipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), app.BuildCorrelator());
         var stopwatch = Stopwatch.StartNew();
@@ -76,7 +98,7 @@ internal static class ScanCommand
         async Task ScanFilesAsync(Action<long>? progress) =>
             result = await FileScan.RunAsync(pipeline, files.Select(f => Input(f, type, year, app)).ToList(),
                 emitEvents ? async batch => { foreach (var e in batch) await WriteEventAsync(stdout, e, jsonl).ConfigureAwait(false); } : null,
-                progress, ct).ConfigureAwait(false);
+                progress, ct, include).ConfigureAwait(false);
 
         try
         {
@@ -115,15 +137,31 @@ internal static class ScanCommand
             var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
             // In batches, each one transaction: a large scan stores thousands of incidents a second
             // instead of paying a transaction (and an fsync) per incident.
+            // Silences in force now mark what they match, as the daemon marks them: a scan stored over a
+            // maintenance window shows its incidents as silenced, not as open alerts someone must triage.
+            var silenceSource = store as ISilenceSource;
+            var silences = silenceSource is null ? [] : await silenceSource.GetActiveSilencesAsync(app.Time.GetUtcNow(), ct).ConfigureAwait(false);
+            var silenced = 0;
             foreach (var chunk in incidents.Chunk(StoreBatch))
-                await store.SaveAlertsAsync(chunk.Select(update => new AlertSaveRequest(update.ToIncident(), app.Config.Host, [])).ToList(), ct).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync($"stored {incidents.Count} incidents in {store.Description}").ConfigureAwait(false);
+            {
+                var rendered = chunk.Select(update => update.ToIncident()).ToList();
+                var saved = await store.SaveAlertsAsync(rendered.Select(i => new AlertSaveRequest(i, app.Config.Host, [])).ToList(), ct).ConfigureAwait(false);
+                for (var i = 0; i < rendered.Count && silences.Count > 0; i++)
+                {
+                    if (silences.FirstOrDefault(s => s.Matches(rendered[i], app.Config.Host, app.Time.GetUtcNow())) is not { } silence) continue;
+                    await silenceSource!.MarkSilencedAsync(saved[i].AlertId, silence.Id, ct).ConfigureAwait(false);
+                    silenced++;
+                }
+            }
+            await Console.Error.WriteLineAsync($"stored {incidents.Count} incidents in {store.Description}{(silenced > 0 ? $" ({silenced} silenced)" : "")}").ConfigureAwait(false);
         }
         if (pipeline.Errors.ParseErrors + pipeline.Errors.RuleErrors > 0)
             await Console.Error.WriteLineAsync(ContainedErrors(pipeline.Errors)).ConfigureAwait(false);
         if (pipeline.Errors.LinesTruncated > 0)
             await Console.Error.WriteLineAsync($"blueteam: {pipeline.Errors.LinesTruncated:N0} line(s) longer than {LineReader.DefaultMaxLineBytes:N0} bytes were cut there (the rest of each was dropped)").ConfigureAwait(false);
 
+        if (include is not null)
+            await Console.Error.WriteLineAsync($"{result.OutsideRange:N0} events outside {(since is { } s ? Output.DurationText.Timestamp(s) : "the start")} .. {(until is { } u ? Output.DurationText.Timestamp(u) : "now")} left out").ConfigureAwait(false);
         var seconds = stopwatch.Elapsed.TotalSeconds;
         await Console.Error.WriteLineAsync(
             $"scanned {result.Lines:N0} lines, {result.Events:N0} events, {incidents.Count:N0} incidents in {seconds:F2} s ({(seconds > 0 ? result.Lines / seconds : 0):N0} lines/s)").ConfigureAwait(false);

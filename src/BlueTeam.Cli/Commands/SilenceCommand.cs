@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using BlueTeam.Alerting;
 using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
+using BlueTeam.Correlation;
 using BlueTeam.Storage;
+using Silence = BlueTeam.Storage.Silence;
 using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
@@ -15,14 +18,25 @@ internal static class SilenceCommand
 {
     public static Command Build()
     {
-        var rule = new Option<string>("--rule") { Description = "The rule (name or id) to silence", Required = true };
-        var match = new Option<string[]>("--match") { Description = $"key=value that must also hold; keys: {string.Join(", ", SilenceMatchers.Keys)} (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var duration = new Option<string>("--duration") { Description = "How long, from now: 30m, 2h, 7d", Required = true };
+        var rule = new Option<string?>("--rule") { Description = "The rule (name or id) to silence: the same as the matcher rule=NAME" };
+        var match = new Option<string[]>("--match", "-m")
+        {
+            Description = $"label=value, label!=value, label=~regex or label!~regex that must also hold (repeatable); source.ip=203.0.113.0/24 takes a network. Labels: {string.Join(", ", IncidentLabels.Known)}",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var matchers = new Argument<string[]>("matchers") { Description = "More matchers, as amtool takes them (rule=ssh_brute_force source.ip=203.0.113.0/24)", Arity = ArgumentArity.ZeroOrMore };
+        var start = new Option<string?>("--start") { Description = "When it starts (default now): an ISO 8601 time (UTC unless it says otherwise) or +DURATION from now (+2h)" };
+        var duration = new Option<string?>("--duration") { Description = "How long, from its start: 30m, 2h, 7d" };
+        var end = new Option<string?>("--end") { Description = "When it ends, instead of --duration: an ISO 8601 time or +DURATION from now" };
         var reason = new Option<string>("--reason") { Description = "Why (kept for the record)", Required = true };
         var by = new Option<string?>("--by") { Description = "Who adds it (default: the invoking user)" };
-        var add = new Command("add", "Silence a rule for a while: its incidents are stored, not sent") { rule, match, duration, reason, by };
+        var add = new Command("add", "Silence matching incidents for a while (now, or a maintenance window later): they are stored, not sent")
+        {
+            matchers, rule, match, start, duration, end, reason, by,
+        };
         add.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) =>
-            AddAsync(app, parse.GetValue(rule)!, parse.GetValue(match) ?? [], parse.GetValue(duration)!, parse.GetValue(reason)!, parse.GetValue(by), token)));
+            AddAsync(app, new AddRequest(parse.GetValue(rule), [.. parse.GetValue(match) ?? [], .. parse.GetValue(matchers) ?? []],
+                parse.GetValue(start), parse.GetValue(duration), parse.GetValue(end), parse.GetValue(reason)!, parse.GetValue(by)), token)));
 
         var all = new Option<bool>("--all") { Description = "Also list expired, ended and future silences" };
         var format = new Option<string>("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
@@ -34,42 +48,68 @@ internal static class SilenceCommand
         var expire = new Command("expire", "End a silence now; it stays listed for the record") { id };
         expire.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => ExpireAsync(app, parse.GetValue(id), token)));
 
-        return new Command("silence", "Silences: stop notifications for a rule for a while") { add, list, expire };
+        return new Command("silence", "Silences: stop notifications of matching incidents for a while (as amtool silence)") { add, list, expire };
     }
 
-    private static async Task<int> AddAsync(AppServices app, string rule, string[] matches, string durationText, string reason, string? by, CancellationToken ct)
+    private sealed record AddRequest(string? Rule, string[] Matchers, string? Start, string? Duration, string? End, string Reason, string? By);
+
+    private static async Task<int> AddAsync(AppServices app, AddRequest request, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(rule)) return await Usage.ErrorAsync("--rule must name a rule").ConfigureAwait(false);
-        if (string.IsNullOrWhiteSpace(reason)) return await Usage.ErrorAsync("--reason must say why").ConfigureAwait(false);
-        if (!DurationText.TryParse(durationText, out var duration))
-            return await Usage.ErrorAsync($"--duration '{Inert.Plain(durationText, 40)}' is not a duration (a whole number and s, m, h, d or w: 30m, 2h, 7d)").ConfigureAwait(false);
-        var matchers = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var m in matches)
+        if (string.IsNullOrWhiteSpace(request.Reason)) return await Usage.ErrorAsync("--reason must say why").ConfigureAwait(false);
+        var now = app.Time.GetUtcNow();
+        var startsAt = now;
+        if (request.Start is { } startText && !TryParseTime(startText, now, out startsAt))
+            return await Usage.ErrorAsync($"--start '{Inert.Plain(startText, 40)}' is neither an ISO 8601 time nor +DURATION (+2h)").ConfigureAwait(false);
+        if ((request.Duration is null) == (request.End is null))
+            return await Usage.ErrorAsync("give either --duration (2h) or --end (an ISO 8601 time or +DURATION)").ConfigureAwait(false);
+        DateTimeOffset endsAt;
+        if (request.Duration is { } durationText)
         {
-            var eq = m.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0 || eq == m.Length - 1)
-                return await Usage.ErrorAsync($"--match '{Inert.Plain(m, 80)}' is not key=value").ConfigureAwait(false);
-            var key = m[..eq].Trim();
-            if (!SilenceMatchers.Keys.Contains(key, StringComparer.Ordinal))
-                return await Usage.ErrorAsync($"--match key '{Inert.Plain(key, 40)}' is not one of {string.Join(", ", SilenceMatchers.Keys)}").ConfigureAwait(false);
-            if (!matchers.TryAdd(key, m[(eq + 1)..]))
-                return await Usage.ErrorAsync($"--match '{Inert.Plain(key, 40)}' is given twice").ConfigureAwait(false);
+            if (!DurationText.TryParse(durationText, out var duration))
+                return await Usage.ErrorAsync($"--duration '{Inert.Plain(durationText, 40)}' is not a duration (a whole number and s, m, h, d or w: 30m, 2h, 7d)").ConfigureAwait(false);
+            endsAt = startsAt + duration;
         }
-        var who = string.IsNullOrWhiteSpace(by) ? InvokingUser() : by.Trim();
+        else if (!TryParseTime(request.End!, now, out endsAt))
+            return await Usage.ErrorAsync($"--end '{Inert.Plain(request.End, 40)}' is neither an ISO 8601 time nor +DURATION (+2h)").ConfigureAwait(false);
+        if (endsAt <= now)
+            return await Usage.ErrorAsync($"the silence would end at {DurationText.Timestamp(endsAt)}, which has passed").ConfigureAwait(false);
+        if (endsAt <= startsAt)
+            return await Usage.ErrorAsync($"the silence would end ({DurationText.Timestamp(endsAt)}) before it starts ({DurationText.Timestamp(startsAt)})").ConfigureAwait(false);
+
+        IEnumerable<string> texts = request.Rule is null ? request.Matchers : [$"{IncidentLabels.Rule}={request.Rule.Trim()}", .. request.Matchers];
+        var (matchers, error) = SilenceMatcherCheck.Parse(texts, RuleCatalog.Describe(app.Config.Correlation));
+        if (error is not null) return await Usage.ErrorAsync(error).ConfigureAwait(false);
+        var who = string.IsNullOrWhiteSpace(request.By) ? InvokingUser() : request.By.Trim();
 
         var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
-        var now = app.Time.GetUtcNow();
         var silence = await store.AddSilenceAsync(new NewSilence
         {
-            RuleName = rule.Trim(),
             Matchers = matchers,
-            StartsAt = now,
-            EndsAt = now + duration,
+            StartsAt = startsAt,
+            EndsAt = endsAt,
             CreatedBy = who,
-            Reason = reason,
+            Reason = request.Reason,
         }, ct).ConfigureAwait(false);
-        app.Out.MarkupLine($"silence {silence.Id.ToString(CultureInfo.InvariantCulture)} added: rule {Inert.Cell(silence.RuleName)}{Inert.Cell(MatchersText(silence, prefix: " where "), 400)} until {DurationText.Timestamp(silence.EndsAt)} ({DurationText.Format(duration)}), by {Inert.Cell(silence.CreatedBy)}");
+        var when = startsAt > now ? $"from {DurationText.Timestamp(startsAt)} " : "";
+        app.Out.MarkupLine($"silence {silence.Id.ToString(CultureInfo.InvariantCulture)} added: {Inert.Cell(MatchersText(silence), 400)} {when}until {DurationText.Timestamp(silence.EndsAt)} ({DurationText.Format(endsAt - startsAt)}), by {Inert.Cell(silence.CreatedBy)}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>An ISO 8601 time (UTC unless it says otherwise) or +DURATION from <paramref name="now"/>.</summary>
+    private static bool TryParseTime(string text, DateTimeOffset now, out DateTimeOffset at)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.StartsWith('+') && DurationText.TryParse(trimmed[1..], out var ahead))
+        {
+            at = now + ahead;
+            return true;
+        }
+        if (trimmed == "now")
+        {
+            at = now;
+            return true;
+        }
+        return DateTimeOffset.TryParse(trimmed, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out at);
     }
 
     private static async Task<int> ListAsync(AppServices app, bool all, string format, CancellationToken ct)
@@ -88,9 +128,16 @@ internal static class SilenceCommand
                     w.WriteNumber("id", s.Id);
                     w.WriteString("state", State(s, now));
                     if (s.RuleName is { } r) w.WriteString("rule", r); else w.WriteNull("rule");
-                    w.WriteStartObject("matchers");
-                    foreach (var (k, v) in s.Matchers.OrderBy(kv => kv.Key, StringComparer.Ordinal)) w.WriteString(k, v);
-                    w.WriteEndObject();
+                    w.WriteStartArray("matchers");
+                    foreach (var m in s.Matchers)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("label", m.Label);
+                        w.WriteString("op", LabelMatcher.Symbol(m.Operator));
+                        w.WriteString("value", m.Value);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
                     w.WriteString("starts_at", s.StartsAt);
                     w.WriteString("ends_at", s.EndsAt);
                     w.WriteTimestamp("expired_at", s.ExpiredAt);
@@ -108,14 +155,13 @@ internal static class SilenceCommand
             app.Out.WriteLine(all ? "no silences" : "no silences in force (--all lists ended ones too)");
             return ExitCodes.Ok;
         }
-        var table = new Table().AddColumns("id", "state", "rule", "matchers", "starts", "ends", "by", "reason");
+        var table = new Table().AddColumns("id", "state", "matchers", "starts", "ends", "by", "reason");
         foreach (var s in silences)
         {
             table.AddRow(
                 s.Id.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(State(s, now)),
-                Inert.Cell(s.RuleName ?? "(every rule)"),
-                Inert.Cell(MatchersText(s, prefix: "") is { Length: > 0 } m ? m : "-", 400),
+                Inert.Cell(MatchersText(s) is { Length: > 0 } m ? m : "-", 400),
                 DurationText.Timestamp(s.StartsAt),
                 DurationText.Timestamp(s.ExpiredAt is { } e && e < s.EndsAt ? e : s.EndsAt),
                 Inert.Cell(s.CreatedBy),
@@ -147,8 +193,9 @@ internal static class SilenceCommand
     private static string State(Silence s, DateTimeOffset now) =>
         s.ExpiredAt is not null ? "expired" : now >= s.EndsAt ? "ended" : now < s.StartsAt ? "pending" : "active";
 
-    private static string MatchersText(Silence s, string prefix) =>
-        s.Matchers.Count == 0 ? "" : prefix + string.Join(", ", s.Matchers.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+    /// <summary>rule=ssh_brute_force, source.ip=203.0.113.0/24 (a silence stored with a rule column shows it as rule=).</summary>
+    private static string MatchersText(Silence s) => s.MatchersError is { } error ? $"(unreadable, matches nothing: {error})" :
+        string.Join(", ", (s.RuleName is { Length: > 0 } rule ? [$"{IncidentLabels.Rule}={rule}"] : Array.Empty<string>()).Concat(s.Matchers.Select(m => m.ToString())));
 
     // Under sudo the person is SUDO_USER, not root.
     private static string InvokingUser() =>

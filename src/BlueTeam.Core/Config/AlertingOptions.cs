@@ -79,6 +79,12 @@ public sealed class AlertingOptions : IValidatable, IPluginSection
     /// <summary>Channel → most sends (single alerts and digests) per rolling hour; over it, non-critical alerts are held and go out as one summary when the budget allows.</summary>
     public Dictionary<string, int>? MaxPerHour { get; set; }
 
+    /// <summary>
+    /// At the daemon's first start (no checkpoints), incidents that ended before the start are stored but sent as
+    /// one digest per channel instead of one alert each. Default true; false sends each one as it is found.
+    /// </summary>
+    public bool FirstStartDigest { get; set; } = true;
+
     /// <summary>Self-monitoring of delivery (NIST 3.3.4).</summary>
     public DeliveryFailureOptions DeliveryFailure { get; set; } = new();
 

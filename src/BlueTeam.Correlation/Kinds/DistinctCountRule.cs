@@ -15,7 +15,7 @@ namespace BlueTeam.Correlation.Kinds;
 /// matching event within a window of its last one; the distinct values it reports are capped at
 /// <see cref="MaxDistinctTracked"/> (beyond that the count reads as a lower bound).
 /// </remarks>
-public sealed class DistinctCountRule : IRule, IStatefulRule
+public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
 {
     public const string Kind = "distinct_count";
     public const int MaxDistinctTracked = 10_000;
@@ -63,6 +63,15 @@ public sealed class DistinctCountRule : IRule, IStatefulRule
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 
     public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
+
+    public RuleProgress? ProgressOf(SecurityEvent securityEvent)
+    {
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key) || !_keys.TryGet(key, out var state)) return null;
+        var text = _spec.KeyText(state.KeyValues);
+        return state.Burst is not null
+            ? new RuleProgress(text, state.Distinct.Count, _spec.Settings.Threshold, _spec.Settings.Window, Open: true)
+            : new RuleProgress(text, state.Pending.Count, _spec.Settings.Threshold, _spec.Settings.Window, Open: false);
+    }
 
     public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {

@@ -75,6 +75,10 @@ public sealed record RuleSpec
         return !string.IsNullOrEmpty(v);
     }
 
+    /// <summary>The group_by fields with <paramref name="values"/>: <c>source.ip=203.0.113.7, user.name=root</c>.</summary>
+    public string KeyText(IReadOnlyList<string> values) =>
+        string.Join(", ", GroupBy.Select((field, i) => $"{field.Name}={(i < values.Count ? values[i] : "")}"));
+
     /// <summary>The key values of <paramref name="e"/> in group_by order; only for an event whose <see cref="TryKey(SecurityEvent, out string)"/> held.</summary>
     public string[] KeyValues(SecurityEvent e, string key)
     {

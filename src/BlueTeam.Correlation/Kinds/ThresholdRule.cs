@@ -8,7 +8,7 @@ namespace BlueTeam.Correlation.Kinds;
 /// <c>window_sec</c> of each other, in event time. With threshold 1 it is a single-event rule
 /// (root_login, account_created) that still makes one incident per key and window, not one per event.
 /// </summary>
-public sealed class ThresholdRule : IRule, IStatefulRule
+public sealed class ThresholdRule : IRule, IStatefulRule, IRuleProgress
 {
     public const string Kind = "threshold";
 
@@ -34,6 +34,9 @@ public sealed class ThresholdRule : IRule, IStatefulRule
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 
     public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
+
+    public RuleProgress? ProgressOf(SecurityEvent securityEvent) =>
+        _spec.Filter.Matches(securityEvent) && _spec.TryKey(securityEvent, out var key) ? _counter.ProgressOf(securityEvent, key) : null;
 
     public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {

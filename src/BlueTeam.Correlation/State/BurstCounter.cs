@@ -61,6 +61,16 @@ public sealed class BurstCounter
         }
     }
 
+    /// <summary>Where <paramref name="key"/> stands now (for explain); null when it has no state.</summary>
+    public RuleProgress? ProgressOf(SecurityEvent e, string key)
+    {
+        if (!_keys.TryGet(key, out var state)) return null;
+        var text = _spec.KeyText(state.KeyValues);
+        return state.Burst is { } burst
+            ? new RuleProgress(text, burst.Count, _spec.Settings.Threshold, _spec.Settings.Window, Open: true)
+            : new RuleProgress(text, state.PendingWeight, _spec.Settings.Threshold, _spec.Settings.Window, Open: false);
+    }
+
     internal static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x <= b ? x : b;
 
     /// <summary>Counts <paramref name="e"/> under <paramref name="key"/> and appends the incident it opened or updated, if any.</summary>

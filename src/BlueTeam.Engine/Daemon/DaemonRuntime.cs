@@ -55,6 +55,7 @@ internal sealed record RuntimeParts(
         }
         var channels = app.BuildChannels(config);
         var engine = app.BuildEngine(config, channels, alertStore, noise);
+        engine.History = previous?.Engine.History; // a reload during the first start keeps holding its history
         var dispatcher = app.BuildDispatcher(config, channels, alertStore);
         // Parsers keep their buffers (auditd records awaiting the rest of their event) across a reload.
         var parsers = previous?.Parsers ?? ParserRegistry.CreateDefault();

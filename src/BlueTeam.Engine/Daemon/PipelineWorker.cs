@@ -93,9 +93,11 @@ internal sealed class PipelineWorker : BackgroundService
                 await CommitAsync(ct).ConfigureAwait(false);
             }
             await IdleWorkAsync(ct).ConfigureAwait(false);
+            await SendHistoryDigestAsync(idle: more == false, ct).ConfigureAwait(false);
         }
         FlushParsers();
         await CommitAsync(ct).ConfigureAwait(false);
+        await SendHistoryDigestAsync(idle: true, ct).ConfigureAwait(false);
         _logger.LogDebug("Pipeline drained");
     }
 
@@ -219,6 +221,27 @@ internal sealed class PipelineWorker : BackgroundService
         _rendered.Clear();
         foreach (var update in updates) _rendered.Add(update.ToIncident());
         return _rendered;
+    }
+
+    /// <summary>
+    /// First start only: once the backlog is read (the queue idle) the history held back goes out as one digest per
+    /// channel (<see cref="Alerting.FirstStartDigest"/>). A store failure keeps it held for the next try.
+    /// </summary>
+    private async Task SendHistoryDigestAsync(bool idle, CancellationToken ct)
+    {
+        try
+        {
+            if (await _runtime.Current.Engine.SendHistoryDigestAsync(idle, ct).ConfigureAwait(false) is { } digest)
+            {
+                _stats.IncidentStored(digest.IsNew);
+                _deliveryWake.Set();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Logged and counted by the engine; the history stays held and the digest is tried again at the next idle moment.
+            _logger.LogDebug("History digest not stored yet: {Message}", e.Message);
+        }
     }
 
     /// <summary>

@@ -116,13 +116,15 @@ public abstract partial class EverydayCliEndToEndTests
 
         Assert.True(add.ExitCode == 0, Why(add));
         Assert.Contains($"silence {stored.Id} added", add.Stdout);
-        Assert.Equal("ssh_brute_force", stored.RuleName);
-        Assert.Equal(new Dictionary<string, string> { ["source.ip"] = "203.0.113.7", ["user.name"] = "root" }, stored.Matchers);
+        // --rule is now the matcher rule=NAME (with the others, on any label); the rule_name column is for silences stored before.
+        Assert.Null(stored.RuleName);
+        Assert.Equal(["rule=ssh_brute_force", "source.ip=203.0.113.7", "user.name=root"], stored.Matchers.Select(m => m.ToString()));
         Assert.Equal("carol", stored.CreatedBy);
         Assert.InRange(stored.EndsAt - stored.StartsAt, TimeSpan.FromHours(2) - TimeSpan.FromSeconds(1), TimeSpan.FromHours(2) + TimeSpan.FromSeconds(1));
         var listed = Assert.Single(Json(active.Stdout).EnumerateArray().ToList());
         Assert.Equal("active", listed.GetProperty("state").GetString());
-        Assert.Equal("203.0.113.7", listed.GetProperty("matchers").GetProperty("source.ip").GetString());
+        Assert.Equal(["rule=ssh_brute_force", "source.ip=203.0.113.7", "user.name=root"],
+            listed.GetProperty("matchers").EnumerateArray().Select(m => m.GetProperty("label").GetString() + m.GetProperty("op").GetString() + m.GetProperty("value").GetString()));
         Assert.Equal("pen test by ACME", listed.GetProperty("reason").GetString());
         Assert.True(expire.ExitCode == 0, Why(expire));
         Assert.Contains("expired", expire.Stdout);
@@ -137,7 +139,7 @@ public abstract partial class EverydayCliEndToEndTests
     [Theory]
     [InlineData("--duration", "2 hours", "--duration")]
     [InlineData("--match", "process.name=sshd", "process.name")]
-    [InlineData("--match", "source.ip", "key=value")]
+    [InlineData("--match", "source.ip", "label=value")]
     public async Task SilenceAdd_InvalidValue_ExitsTwoAndStoresNothing(string option, string value, string expected)
     {
         string[] args = option == "--duration"

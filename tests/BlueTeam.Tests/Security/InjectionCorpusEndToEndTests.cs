@@ -101,6 +101,8 @@ public sealed class InjectionCorpusEndToEndTests : IDisposable
             collectors:
               auth_log: {type: auth, paths: [{{log}}]}
             alerting:
+              # The corpus is written before the first start with past timestamps; each line must reach every channel on its own.
+              first_start_digest: false
               console: {enabled: true}
               syslog: {enabled: true, transport: {{syslogTransport}}, server: 127.0.0.1, port: {{(syslogTransport == "udp" ? syslog.UdpPort : syslog.TcpPort)}}}
               email: {enabled: true, smtp_host: 127.0.0.1, smtp_port: {{smtp.Port}}, tls: none, from_address: blueteam@example.test, recipients: [soc@example.test]}

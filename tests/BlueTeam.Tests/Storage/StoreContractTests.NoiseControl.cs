@@ -95,7 +95,7 @@ public abstract partial class StoreContractTests
         var active = await store.AddSilenceAsync(new NewSilence
         {
             RuleName = "ssh_brute_force",
-            Matchers = new Dictionary<string, string> { ["source.ip"] = "203.0.113.*" },
+            Matchers = [LabelMatcher.Create(IncidentLabels.SourceIp, MatchOperator.Equal, "203.0.113.0/24")],
             StartsAt = T0.AddMinutes(-5),
             EndsAt = T0.AddHours(2),
             CreatedBy = "alice",
@@ -121,8 +121,9 @@ public abstract partial class StoreContractTests
             Comment = "pen test",
             RuleName = "ssh_brute_force",
             Labels = mapped.Labels,
+            Matchers = mapped.Matchers,
         }, mapped);
-        Assert.Equal(new Dictionary<string, string> { ["source.ip"] = "203.0.113.*" }, mapped.Labels);
+        Assert.Equal([LabelMatcher.Create(IncidentLabels.SourceIp, MatchOperator.Equal, "203.0.113.0/24")], mapped.Matchers);
         Assert.True(mapped.Matches(Incident("fp-silenced"), HostA, T0.AddMinutes(30)));
         Assert.Equal(T0.AddHours(1), atHalfHour[1].EndsAt); // an expired silence ends at its expiry
         Assert.Equal([active.Id], atNinety.Select(s => s.Id));
@@ -227,5 +228,30 @@ public abstract partial class StoreContractTests
         var after = await Store.GetDeliveriesAsync(alert.Id, CancellationToken.None);
         Assert.Equal(before[1].Id + 2, after[^1].Id);
         Assert.Equal(2, after.Count(d => d.Channel == "email"));
+    }
+}
+
+public abstract partial class StoreContractTests
+{
+    [Fact]
+    public async Task Silences_RowWrittenBeforeOperatorsAndAnUnreadableRow_OldOneStillMatches_BrokenOneMatchesNothing()
+    {
+        var store = await MigratedAsync();
+        var kept = await store.AddSilenceAsync(new NewSilence { RuleName = "ssh_brute_force", StartsAt = T0.AddMinutes(-5), EndsAt = T0.AddHours(2), CreatedBy = "alice", Reason = "old" }, CancellationToken.None);
+        var broken = await store.AddSilenceAsync(new NewSilence { RuleName = "ssh_brute_force", StartsAt = T0.AddMinutes(-5), EndsAt = T0.AddHours(2), CreatedBy = "bob", Reason = "edited by hand" }, CancellationToken.None);
+        // What the store wrote before matchers had operators, and a row someone broke.
+        await ExecuteSqlAsync($"UPDATE {Table("silences")} SET matchers_json = '{{\"source.ip\":\"203.0.113.*\"}}' WHERE id = {kept.Id}");
+        await ExecuteSqlAsync($"UPDATE {Table("silences")} SET matchers_json = '[{{\"label\":\"user.name\",\"op\":\"=~\",\"value\":\"(a\"}}]' WHERE id = {broken.Id}");
+
+        var active = await Silences(store).GetActiveSilencesAsync(T0, CancellationToken.None);
+        var listed = await store.ListSilencesAsync(activeOnly: false, CancellationToken.None);
+
+        var old = Assert.Single(active);
+        Assert.Equal(kept.Id, old.Id);
+        Assert.True(old.Matches(Incident("fp-old-1"), HostA, T0));
+        Assert.Equal(["source.ip=~203\\.0\\.113\\..*"], old.Matchers.Select(m => m.ToString()));
+        var unreadable = listed.Single(s => s.Id == broken.Id);
+        Assert.Empty(unreadable.Matchers);
+        Assert.Contains("regular expression", unreadable.MatchersError);
     }
 }

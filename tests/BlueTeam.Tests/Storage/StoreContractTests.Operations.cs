@@ -63,7 +63,8 @@ public abstract partial class StoreContractTests
         var active = await store.AddSilenceAsync(new NewSilence
         {
             RuleName = "ssh_brute_force",
-            Matchers = new Dictionary<string, string> { [SilenceMatchers.SourceIp] = "203.0.113.7", [SilenceMatchers.Host] = HostA },
+            Matchers = [LabelMatcher.Create(IncidentLabels.SourceIp, MatchOperator.Equal, "203.0.113.0/24"), LabelMatcher.Create(IncidentLabels.Host, MatchOperator.NotEqual, HostA),
+                LabelMatcher.Create(IncidentLabels.UserName, MatchOperator.Regex, "svc_.*"), LabelMatcher.Create(IncidentLabels.Severity, MatchOperator.NotRegex, "info|low")],
             StartsAt = T0.AddHours(-1),
             EndsAt = T0.AddHours(1),
             CreatedBy = "alice",
@@ -97,7 +98,7 @@ public abstract partial class StoreContractTests
 
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => store.AddSilenceAsync(new NewSilence
         {
-            Matchers = new Dictionary<string, string> { ["process.name"] = "sshd" },
+            Matchers = [LabelMatcher.Create("process.name", MatchOperator.Equal, "sshd")],
             StartsAt = T0,
             EndsAt = T0.AddHours(1),
             CreatedBy = "alice",

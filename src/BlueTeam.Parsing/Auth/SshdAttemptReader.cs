@@ -56,8 +56,8 @@ internal static partial class SshdAttemptReader
         rest = rest[5..];
 
         var keyInfo = m.Method.SequenceEqual("publickey") || m.Method.SequenceEqual("hostbased") || m.Method.StartsWith("rsa", StringComparison.Ordinal);
-        int chosen = -1, chosenWithoutPort = -1, withPort = 0, withoutPort = 0;
-        ReadOnlySpan<char> peer = default, port = default, peerWithoutPort = default;
+        int chosen = -1, chosenWithoutPort = -1, chosenRuser = -1, withPort = 0, withoutPort = 0, withRuser = 0;
+        ReadOnlySpan<char> peer = default, port = default, peerWithoutPort = default, peerRuser = default, portRuser = default;
         for (var from = rest.IndexOf(From, StringComparison.Ordinal); from >= 0; from = Next(rest, from))
         {
             switch (ReadTail(rest[(from + From.Length)..], keyInfo, out var p, out var n))
@@ -65,10 +65,22 @@ internal static partial class SshdAttemptReader
                 case Tail.WithPort:
                     if (withPort++ == 0) { chosen = from; peer = p; port = n; }
                     break;
+                case Tail.Protocol1Ruser:
+                    if (withRuser++ == 0) { chosenRuser = from; peerRuser = p; portRuser = n; }
+                    break;
                 case Tail.WithoutPort:
                     if (withoutPort++ == 0) { chosenWithoutPort = from; peerWithoutPort = p; }
                     break;
             }
+        }
+        // Protocol 1 (gone since OpenSSH 7.4) logged "ssh1: ruser NAME"; a user name can imitate it to make a
+        // line ambiguous, so such a candidate counts only when no other one fits.
+        if (withPort == 0 && withRuser > 0)
+        {
+            withPort = withRuser;
+            chosen = chosenRuser;
+            peer = peerRuser;
+            port = portRuser;
         }
         if (withPort == 0 && withoutPort == 1)
         {
@@ -104,7 +116,7 @@ internal static partial class SshdAttemptReader
         return at < 0 ? -1 : start + at;
     }
 
-    private enum Tail { None, WithPort, WithoutPort }
+    private enum Tail { None, WithPort, Protocol1Ruser, WithoutPort }
 
     /// <summary><c>ADDR port N[ ssh1|ssh2][: INFO]</c>, or (old sshd) <c>ADDR</c> alone at the end.</summary>
     private static Tail ReadTail(ReadOnlySpan<char> tail, bool keyInfo, out ReadOnlySpan<char> peer, out ReadOnlySpan<char> port)
@@ -129,21 +141,22 @@ internal static partial class SshdAttemptReader
         var protocol1 = false;
         if (rest.StartsWith(" ssh2", StringComparison.Ordinal)) rest = rest[5..];
         else if (rest.StartsWith(" ssh1", StringComparison.Ordinal)) { rest = rest[5..]; protocol1 = true; }
+        var shape = Tail.WithPort;
         if (!rest.IsEmpty)
         {
             if (!rest.StartsWith(": ", StringComparison.Ordinal)) return Tail.None;
-            if (!IsInfo(rest[2..], keyInfo, protocol1)) return Tail.None;
+            if (protocol1 && rest[2..].StartsWith("ruser ", StringComparison.Ordinal)) shape = Tail.Protocol1Ruser;
+            else if (!IsKeyInfo(rest[2..], keyInfo)) return Tail.None;
         }
         if (!NetAddress.TryReadPeer(address, out _, out _)) return Tail.None;
         peer = address;
         port = digits[..n];
-        return Tail.WithPort;
+        return shape;
     }
 
-    /// <summary>The text sshd appends after <c>ssh2: </c> for this method.</summary>
-    private static bool IsInfo(ReadOnlySpan<char> info, bool keyInfo, bool protocol1)
+    /// <summary>The key info sshd appends after <c>ssh2: </c> for publickey and hostbased.</summary>
+    private static bool IsKeyInfo(ReadOnlySpan<char> info, bool keyInfo)
     {
-        if (protocol1 && info.StartsWith("ruser ", StringComparison.Ordinal)) return true;
         if (!keyInfo || info.Length > 4096) return false;
         var text = info.ToString();
         return KeyInfoPattern().IsMatch(text) || CertificateInfoPattern().IsMatch(text);

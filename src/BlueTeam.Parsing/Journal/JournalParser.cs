@@ -68,7 +68,8 @@ public sealed class JournalParser : ILogParser
         var time = DateTimeOffset.FromUnixTimeMilliseconds(micros / 1000).AddTicks(micros % 1000 * 10);
         var syslog = new StringBuilder(message.Length + 64)
             .Append(time.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture)).Append(' ')
-            .Append(string.IsNullOrEmpty(host) || host.AsSpan().IndexOf(' ') >= 0 ? context.DefaultHost ?? "localhost" : host).Append(' ')
+            // A host that is not one word of a host name could be read as part of the tag ("[sshd]:") by the header parser.
+            .Append(string.IsNullOrEmpty(host) || !NetAddress.LooksLikeHostName(host) ? context.DefaultHost ?? "localhost" : host).Append(' ')
             .Append(identifier);
         if (pid is not null && int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var p)) syslog.Append('[').Append(p).Append(']');
         syslog.Append(": ").Append(message);

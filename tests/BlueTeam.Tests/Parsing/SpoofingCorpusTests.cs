@@ -148,6 +148,14 @@ public class SpoofingCorpusTests
         Assert.True(e is null || e.Source?.Ip != Injected4, $"blamed {e?.Source?.Ip} as {e?.Process?.Name}");
     }
 
+    [Fact]
+    public void Parse_JournalHostShapedLikeATag_DoesNotBecomeTheProgram()
+    {
+        var json = JournalEntry("logger", $"Failed password for root from {Injected4} port 22 ssh2", "logger", "1000").Replace("\"gate\"", "\"[sshd]:\"");
+        var e = ParseJournal(json);
+        Assert.True(e is null || e.Source?.Ip != Injected4, $"blamed {e?.Source?.Ip} as {e?.Process?.Name}");
+    }
+
     [Theory]
     [InlineData("sshd", "sshd", "0", "/usr/sbin/sshd")]
     [InlineData("sshd-session", "sshd-session", "0", "/usr/lib/openssh/sshd-session")]

@@ -1,0 +1,160 @@
+using BlueTeam.Core.Events;
+using BlueTeam.Correlation.State;
+
+namespace BlueTeam.Correlation.Kinds;
+
+/// <summary>
+/// Kind <c>steady</c>: one key with <c>threshold</c> or more matching events (and never fewer than one per active slice) within a long
+/// <c>window_sec</c>, spread over at least <see cref="MinActiveSlices"/> of its
+/// <see cref="Slices"/> slices: low and slow, one source trying every ten minutes all day, which
+/// stays under every burst threshold.
+/// </summary>
+/// <remarks>
+/// <para>Compact counters instead of events: each key holds a ring of <see cref="Slices"/> 16-bit
+/// counts (one per slice of the window, e.g. one hour of a day) and one event (the first still in
+/// the window, the incident's first evidence and the start of its fingerprint), whatever the rate:
+/// under a kilobyte per source with the event, docs/PERFORMANCE.md has the measured figure. A burst that fits
+/// in fewer slices is the burst rules' business and does not open this one.</para>
+/// <para>Once open, the incident is updated by every matching event within a window of its last
+/// one (evidence capped as for every incident); its fingerprint is fixed by the first counted event.</para>
+/// </remarks>
+public sealed class SteadyRateRule : IRule, IStatefulRule
+{
+    public const string Kind = "steady";
+    public const int Slices = 24;
+    public const int MinActiveSlices = 6;
+
+    private readonly RuleSpec _spec;
+    private readonly KeyedStateTable<KeyState> _keys;
+    private readonly IncidentUpdates _eager;
+    private readonly long _sliceTicks;
+    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
+
+    public SteadyRateRule(RuleSpec spec)
+    {
+        _spec = spec;
+        _sliceTicks = Math.Max(1, spec.Settings.Window.Ticks / Slices);
+        _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
+        _eager = new IncidentUpdates(Evaluate);
+        Actions = spec.Filter.RequiredValues("event.action");
+    }
+
+    public IReadOnlySet<string>? Actions { get; }
+    public RuleDescriptor Descriptor => _spec.Descriptor;
+    public int TrackedKeys => _keys.Count;
+    public long EvictedKeys => _keys.Evicted;
+
+    /// <inheritdoc/>
+    public DateTimeOffset? OldestOpenEventTime
+    {
+        get
+        {
+            if (_keys.Count == 0) return null;
+            var horizon = _watermark - _spec.Settings.Window;
+            DateTimeOffset? oldest = null;
+            foreach (var state in _keys.States)
+            {
+                if (state.Burst is { } burst && burst.LastSeen >= horizon) oldest = BurstCounter.Min(oldest, burst.FirstSeen);
+                else if (state.First is { } first && first.Timestamp >= horizon) oldest = BurstCounter.Min(oldest, first.Timestamp);
+            }
+            return oldest;
+        }
+    }
+
+    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
+
+    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
+
+    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    {
+        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
+        var window = _spec.Settings.Window;
+        var time = securityEvent.Timestamp;
+        if (time > _watermark) _watermark = time;
+        _keys.ExpireBefore(_watermark - window);
+        var state = _keys.Touch(key, (_spec, securityEvent), static (k, a) => new KeyState(k, a._spec.KeyValues(a.securityEvent, k)));
+        if (time > state.LastSeen) state.LastSeen = time;
+        var weight = _spec.WeightOf(securityEvent);
+
+        if (state.Burst is { } burst)
+        {
+            if (time <= burst.LastSeen + window && time >= burst.FirstSeen - window)
+            {
+                burst.Add(securityEvent, weight: weight);
+                updates.Add(burst.Update());
+                return;
+            }
+            if (time < burst.FirstSeen) return;
+            state.Burst = null;
+            state.Reset();
+        }
+
+        var slice = time.UtcTicks / _sliceTicks;
+        if (!state.Count(slice, weight)) return; // a straggler older than the window
+        var oldestSlice = state.NewestSlice - Slices + 1;
+        if (state.First is null || state.First.Timestamp.UtcTicks / _sliceTicks < oldestSlice || time < state.First.Timestamp) state.First = securityEvent;
+        if (state.Total < _spec.Settings.Threshold || state.ActiveSlices < MinActiveSlices) return;
+
+        var first = state.First;
+        var opened = new IncidentAccumulator(_spec, state.KeyValues, first.Timestamp, first);
+        opened.Add(first);
+        if (!ReferenceEquals(first, securityEvent)) opened.Add(securityEvent, weight: Math.Max(1, state.Total - 1));
+        state.Burst = opened;
+        updates.Add(opened.Update());
+    }
+
+    private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
+    {
+        private readonly ushort[] _counts = new ushort[Slices];
+
+        public string[] KeyValues { get; } = keyValues;
+        public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
+        public long NewestSlice { get; private set; } = long.MinValue;
+        public SecurityEvent? First { get; set; }
+        public IncidentAccumulator? Burst { get; set; }
+        public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
+
+        public int Total
+        {
+            get
+            {
+                var total = 0;
+                foreach (var c in _counts) total += c;
+                return total;
+            }
+        }
+
+        public int ActiveSlices
+        {
+            get
+            {
+                var active = 0;
+                foreach (var c in _counts) if (c > 0) active++;
+                return active;
+            }
+        }
+
+        /// <summary>Adds <paramref name="weight"/> in <paramref name="slice"/>, moving the ring forward; false for a slice already out of it.</summary>
+        public bool Count(long slice, int weight)
+        {
+            if (NewestSlice == long.MinValue) NewestSlice = slice;
+            if (slice > NewestSlice)
+            {
+                // Slices passed since the newest are empty (at most a whole ring to clear).
+                for (var s = Math.Max(NewestSlice + 1, slice - Slices + 1); s <= slice; s++) _counts[(int)(s % Slices)] = 0;
+                NewestSlice = slice;
+            }
+            else if (slice <= NewestSlice - Slices) return false;
+            ref var count = ref _counts[(int)(slice % Slices)];
+            count = (ushort)Math.Min(ushort.MaxValue, count + weight);
+            return true;
+        }
+
+        public void Reset()
+        {
+            Array.Clear(_counts);
+            NewestSlice = long.MinValue;
+            First = null;
+        }
+    }
+}

@@ -93,7 +93,7 @@ public sealed class PamMessageParser : IAuthMessageParser
     private static readonly string[] FixedFields = ["logname", "uid", "euid", "tty", "ruser", "rhost"];
 
     /// <summary><c> logname=L uid=N euid=N tty=T ruser=R rhost=H[ [ ]user=U]</c>: each value up to the next space, U to the end.</summary>
-    private static bool TryReadFixedFields(ReadOnlySpan<char> text, out ReadOnlySpan<char> ruser, out ReadOnlySpan<char> rhost, out ReadOnlySpan<char> user)
+    internal static bool TryReadFixedFields(ReadOnlySpan<char> text, out ReadOnlySpan<char> ruser, out ReadOnlySpan<char> rhost, out ReadOnlySpan<char> user)
     {
         ruser = rhost = user = default;
         text = text.TrimStart(' ');

@@ -46,7 +46,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         if (body.IsEmpty) return null;
 
         var e = ParseBody(record, line, context, body, preauth);
-        if (e?.Source is { } peer) _sessions.Learn(record.Hostname.ToString(), record.Pid, peer);
+        if (e?.Source is { } peer) _sessions.Learn(record.Hostname.ToString(), record.Pid, peer, record.Timestamp);
         return e;
     }
 
@@ -100,6 +100,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
                 if (body.StartsWith("PAM: User not known to the underlying authentication module for ", StringComparison.Ordinal))
                     return ParsePamUserUnknown(record, line, context, body);
                 if (body.StartsWith("PAM: ", StringComparison.Ordinal)) return ParsePamError(record, line, context, body[5..]);
+                if (body.StartsWith("PAM ", StringComparison.Ordinal)) return ParsePamMoreFailures(record, line, context, body);
                 break;
             case 'k':
                 if (body.StartsWith("kex_exchange_identification: ", StringComparison.Ordinal)) return Handshake(record, line, context, null, "kex_exchange_identification");
@@ -230,7 +231,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         IReadOnlyList<string> category, IReadOnlyList<string> type, string? user, string reason)
     {
         var host = record.Hostname.ToString();
-        var peer = _sessions.PeerOf(host, record.Pid);
+        var peer = _sessions.PeerOf(host, record.Pid, record.Timestamp);
         if (peer is null) _sessions.MarkFailure(host, record.Pid, reason);
         return AuthEvent.Create(record, line, context, action, EcsValues.Failure, category, type,
             user: AuthEvent.User(user), source: peer, reason: reason);
@@ -252,7 +253,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         var end = digits.IndexOf(' ');
         var port = NetAddress.ParsePort(end < 0 ? digits : digits[..end]);
         if (port is null) return null;
-        _sessions.Learn(record.Hostname.ToString(), record.Pid, AuthEvent.Source(rest[..space], port));
+        _sessions.Learn(record.Hostname.ToString(), record.Pid, AuthEvent.Source(rest[..space], port), record.Timestamp);
         return null;
     }
 
@@ -266,7 +267,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         if (semi >= 0) remote = remote[..semi];
         var dash = remote.LastIndexOf('-');
         if (dash <= 0) return null;
-        _sessions.Learn(record.Hostname.ToString(), record.Pid, AuthEvent.Source(remote[..dash], NetAddress.ParsePort(remote[(dash + 1)..])));
+        _sessions.Learn(record.Hostname.ToString(), record.Pid, AuthEvent.Source(remote[..dash], NetAddress.ParsePort(remote[(dash + 1)..])), record.Timestamp);
         return null;
     }
 
@@ -336,6 +337,27 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         if (source is null) return null;
         return AuthEvent.Create(record, line, context, EventActions.SshConnectionRefused, EcsValues.Failure,
             EcsLists.Network, EcsLists.ConnectionDenied, source: source, reason: "refused connect");
+    }
+
+    /// <summary>
+    /// <c>PAM N more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=H  user=U</c>: sshd's summary of the
+    /// PAM failures after the first of one connection. A <c>pam_auth_failure</c> with <c>labels.repeat_count = N</c>, which no
+    /// sshd brute-force rule counts (sshd logged each attempt already); the fields are read in pam_unix's fixed order.
+    /// </summary>
+    private static SecurityEvent? ParsePamMoreFailures(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> body)
+    {
+        var rest = body[4..];
+        var space = rest.IndexOf(' ');
+        if (space <= 0 || !int.TryParse(rest[..space], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)) return null;
+        rest = rest[space..];
+        const string more = " more authentication failure";
+        if (!rest.StartsWith(more, StringComparison.Ordinal)) return null;
+        var semi = rest.IndexOf(';');
+        if (semi < 0 || !PamMessageParser.TryReadFixedFields(rest[(semi + 1)..], out _, out var rhost, out var user)) return null;
+        return AuthEvent.Create(record, line, context, EventActions.PamAuthFailure, EcsValues.Failure,
+            EcsLists.Authentication, EcsLists.Info, user: AuthEvent.User(user.ToString()), source: rhost.IsEmpty ? null : AuthEvent.Source(rhost),
+            reason: "PAM more authentication failures",
+            labels: [AuthEvent.Label(AuthEvent.ServiceLabel, "sshd"), AuthEvent.Label(AuthLogParser.RepeatCountLabel, count.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
     }
 
     /// <summary>

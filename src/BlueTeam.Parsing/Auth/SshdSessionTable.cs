@@ -12,13 +12,18 @@ namespace BlueTeam.Parsing.Auth;
 /// </summary>
 /// <remarks>
 /// Bounded: at most <see cref="Capacity"/> connections; the oldest entry is dropped first (a
-/// connection that never closed, or a pid flood). A close line ends its entry. Only sshd's own fixed
+/// connection that never closed, or a pid flood). A close line ends its entry, and a peer older than
+/// <see cref="PeerLifetime"/> (event time) is not lent: a pid reused by a later connection whose close
+/// line was lost must not inherit the earlier peer. Only sshd's own fixed
 /// text feeds it (the peer from the fixed position of a line), never a user name. Thread-safe (a lock:
 /// one parser may be shared by a scan's files).
 /// </remarks>
 internal sealed class SshdSessionTable(int capacity = SshdSessionTable.DefaultCapacity)
 {
     public const int DefaultCapacity = 4096;
+
+    /// <summary>Lines without a peer come before authentication ends (LoginGraceTime, 2 minutes by default); ten minutes is generous.</summary>
+    public static readonly TimeSpan PeerLifetime = TimeSpan.FromMinutes(10);
 
     private readonly Dictionary<(string Host, int Pid), Entry> _entries = [];
     private readonly Queue<(string Host, int Pid, long Serial)> _order = new();
@@ -32,25 +37,41 @@ internal sealed class SshdSessionTable(int capacity = SshdSessionTable.DefaultCa
         get { lock (_lock) return _entries.Count; }
     }
 
+    /// <summary>Items in the eviction queue, live or stale (bounded by four times the capacity).</summary>
+    internal int QueueLength
+    {
+        get { lock (_lock) return _order.Count; }
+    }
+
     private sealed class Entry
     {
         public long Serial;
         public EcsSource? Peer;
+        public DateTimeOffset PeerSeen;
         public string? PendingFailure;
     }
 
     /// <summary>Remembers the peer of a connection (any line that names it).</summary>
-    public void Learn(string host, int? pid, EcsSource? peer)
+    public void Learn(string host, int? pid, EcsSource? peer, DateTimeOffset at)
     {
         if (pid is not { } p || peer is null) return;
-        lock (_lock) EntryFor(host, p).Peer = peer;
+        lock (_lock)
+        {
+            var entry = EntryFor(host, p);
+            entry.Peer = peer;
+            entry.PeerSeen = at;
+        }
     }
 
-    /// <summary>The connection's peer when known.</summary>
-    public EcsSource? PeerOf(string host, int? pid)
+    /// <summary>The connection's peer when a line at most <see cref="PeerLifetime"/> before <paramref name="at"/> named it.</summary>
+    public EcsSource? PeerOf(string host, int? pid, DateTimeOffset at)
     {
         if (pid is not { } p) return null;
-        lock (_lock) return _entries.TryGetValue((host, p), out var e) ? e.Peer : null;
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue((host, p), out var e) || e.Peer is null) return null;
+            return at - e.PeerSeen <= PeerLifetime && e.PeerSeen - at <= PeerLifetime ? e.Peer : null;
+        }
     }
 
     /// <summary>A failure seen on a line without an address: the connection's close line will carry it.</summary>

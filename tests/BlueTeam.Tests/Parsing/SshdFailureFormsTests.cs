@@ -141,6 +141,26 @@ public class SshdFailureFormsTests
     }
 
     [Fact]
+    public void Parse_PamMoreFailures_IsAPamFailureWithItsCount()
+    {
+        var e = Parse(Line("PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.67  user=root"));
+        Assert.Equal(EventActions.PamAuthFailure, e?.Event.Action);
+        Assert.Equal("198.51.100.67", e?.Source?.Ip);
+        Assert.Equal("root", e?.User?.Name);
+        Assert.Equal("2", e?.Labels?[AuthLogParser.RepeatCountLabel]);
+    }
+
+    [Fact]
+    public void Parse_PeerOfAnOldConnectionWithTheSamePid_IsNotLent()
+    {
+        // The earlier connection's close line was lost; its pid comes back an hour later.
+        Parse("Mar 10 07:00:00 gate sshd[600]: Connection from 198.51.100.68 port 4100 on 192.0.2.1 port 22");
+        var e = Parse("Mar 10 08:00:00 gate sshd[600]: Disconnecting: Too many authentication failures [preauth]");
+        Assert.Null(e?.Source);
+        Assert.Equal(EcsValues.Failure, e?.Event.Outcome);
+    }
+
+    [Fact]
     public void Parse_NormalDisconnectAfterSession_StaysUnknown()
     {
         var e = Parse(Line("Received disconnect from 198.51.100.66 port 4100:11: disconnected by user"));

@@ -11,9 +11,9 @@ namespace BlueTeam.Correlation.Kinds;
 /// </summary>
 /// <remarks>
 /// <para>Compact counters instead of events: each key holds a ring of <see cref="Slices"/> 16-bit
-/// counts (one per slice of the window, e.g. one hour of a day) and one event (the first still in
-/// the window, the incident's first evidence and the start of its fingerprint), whatever the rate:
-/// under a kilobyte per source with the event, docs/PERFORMANCE.md has the measured figure. A burst that fits
+/// counts (one per slice of the window, e.g. one hour of a day), the time of its first counted event
+/// (where the fingerprint starts) and, once it has been seen in a second slice, one event as evidence;
+/// a source seen in one slice only (most scanners) keeps no event. docs/PERFORMANCE.md has the figures. A burst that fits
 /// in fewer slices is the burst rules' business and does not open this one.</para>
 /// <para>Once open, the incident is updated by every matching event within a window of its last
 /// one (evidence capped as for every incident); its fingerprint is fixed by the first counted event.</para>
@@ -55,7 +55,7 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
             foreach (var state in _keys.States)
             {
                 if (state.Burst is { } burst && burst.LastSeen >= horizon) oldest = BurstCounter.Min(oldest, burst.FirstSeen);
-                else if (state.First is { } first && first.Timestamp >= horizon) oldest = BurstCounter.Min(oldest, first.Timestamp);
+                else if (state.FirstTime >= horizon) oldest = BurstCounter.Min(oldest, state.FirstTime);
             }
             return oldest;
         }
@@ -92,13 +92,18 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
         var slice = time.UtcTicks / _sliceTicks;
         if (!state.Count(slice, weight)) return; // a straggler older than the window
         var oldestSlice = state.NewestSlice - Slices + 1;
-        if (state.First is null || state.First.Timestamp.UtcTicks / _sliceTicks < oldestSlice || time < state.First.Timestamp) state.First = securityEvent;
-        if (state.Total < _spec.Settings.Threshold || state.ActiveSlices < MinActiveSlices) return;
+        if (state.FirstTime == DateTimeOffset.MinValue || state.FirstTime.UtcTicks / _sliceTicks < oldestSlice || time < state.FirstTime) state.FirstTime = time;
+        var active = state.ActiveSlices;
+        // Most sources fail in one slice only (a scanner passing by): they keep counters, not an event. A source
+        // seen in a second slice keeps one event as the incident's evidence.
+        if (active >= 2 && (state.Sample is null || state.Sample.Timestamp.UtcTicks / _sliceTicks < oldestSlice)) state.Sample = securityEvent;
+        if (state.Total < _spec.Settings.Threshold || active < MinActiveSlices) return;
 
-        var first = state.First;
-        var opened = new IncidentAccumulator(_spec, state.KeyValues, first.Timestamp, first);
-        opened.Add(first);
-        if (!ReferenceEquals(first, securityEvent)) opened.Add(securityEvent, weight: Math.Max(1, state.Total - 1));
+        var sample = state.Sample ?? securityEvent;
+        var opened = new IncidentAccumulator(_spec, state.KeyValues, state.FirstTime, sample);
+        opened.Add(sample);
+        if (!ReferenceEquals(sample, securityEvent)) opened.Add(securityEvent, weight: Math.Max(1, state.Total - 1));
+        else if (state.Total > 1) opened.Add(securityEvent, asEvidence: false, weight: state.Total - 1);
         state.Burst = opened;
         updates.Add(opened.Update());
     }
@@ -110,7 +115,10 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
         public string[] KeyValues { get; } = keyValues;
         public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
         public long NewestSlice { get; private set; } = long.MinValue;
-        public SecurityEvent? First { get; set; }
+        /// <summary>The first counted event's time (the incident's fingerprint starts there).</summary>
+        public DateTimeOffset FirstTime { get; set; } = DateTimeOffset.MinValue;
+        /// <summary>One event kept as evidence once the key is seen in a second slice.</summary>
+        public SecurityEvent? Sample { get; set; }
         public IncidentAccumulator? Burst { get; set; }
         public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
 
@@ -154,7 +162,8 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
         {
             Array.Clear(_counts);
             NewestSlice = long.MinValue;
-            First = null;
+            FirstTime = DateTimeOffset.MinValue;
+            Sample = null;
         }
     }
 }

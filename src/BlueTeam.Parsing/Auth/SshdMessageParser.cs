@@ -46,9 +46,13 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         if (body.IsEmpty) return null;
 
         var e = ParseBody(record, line, context, body, preauth);
-        if (e?.Source is { } peer) _sessions.Learn(record.Hostname.ToString(), record.Pid, peer, record.Timestamp);
+        if (e?.Source is { } peer && record.Pid is not null) _sessions.Learn(HostKey(record, context), record.Pid, peer, record.Timestamp);
         return e;
     }
+
+    /// <summary>The host part of a connection's key: the context's cached string (no allocation per line of the same host).</summary>
+    private static string HostKey(in SyslogRecord record, ParseContext context) =>
+        record.Hostname.IsEmpty ? "" : context.Host(record.Hostname).Hostname ?? "";
 
     private SecurityEvent? ParseBody(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> body, bool preauth)
     {
@@ -79,7 +83,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
             case 'C':
                 if (body.StartsWith("Connection closed by ", StringComparison.Ordinal)) return ParseClosed(record, line, context, body, "Connection closed by ", preauth);
                 if (body.StartsWith("Connection reset by ", StringComparison.Ordinal)) return ParseClosed(record, line, context, body, "Connection reset by ", preauth);
-                if (body.StartsWith("Connection from ", StringComparison.Ordinal)) return LearnConnection(record, body["Connection from ".Length..]);
+                if (body.StartsWith("Connection from ", StringComparison.Ordinal)) return LearnConnection(record, context, body["Connection from ".Length..]);
                 break;
             case 'R':
                 if (body.StartsWith("Received disconnect from ", StringComparison.Ordinal)) return ParseClosed(record, line, context, body, "Received disconnect from ", preauth);
@@ -117,7 +121,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
                 break;
             case 'S':
                 // "SSH: Server;Ltype: Version;Remote: 10.0.0.1-1780;…": a vendor's audit format that names the peer as ADDR-PORT.
-                if (body.StartsWith("SSH: Server;Ltype: ", StringComparison.Ordinal)) return LearnRemote(record, body);
+                if (body.StartsWith("SSH: Server;Ltype: ", StringComparison.Ordinal)) return LearnRemote(record, context, body);
                 break;
             case 'T':
                 if (body.StartsWith("Timeout before authentication for ", StringComparison.Ordinal)) return ParseTimeout(record, line, context, body);
@@ -230,7 +234,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
     private SecurityEvent WithSessionPeer(in SyslogRecord record, RawLine line, ParseContext context, string action,
         IReadOnlyList<string> category, IReadOnlyList<string> type, string? user, string reason)
     {
-        var host = record.Hostname.ToString();
+        var host = HostKey(record, context);
         var peer = _sessions.PeerOf(host, record.Pid, record.Timestamp);
         if (peer is null) _sessions.MarkFailure(host, record.Pid, reason);
         return AuthEvent.Create(record, line, context, action, EcsValues.Failure, category, type,
@@ -245,7 +249,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
                 EcsLists.Network, EcsLists.ConnectionDenied, source: source, reason: reason);
 
     /// <summary><c>Connection from IP port N[ on IP port N[ rdomain "X"]]</c> (LogLevel VERBOSE): no event, the connection's peer.</summary>
-    private SecurityEvent? LearnConnection(in SyslogRecord record, ReadOnlySpan<char> rest)
+    private SecurityEvent? LearnConnection(in SyslogRecord record, ParseContext context, ReadOnlySpan<char> rest)
     {
         var space = rest.IndexOf(' ');
         if (space <= 0 || !rest[space..].StartsWith(" port ", StringComparison.Ordinal)) return null;
@@ -253,12 +257,12 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         var end = digits.IndexOf(' ');
         var port = NetAddress.ParsePort(end < 0 ? digits : digits[..end]);
         if (port is null) return null;
-        _sessions.Learn(record.Hostname.ToString(), record.Pid, AuthEvent.Source(rest[..space], port), record.Timestamp);
+        _sessions.Learn(HostKey(record, context), record.Pid, AuthEvent.Source(rest[..space], port), record.Timestamp);
         return null;
     }
 
     /// <summary><c>SSH: Server;Ltype: …;Remote: IP-PORT;…</c>: no event, the connection's peer.</summary>
-    private SecurityEvent? LearnRemote(in SyslogRecord record, ReadOnlySpan<char> body)
+    private SecurityEvent? LearnRemote(in SyslogRecord record, ParseContext context, ReadOnlySpan<char> body)
     {
         var at = body.IndexOf(";Remote: ", StringComparison.Ordinal);
         if (at < 0) return null;
@@ -267,7 +271,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
         if (semi >= 0) remote = remote[..semi];
         var dash = remote.LastIndexOf('-');
         if (dash <= 0) return null;
-        _sessions.Learn(record.Hostname.ToString(), record.Pid, AuthEvent.Source(remote[..dash], NetAddress.ParsePort(remote[(dash + 1)..])), record.Timestamp);
+        _sessions.Learn(HostKey(record, context), record.Pid, AuthEvent.Source(remote[..dash], NetAddress.ParsePort(remote[(dash + 1)..])), record.Timestamp);
         return null;
     }
 
@@ -430,7 +434,7 @@ public sealed partial class SshdMessageParser : IAuthMessageParser
             // "[authenticating user X |invalid user X |user X ]IP[ port N]": the user is the client's and comes first.
             if (!TryReadWhoAndPeer(rest, out user, out source)) return null;
         }
-        var pending = _sessions.Close(record.Hostname.ToString(), record.Pid);
+        var pending = _sessions.Close(HostKey(record, context), record.Pid);
         var reason = prefix switch
         {
             "Connection reset by " => "reset",

@@ -146,6 +146,28 @@ public class SpreadEvasionScenarioTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LowAndSlow_HundredThousandOneShotSources_KeepNoEvent()
+    {
+        // A scanner passing by fails once: counters only (docs/PERFORMANCE.md quotes the figure this prints).
+        const int Sources = 100_000;
+        var rule = Rules.Build("ssh_low_and_slow", new RuleOptions { MaxKeys = Sources });
+        var start = new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero);
+        var events = Enumerable.Range(0, Sources).Select(a => Rules.Event(start.AddMilliseconds(a), "ssh_login", "failure", user: "root",
+            ip: string.Create(System.Globalization.CultureInfo.InvariantCulture, $"10.{a >> 16}.{(a >> 8) & 255}.{a & 255}"))).ToArray();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        foreach (var e in events) rule.Evaluate(e);
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        var perKey = (after - before) / (double)Sources;
+        _output.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"ssh_low_and_slow: {Sources:N0} one-shot sources: {(after - before) / 1024.0 / 1024.0:F1} MiB retained, {perKey:F0} bytes per source (events not counted: the test holds them)"));
+        Assert.True(perKey < 512, $"{perKey:F0} bytes per source");
+        GC.KeepAlive(rule);
+        GC.KeepAlive(events);
+    }
+
+    [Fact]
     public void LowAndSlow_HundredThousandSourcesOverADay_RetainedMemoryIsCompact()
     {
         // docs/PERFORMANCE.md quotes the figure this prints. Each source fails 12 times, one every two hours:

@@ -49,6 +49,13 @@ public class SshdFailureFormsTests
         { Line("Connection closed by invalid user  198.51.100.40 port 4100 [preauth]"), EventActions.SshConnectionClosed, "198.51.100.40" },
         { Line("Disconnected from authenticating user root 2001:db8::41 port 4100 [preauth]"), EventActions.SshConnectionClosed, "2001:db8::41" },
         { Line("Disconnecting invalid user ann 198.51.100.42 port 4100: Change of username or service not allowed: (ann,ssh-connection) -> (bob,ssh-connection) [preauth]"), EventActions.SshConnectionClosed, "198.51.100.42" },
+        // IPv6 in the forms that read the peer from the left or from a fixed prefix
+        { Line("Received disconnect from 2001:db8::70: 3: com.example.Client: Auth fail"), EventActions.SshConnectionClosed, "2001:db8::70" },
+        { Line("Received disconnect from 2001:db8::71 port 4100:14: No supported authentication methods available [preauth]"), EventActions.SshConnectionClosed, "2001:db8::71" },
+        { Line("banner exchange: Connection from 2001:db8::72 port 4100: invalid format"), EventActions.SshHandshakeFailed, "2001:db8::72" },
+        { Line("Unable to negotiate with 2001:db8::73 port 4100: no matching host key type found. Their offer: ssh-dss [preauth]"), EventActions.SshHandshakeFailed, "2001:db8::73" },
+        { Line("drop connection #3 from [2001:db8::74]:4100 on [2001:db8::1]:22 penalty: exceeded LoginGraceTime"), EventActions.SshConnectionRefused, "2001:db8::74" },
+        { Line("refused connect from 2001:db8::75 (2001:db8::75)"), EventActions.SshConnectionRefused, "2001:db8::75" },
         // Protocol failures
         { Line("banner exchange: Connection from 198.51.100.43 port 4100: invalid format"), EventActions.SshHandshakeFailed, "198.51.100.43" },
         { Line("Bad protocol version identification 'GET / HTTP/1.1' from 198.51.100.44 port 4100"), EventActions.SshHandshakeFailed, "198.51.100.44" },

@@ -61,6 +61,12 @@ public static class SyslogHeaderParser
             hostname = first;
             rest = rest[first.Length..].TrimStart(' ');
             first = NextWord(rest);
+            // BusyBox syslogd (-S off) writes the priority as text between host and tag: "host authpriv.info sshd[1]: …".
+            if (!IsTagWord(rest, first.Length) && IsFacilityLevel(first) && first.Length < rest.Length)
+            {
+                rest = rest[first.Length..].TrimStart(' ');
+                first = NextWord(rest);
+            }
             if (!IsTagWord(rest, first.Length)) return false;
         }
 
@@ -126,6 +132,16 @@ public static class SyslogHeaderParser
             }
         }
         return message;
+    }
+
+    /// <summary>"authpriv.info", "auth.notice": a facility and a level, lower-case letters around one dot.</summary>
+    private static bool IsFacilityLevel(ReadOnlySpan<char> word)
+    {
+        var dot = word.IndexOf('.');
+        if (dot <= 0 || dot == word.Length - 1 || word.Length > 20 || word[(dot + 1)..].IndexOf('.') >= 0) return false;
+        foreach (var c in word)
+            if (!(char.IsAsciiLetterLower(c) || c == '.' || char.IsAsciiDigit(c))) return false;
+        return true;
     }
 
     /// <summary>"800047 auth.info": digits, a space, facility.level.</summary>

@@ -65,6 +65,7 @@ public class SshdFailureFormsTests
         { "Mar 10 08:30:00 sol sshd[4242]: [ID 800047 auth.info] Failed keyboard-interactive for erin from 198.51.100.47 port 4100 ssh2", EventActions.SshLogin, "198.51.100.47" },
         { "Mar 10 08:30:00 [sshd]: User root from 198.51.100.48 not allowed because not listed in AllowUsers", EventActions.SshUserNotAllowed, "198.51.100.48" },
         { "Mar 10 08:30:00 [sshd] Failed password for root from 198.51.100.49 port 4100 ssh2", EventActions.SshLogin, "198.51.100.49" },
+        { "Mar 10 08:30:00 router authpriv.info sshd[4242]: Failed password for root from 198.51.100.53 port 4100 ssh2", EventActions.SshLogin, "198.51.100.53" },
         { "<38>1 2026-03-10T08:30:00.5+00:00 gate.example sshd 4242 - - Failed unknown for invalid user x from 198.51.100.50 port 4100 ssh2", EventActions.SshLogin, "198.51.100.50" },
         { "Mar 10 08:30:00 gate sshd[4242]: kernel:[  970.699396]: Failed password for root from 198.51.100.51 port 4100 ssh2", EventActions.SshLogin, "198.51.100.51" },
         { "Mar 10 08:30:00 gate sshd[4242]: kernel: [  970.699396] Failed password for root from 198.51.100.52 port 4100 ssh2", EventActions.SshLogin, "198.51.100.52" },

@@ -44,22 +44,12 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
     public int TrackedKeys => _keys.Count;
     public long EvictedKeys => _keys.Evicted;
 
-    /// <inheritdoc/>
-    public DateTimeOffset? OldestOpenEventTime
-    {
-        get
-        {
-            if (_keys.Count == 0) return null;
-            var horizon = _watermark - _spec.Settings.Window;
-            DateTimeOffset? oldest = null;
-            foreach (var state in _keys.States)
-            {
-                if (state.Burst is { } burst && burst.LastSeen >= horizon) oldest = BurstCounter.Min(oldest, burst.FirstSeen);
-                else if (state.FirstTime >= horizon) oldest = BurstCounter.Min(oldest, state.FirstTime);
-            }
-            return oldest;
-        }
-    }
+    /// <summary>
+    /// Null: this state is not rebuilt by re-reading after a restart. Its window is a day, and the daemon re-reads
+    /// every log back to the oldest open event time of any rule: a day of auth.log on each restart, poison lines
+    /// and all, for counters that a restart merely sets back (a slow guesser keeps going and is counted again).
+    /// </summary>
+    public DateTimeOffset? OldestOpenEventTime => null;
 
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 

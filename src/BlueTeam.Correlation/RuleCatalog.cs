@@ -251,6 +251,7 @@ public static class RuleCatalog
             FirstSeenRule.Kind => new FirstSeenRule(spec, x.Value!, context.FirstSeen, x.AlertOnNewKey),
             ScheduleRule.Kind => new ScheduleRule(spec, WeeklySchedule.TryCreate(s.Hours, s.Days, s.TimeZone, []) ?? throw new InvalidOperationException("schedule validated in Resolve")),
             AbsenceRule.Kind => new AbsenceRule(spec, context.Time, context.ExpectedSources),
+            SteadyRateRule.Kind => new SteadyRateRule(spec),
             _ => throw new InvalidOperationException($"unknown kind {x.Kind}"),
         };
     }

@@ -34,9 +34,20 @@ public static class EventActions
     public const string SshMaxAuthAttempts = "ssh_max_auth_attempts";
 
     /// <summary>sshd <c>Connection closed|reset by [authenticating|invalid user X] IP port N [preauth]</c>, <c>Disconnected from …</c>,
-    /// <c>Received disconnect from IP port N:…</c>: outcome unknown; source.ip, source.port, user.name when logged,
+    /// <c>Received disconnect from IP port N:…</c>: outcome failure when the peer never authenticated ([preauth], a client's
+    /// disconnect 3 "Auth fail" or 14, or an earlier failure of the same connection logged without the peer), else unknown; source.ip, source.port, user.name when logged,
     /// event.reason (closed/reset/disconnect), labels.preauth "true" when the peer never authenticated.</summary>
     public const string SshConnectionClosed = "ssh_connection_closed";
+
+    /// <summary>sshd refused the connection before any exchange: tcp_wrappers (<c>refused connect from H (IP)</c>) and
+    /// OpenSSH 9.8+ PerSourcePenalties (<c>drop connection #N from [IP]:P on [IP]:P penalty: …</c>): outcome failure; source.ip, event.reason.</summary>
+    public const string SshConnectionRefused = "ssh_connection_refused";
+
+    /// <summary>sshd could not agree on a protocol with the client: <c>kex_exchange_identification: …</c>, <c>banner exchange: …</c>,
+    /// <c>Bad protocol version identification '…' from IP</c>, <c>Unable to negotiate with IP port N: no matching … found</c>,
+    /// <c>no matching mac found</c>, <c>Read from socket failed</c>, <c>Timeout before authentication</c>: outcome failure;
+    /// source.ip from the line or, when the line names none, from the same connection's earlier lines.</summary>
+    public const string SshHandshakeFailed = "ssh_handshake_failed";
 
     /// <summary>sshd <c>Did not receive identification string from IP</c> (port scanners, banner grabbers): outcome failure; source.ip.</summary>
     public const string SshNoIdentification = "ssh_no_identification";

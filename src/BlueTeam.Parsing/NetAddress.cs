@@ -31,11 +31,22 @@ internal static class NetAddress
             return true;
         }
         // IPAddress.TryParse accepts "1" or "1.2" as IPv4; logs write dotted quads or IPv6.
-        if (text.IsEmpty || text.Length > 64 || (text.IndexOf(':') < 0 && text.Count('.') != 3)) return false;
+        if (text.IsEmpty || text.Length > 64 || (text.IndexOf(':') < 0 && (text.Count('.') != 3 || HasLeadingZero(text)))) return false;
         if (!IPAddress.TryParse(text, out var address)) return false;
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
         ip = address.ToString();
         return true;
+    }
+
+    /// <summary>
+    /// "192.030.0.6": IPAddress reads a leading zero as octal (192.24.0.6), other tools as decimal; no
+    /// daemon writes an address that way, so such text is not taken as an address at all.
+    /// </summary>
+    private static bool HasLeadingZero(ReadOnlySpan<char> dotted)
+    {
+        for (var i = 0; i < dotted.Length - 1; i++)
+            if (dotted[i] == '0' && (i == 0 || dotted[i - 1] == '.') && char.IsAsciiDigit(dotted[i + 1])) return true;
+        return false;
     }
 
     /// <summary>Private, loopback, link-local or unique-local: an address a proxy chain adds, not the client's.</summary>

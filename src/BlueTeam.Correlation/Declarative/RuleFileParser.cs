@@ -18,7 +18,7 @@ namespace BlueTeam.Correlation.Declarative;
 /// <remarks>The format is described in docs/RULES.md.</remarks>
 public static partial class RuleFileParser
 {
-    private static readonly string[] Kinds = [ThresholdRule.Kind, DistinctCountRule.Kind, SequenceRule.Kind, FirstSeenRule.Kind, ScheduleRule.Kind, AbsenceRule.Kind];
+    private static readonly string[] Kinds = [ThresholdRule.Kind, DistinctCountRule.Kind, SequenceRule.Kind, FirstSeenRule.Kind, ScheduleRule.Kind, AbsenceRule.Kind, SteadyRateRule.Kind];
     private static readonly string[] Operators = ["equals", "in", "contains", "regex", "cidr", "exists"];
 
     private static readonly HashSet<string> RuleKeys = new(StringComparer.Ordinal)
@@ -155,7 +155,7 @@ public static partial class RuleFileParser
         /// <summary>The options config may override for a kind (enabled and severity always).</summary>
         public static IEnumerable<string> OptionsOf(string kind) => kind switch
         {
-            ThresholdRule.Kind or DistinctCountRule.Kind or SequenceRule.Kind => [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys],
+            ThresholdRule.Kind or DistinctCountRule.Kind or SequenceRule.Kind or SteadyRateRule.Kind => [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys],
             FirstSeenRule.Kind => [RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys],
             ScheduleRule.Kind => [RuleOptionNames.Hours, RuleOptionNames.Days, RuleOptionNames.TimeZone, RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys],
             AbsenceRule.Kind => [RuleOptionNames.SilentSec, RuleOptionNames.Collectors, RuleOptionNames.MaxKeys],
@@ -213,7 +213,7 @@ public static partial class RuleFileParser
             var weight = new List<EventField>();
             if (Child(map, "weight") is { } weightNode)
             {
-                if (kind is not (ThresholdRule.Kind or ScheduleRule.Kind or SequenceRule.Kind))
+                if (kind is not (ThresholdRule.Kind or ScheduleRule.Kind or SequenceRule.Kind or SteadyRateRule.Kind))
                     Error(P("weight"), weightNode, "only threshold, schedule and sequence rules count events with a weight");
                 else if (StringList(map, "weight", prefix) is { } weightNames)
                 {

@@ -21,6 +21,9 @@ namespace BlueTeam.Correlation.Fields;
 /// Any other name is refused at load, so a typo in a rule file is an error, not a rule that never fires.</para>
 /// <para><c>source.address</c> is ECS's "IP or domain, whichever the source gave": source.ip, else source.domain
 /// (sshd logs a host name instead of the address when UseDNS is on).</para>
+/// <para><c>source.network</c> is derived: an IPv4 source as it is, an IPv6 source as its /64 (<c>2001:db8:1:2::/64</c>;
+/// <c>source.network/48</c> for another length), else source.domain. A host holds a whole /64, so rules that count per
+/// source group by it and an attacker does not escape them by using the next address of its prefix (<see cref="SourceNetwork"/>).</para>
 /// <para><c>url.normalized</c> is derived: <c>url.original</c> decoded and normalized by <see cref="UrlNormalizer"/>
 /// (two values when the URL carries whitespace controls: with them, and with them removed).</para>
 /// </remarks>
@@ -96,6 +99,16 @@ public sealed class EventField
             field = new EventField(name, read);
             return true;
         }
+        if (SourceNetwork.TryParseName(name, out var prefix, out var prefixError))
+        {
+            field = new EventField(name, e => SourceNetwork.Of(e.Source, prefix));
+            return true;
+        }
+        if (prefixError is not null)
+        {
+            error = prefixError;
+            return false;
+        }
         if (name.StartsWith("labels.", StringComparison.Ordinal) && name.Length > "labels.".Length)
         {
             var label = name["labels.".Length..];
@@ -116,7 +129,7 @@ public sealed class EventField
             field = new EventField(name, typed);
             return true;
         }
-        error = $"unknown field '{name}'; fields are ECS dotted names such as event.action, event.outcome, source.ip, source.address, user.name, process.name, host.hostname, labels.<name>, url.normalized, {string.Join(", ", PlannedFields.Order(StringComparer.Ordinal))}";
+        error = $"unknown field '{name}'; fields are ECS dotted names such as event.action, event.outcome, source.ip, source.address, source.network[/N], user.name, process.name, host.hostname, labels.<name>, url.normalized, {string.Join(", ", PlannedFields.Order(StringComparer.Ordinal))}";
         return false;
     }
 

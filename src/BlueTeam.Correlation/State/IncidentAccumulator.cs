@@ -150,6 +150,10 @@ public sealed class IncidentAccumulator
                 case "source.domain": return new EcsSource { Domain = _keys[i] };
                 case "source.address":
                     return IPAddress.TryParse(_keys[i], out _) ? new EcsSource { Ip = _keys[i] } : new EcsSource { Domain = _keys[i] };
+                case var network when network.StartsWith("source.network", StringComparison.Ordinal):
+                    // A /64 of several addresses names no single source; one address, or IPv4, is that address.
+                    if (_keys[i].Contains('/')) return !sourcesDiffer && _sourceIp is not null ? new EcsSource { Ip = _sourceIp } : null;
+                    return IPAddress.TryParse(_keys[i], out _) ? new EcsSource { Ip = _keys[i] } : new EcsSource { Domain = _keys[i] };
             }
         }
         return !sourcesDiffer && _sourceIp is not null ? new EcsSource { Ip = _sourceIp } : null;

@@ -24,7 +24,8 @@ public sealed class AuthLogParser : ILogParser
     /// The built-in message parsers, one line each. Supporting another program is one new
     /// <see cref="IAuthMessageParser"/> and one line here. PAM first: its lines come from every program.
     /// </summary>
-    public static IReadOnlyList<IAuthMessageParser> BuiltInMessageParsers { get; } =
+    /// <remarks>New instances on each read: sshd's parser remembers each connection's peer, and that memory belongs to one <see cref="AuthLogParser"/>.</remarks>
+    public static IReadOnlyList<IAuthMessageParser> BuiltInMessageParsers =>
     [
         new PamMessageParser(),
         new SshdMessageParser(),

@@ -59,18 +59,70 @@ public sealed class PamMessageParser : IAuthMessageParser
         return null;
     }
 
+    /// <remarks>
+    /// pam_unix writes <c>logname=L uid=N euid=N tty=T ruser=R rhost=H[  user=U]</c> in this order
+    /// (<c>pam_unix_auth.c</c>); U (the name the client asked for) is the client's and comes last, so the
+    /// fields are read from the left in that order. When they are not in that shape and <c>rhost=</c>
+    /// occurs more than once, which one is sshd's cannot be told: the event keeps its outcome
+    /// and names no address (<c>labels.attribution: ambiguous</c>).
+    /// </remarks>
     private static SecurityEvent AuthFailure(in SyslogRecord record, RawLine line, ParseContext context, ReadOnlySpan<char> service, ReadOnlySpan<char> rest)
     {
-        var ruser = AuthEvent.Value(rest, "ruser");
-        var user = AuthEvent.Value(rest, "user");
-        var rhost = AuthEvent.Value(rest, "rhost");
+        ReadOnlySpan<char> ruser, user, rhost;
+        var ambiguous = false;
+        if (!TryReadFixedFields(rest["authentication failure;".Length..], out ruser, out rhost, out user))
+        {
+            ruser = AuthEvent.Value(rest, "ruser");
+            user = AuthEvent.Value(rest, "user");
+            rhost = AuthEvent.Value(rest, "rhost");
+            ambiguous = Occurrences(rest, "rhost=") > 1;
+            if (ambiguous) rhost = default;
+        }
         // With a requesting user (sudo, su), the account asked for is the effective identity; without one (sshd), it is the user.
         var eventUser = ruser.IsEmpty
             ? AuthEvent.User(user.ToString())
             : AuthEvent.User(ruser.ToString(), effective: user.ToString());
         return AuthEvent.Create(record, line, context, EventActions.PamAuthFailure, EcsValues.Failure,
             EcsLists.Authentication, EcsLists.Info, user: eventUser, source: rhost.IsEmpty ? null : AuthEvent.Source(rhost),
-            reason: "authentication failure", labels: [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
+            reason: "authentication failure",
+            labels: ambiguous
+                ? [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString()), AuthEvent.Label(SshdMessageParser.AttributionLabel, "ambiguous")]
+                : [AuthEvent.Label(AuthEvent.ServiceLabel, service.ToString())]);
+    }
+
+    private static readonly string[] FixedFields = ["logname", "uid", "euid", "tty", "ruser", "rhost"];
+
+    /// <summary><c> logname=L uid=N euid=N tty=T ruser=R rhost=H[ [ ]user=U]</c>: each value up to the next space, U to the end.</summary>
+    internal static bool TryReadFixedFields(ReadOnlySpan<char> text, out ReadOnlySpan<char> ruser, out ReadOnlySpan<char> rhost, out ReadOnlySpan<char> user)
+    {
+        ruser = rhost = user = default;
+        text = text.TrimStart(' ');
+        foreach (var key in FixedFields)
+        {
+            if (!text.StartsWith(key, StringComparison.Ordinal) || text.Length == key.Length || text[key.Length] != '=') return false;
+            text = text[(key.Length + 1)..];
+            var space = text.IndexOf(' ');
+            var value = space < 0 ? text : text[..space];
+            text = space < 0 ? default : text[(space + 1)..];
+            if (key == "ruser") ruser = value;
+            else if (key == "rhost") rhost = value;
+        }
+        text = text.TrimStart(' ');
+        if (text.IsEmpty) return true;
+        if (!text.StartsWith("user=", StringComparison.Ordinal)) return false;
+        user = text[5..];
+        return true;
+    }
+
+    private static int Occurrences(ReadOnlySpan<char> text, string key)
+    {
+        var n = 0;
+        for (var at = text.IndexOf(key, StringComparison.Ordinal); at >= 0; at = text.IndexOf(key, StringComparison.Ordinal))
+        {
+            n++;
+            text = text[(at + key.Length)..];
+        }
+        return n;
     }
 
     /// <summary><c>X[(uid=N)][ by Y(uid=M)]</c>.</summary>

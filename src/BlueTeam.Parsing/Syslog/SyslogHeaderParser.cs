@@ -46,6 +46,13 @@ public static class SyslogHeaderParser
         if (rest.Length == 0 || rest[0] != ' ') return false;
         rest = rest.TrimStart(' ');
 
+        // "[sshd]: msg" or "[sshd] msg": a bracketed program with no host and no pid (some BSD and embedded syslogds).
+        if (TryBracketedTag(rest, out var bracketed, out var afterTag))
+        {
+            record = new SyslogRecord { Timestamp = timestamp, Program = bracketed, Message = StripVendorPrefix(afterTag) };
+            return true;
+        }
+
         // The first word is the host, unless it already is the tag (daemons that omit the host).
         var first = NextWord(rest);
         ReadOnlySpan<char> hostname = default;
@@ -54,6 +61,12 @@ public static class SyslogHeaderParser
             hostname = first;
             rest = rest[first.Length..].TrimStart(' ');
             first = NextWord(rest);
+            // BusyBox syslogd (-S off) writes the priority as text between host and tag: "host authpriv.info sshd[1]: …".
+            if (!IsTagWord(rest, first.Length) && IsFacilityLevel(first) && first.Length < rest.Length)
+            {
+                rest = rest[first.Length..].TrimStart(' ');
+                first = NextWord(rest);
+            }
             if (!IsTagWord(rest, first.Length)) return false;
         }
 
@@ -62,6 +75,7 @@ public static class SyslogHeaderParser
 
         var message = rest[first.Length..];
         if (message.Length > 0 && message[0] == ' ') message = message[1..];
+        message = StripVendorPrefix(message);
 
         record = new SyslogRecord
         {
@@ -73,6 +87,83 @@ public static class SyslogHeaderParser
             Message = message,
         };
         return true;
+    }
+
+    /// <summary><c>[prog]:</c> or <c>[prog]</c> as the first word: the program, and the message after it.</summary>
+    private static bool TryBracketedTag(ReadOnlySpan<char> rest, out ReadOnlySpan<char> program, out ReadOnlySpan<char> message)
+    {
+        program = message = default;
+        if (rest.Length < 3 || rest[0] != '[') return false;
+        var word = NextWord(rest);
+        var inner = word.EndsWith("]:", StringComparison.Ordinal) ? word[1..^2] : word.EndsWith("]", StringComparison.Ordinal) ? word[1..^1] : default;
+        if (inner.IsEmpty || inner.Length > MaxTagLength) return false;
+        foreach (var c in inner)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/')) return false;
+        program = inner;
+        message = word.Length < rest.Length ? rest[(word.Length + 1)..] : default;
+        return true;
+    }
+
+    /// <summary>
+    /// Text some systems put between the tag and the program's own message: Solaris' message id
+    /// (<c>[ID 800047 auth.info] </c>) and a kernel-style uptime stamp (<c>kernel:[  970.699396]: </c>,
+    /// <c>kernel: [  970.699396] </c>, seen in journal exports). Neither is the program's text, and
+    /// the program's message parsers anchor at its start.
+    /// </summary>
+    private static ReadOnlySpan<char> StripVendorPrefix(ReadOnlySpan<char> message)
+    {
+        if (message.StartsWith("[ID ", StringComparison.Ordinal))
+        {
+            var close = message.IndexOf("] ", StringComparison.Ordinal);
+            if (close > 4 && close < 64 && IsSolarisId(message[4..close])) return message[(close + 2)..];
+        }
+        else if (message.StartsWith("kernel:", StringComparison.Ordinal))
+        {
+            var rest = message[7..].TrimStart(' ');
+            if (rest.Length > 2 && rest[0] == '[')
+            {
+                var close = rest.IndexOf(']');
+                if (close > 1 && IsUptime(rest[1..close].Trim(' ')))
+                {
+                    rest = rest[(close + 1)..];
+                    if (rest.StartsWith(":", StringComparison.Ordinal)) rest = rest[1..];
+                    return rest.TrimStart(' ');
+                }
+            }
+        }
+        return message;
+    }
+
+    /// <summary>"authpriv.info", "auth.notice": a facility and a level, lower-case letters around one dot.</summary>
+    private static bool IsFacilityLevel(ReadOnlySpan<char> word)
+    {
+        var dot = word.IndexOf('.');
+        if (dot <= 0 || dot == word.Length - 1 || word.Length > 20 || word[(dot + 1)..].IndexOf('.') >= 0) return false;
+        foreach (var c in word)
+            if (!(char.IsAsciiLetterLower(c) || c == '.' || char.IsAsciiDigit(c))) return false;
+        return true;
+    }
+
+    /// <summary>"800047 auth.info": digits, a space, facility.level.</summary>
+    private static bool IsSolarisId(ReadOnlySpan<char> s)
+    {
+        var space = s.IndexOf(' ');
+        if (space <= 0 || !TryParseDigits(s[..space], out _)) return false;
+        var level = s[(space + 1)..];
+        var dot = level.IndexOf('.');
+        if (dot <= 0 || dot == level.Length - 1) return false;
+        foreach (var c in level)
+            if (!(char.IsAsciiLetterLower(c) || c == '.')) return false;
+        return true;
+    }
+
+    private static bool IsUptime(ReadOnlySpan<char> s)
+    {
+        var dot = s.IndexOf('.');
+        if (dot <= 0) return false;
+        foreach (var c in s[..dot]) if (!IsDigit(c)) return false;
+        foreach (var c in s[(dot + 1)..]) if (!IsDigit(c)) return false;
+        return dot < s.Length - 1;
     }
 
     /// <summary>"&lt;0..191&gt;", as a relay or a network listener leaves it in front of the line.</summary>

@@ -1,15 +1,17 @@
 namespace BlueTeam.Parsing.Web;
 
 /// <summary>
-/// The client among the words before ident: the first public address, else the first address, else a
-/// host name; <see cref="Peer"/> is the last address (the one that connected).
+/// The client in the client field: the last public address (a proxy chain grows to the right, and
+/// what stands left of the address the nearest proxy saw is an X-Forwarded-For header the client
+/// wrote), else the first address (an all-internal chain, as Elastic's pipelines), else a host name;
+/// <see cref="Peer"/> is the last address (the one that connected).
 /// </summary>
 internal readonly record struct AccessClient(string? Ip, string? Domain, string? Peer)
 {
     public static AccessClient Choose(ReadOnlySpan<char> clients)
     {
         // Addresses are remembered by where they are; only the chosen one and the peer become strings.
-        AddressToken firstIp = default, firstPublic = default, lastIp = default;
+        AddressToken firstIp = default, lastPublic = default, lastIp = default;
         Range name = default;
         var hasName = false;
         foreach (var range in clients.SplitAny(", \""))
@@ -20,7 +22,7 @@ internal readonly record struct AccessClient(string? Ip, string? Domain, string?
             {
                 if (!firstIp.Found) firstIp = address;
                 lastIp = address;
-                if (!firstPublic.Found && !address.IsInternal()) firstPublic = address;
+                if (!address.IsInternal()) lastPublic = address;
             }
             else if (NetAddress.LooksLikeHostName(token))
             {
@@ -28,7 +30,7 @@ internal readonly record struct AccessClient(string? Ip, string? Domain, string?
                 hasName = true;
             }
         }
-        var chosen = firstPublic.Found ? firstPublic : firstIp;
+        var chosen = lastPublic.Found ? lastPublic : firstIp;
         if (!chosen.Found) return new AccessClient(null, hasName ? clients[name].ToString() : null, null);
         var ip = chosen.Text(clients);
         var peer = lastIp.SameTokenAs(chosen) ? ip : lastIp.Text(clients);

@@ -14,9 +14,11 @@ namespace BlueTeam.Parsing.Web;
 /// </summary>
 /// <remarks>
 /// Hand-written, like the syslog header: one pass over the span, nothing allocated for a line that
-/// is not an access-log line. When the client field holds a proxy chain, source.ip is the first
-/// public address in it (else the first address), as Elastic's pipelines choose, and
-/// labels.http_peer keeps the last address, the one that actually connected.
+/// is not an access-log line. When the client field holds a proxy chain, source.ip is the last
+/// public address in it (the one the nearest proxy saw: addresses before it came in a header the
+/// client wrote), else the first address (as Elastic's pipelines), and labels.http_peer keeps the
+/// last address, the one that actually connected. The client field is read from the left
+/// (<see cref="AccessHead"/>), so a user name with spaces and addresses in it cannot join it.
 /// </remarks>
 public sealed class AccessLogParser : ILogParser
 {
@@ -103,21 +105,26 @@ public sealed class AccessLogParser : ILogParser
     private static bool TryParse(ReadOnlySpan<char> s, out AccessParts parts)
     {
         parts = default;
-        var open = s.IndexOf(" [", StringComparison.Ordinal);
+        // The date is the first " [" that holds a timestamp followed by "] \"": the user field before it is
+        // the client's text ("a [b" is a valid user name), but cannot hold a raw quote (nginx writes \x22, Apache \").
+        var open = -1;
+        for (var from = 0; from < s.Length;)
+        {
+            var at = s[from..].IndexOf(" [", StringComparison.Ordinal);
+            if (at < 0) return false;
+            at += from;
+            if (at + 31 <= s.Length && s[at + 28] == ']' && s[at + 29] == ' ' && s[at + 30] == '"')
+            {
+                open = at;
+                break;
+            }
+            from = at + 2;
+        }
         if (open < 5) return false;
-        var close = s[open..].IndexOf("] ", StringComparison.Ordinal);
-        if (close < 0) return false;
-        close += open;
-        if (!TryParseTimestamp(s[(open + 2)..close], out parts.Timestamp)) return false;
+        var close = open + 28;
+        if (!TryParseTimestamp(s.Slice(open + 2, 26), out parts.Timestamp)) return false;
 
-        // "CLIENT… IDENT USER": the last two words before the date.
-        var head = s[..open];
-        var userAt = head.LastIndexOf(' ');
-        if (userAt <= 0) return false;
-        parts.User = head[(userAt + 1)..];
-        var identAt = head[..userAt].LastIndexOf(' ');
-        if (identAt <= 0) return false;
-        parts.Clients = head[..identAt];
+        if (!AccessHead.TrySplit(s[..open], out parts.Clients, out parts.User)) return false;
 
         var rest = s[(close + 2)..];
         if (!TryQuoted(ref rest, out var request)) return false;

@@ -19,7 +19,7 @@ public class RulesEndToEndTests : IDisposable
         var (exit, stdout, stderr) = await BlueTeamProcess.RunAsync(["rules", "list", "--format", "json", "--config", config]);
         Assert.True(exit == 0, stderr);
         var rules = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(21, rules.Count);
+        Assert.Equal(22, rules.Count); // 21 before ssh_low_and_slow (issue 14)
         var brute = Assert.Single(rules, r => r.GetProperty("name").GetString() == "ssh_brute_force");
         Assert.Equal("7", brute.GetProperty("options").GetProperty("threshold").GetString());
         Assert.Equal("high", brute.GetProperty("severity").GetString());

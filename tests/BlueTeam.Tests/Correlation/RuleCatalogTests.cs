@@ -15,7 +15,7 @@ public class RuleCatalogTests
     [
         "account_brute_force", "account_created", "account_deleted", "audit_config_changed", "audit_daemon_stopped", "audit_events_lost", "audit_log_tampered",
         "collector_failure", "distributed_brute_force", "log_source_silent", "login_after_failures", "new_login_source", "off_hours_login", "password_spray",
-        "privileged_group_change", "root_login", "ssh_brute_force", "sudo_auth_failure", "sudo_not_allowed", "web_attack", "web_scanner",
+        "privileged_group_change", "root_login", "ssh_brute_force", "ssh_low_and_slow", "sudo_auth_failure", "sudo_not_allowed", "web_attack", "web_scanner",
     ];
 
     [Fact]

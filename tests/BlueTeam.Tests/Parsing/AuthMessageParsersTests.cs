@@ -42,11 +42,12 @@ public class AuthMessageParsersTests
     }
 
     [Fact]
-    public void Parse_ConnectionClosedPreauth_SetsPreauthLabelAndUnknownOutcome()
+    public void Parse_ConnectionClosedPreauth_SetsPreauthLabelAndFailureOutcome()
     {
+        // Issue 14: a connection closed before it authenticated is a failure (it was "unknown").
         var e = Parse("Connection closed by authenticating user root 203.0.113.7 port 41000 [preauth]");
         Assert.Equal("true", e.Labels?["preauth"]);
-        Assert.Equal(EcsValues.Unknown, e.Event.Outcome);
+        Assert.Equal(EcsValues.Failure, e.Event.Outcome);
         Assert.Equal(41000, e.Source?.Port);
     }
 

@@ -13,7 +13,8 @@ internal static class JournalFiles
     private const string JournalRemote = "/lib/systemd/systemd-journal-remote";
 
     /// <summary>One syslog-transport entry, as journald would store an sshd or sudo message.</summary>
-    public sealed record Entry(DateTimeOffset Time, string Identifier, int Pid, string Message, string Host = "jhost", int Facility = 10);
+    /// <remarks>journald adds the sender's <c>_COMM</c>, <c>_EXE</c> and <c>_UID</c>; <paramref name="Comm"/> and <paramref name="Uid"/> default to the identifier's daemon running as root.</remarks>
+    public sealed record Entry(DateTimeOffset Time, string Identifier, int Pid, string Message, string Host = "jhost", int Facility = 10, string? Comm = null, int Uid = 0);
 
     /// <summary>Appends <paramref name="entries"/> to DIR/remote.journal (created when missing).</summary>
     public static void Append(string directory, IEnumerable<Entry> entries)
@@ -27,6 +28,8 @@ internal static class JournalFiles
             var micros = e.Time.ToUnixTimeMilliseconds() * 1000;
             export.Append(CultureInfo.InvariantCulture, $"__REALTIME_TIMESTAMP={micros}\n__MONOTONIC_TIMESTAMP={monotonic++}\n_BOOT_ID=0123456789abcdef0123456789abcdef\n");
             export.Append(CultureInfo.InvariantCulture, $"_HOSTNAME={e.Host}\nSYSLOG_IDENTIFIER={e.Identifier}\n_PID={e.Pid}\n_TRANSPORT=syslog\nSYSLOG_FACILITY={e.Facility}\nPRIORITY=5\n");
+            var comm = e.Comm ?? e.Identifier;
+            export.Append(CultureInfo.InvariantCulture, $"_COMM={comm}\n_EXE=/usr/sbin/{comm}\n_UID={e.Uid}\n");
             export.Append(CultureInfo.InvariantCulture, $"MESSAGE={e.Message}\n\n");
         }
         Directory.CreateDirectory(directory);

@@ -80,21 +80,44 @@ internal static class ReferenceAccessLogParser
     private static bool TryParse(ReadOnlySpan<char> s, out AccessParts parts)
     {
         parts = default;
-        var open = s.IndexOf(" [", StringComparison.Ordinal);
+        // The date: the first " [dd/Mon/yyyy:HH:mm:ss ±zzzz] \"" (a user name may hold " [", never a raw quote).
+        var text = s.ToString();
+        var open = -1;
+        for (var at = text.IndexOf(" [", StringComparison.Ordinal); at >= 0; at = text.IndexOf(" [", at + 2, StringComparison.Ordinal))
+        {
+            if (at + 31 <= text.Length && text.Substring(at + 28, 3) == "] \"")
+            {
+                open = at;
+                break;
+            }
+        }
         if (open < 5) return false;
-        var close = s[open..].IndexOf("] ", StringComparison.Ordinal);
-        if (close < 0) return false;
-        close += open;
+        var close = open + 28;
         if (!TryParseTimestamp(s[(open + 2)..close], out parts.Timestamp)) return false;
 
-        // "CLIENT… IDENT USER": the last two words before the date.
-        var head = s[..open];
-        var userAt = head.LastIndexOf(' ');
-        if (userAt <= 0) return false;
-        parts.User = head[(userAt + 1)..];
-        var identAt = head[..userAt].LastIndexOf(' ');
-        if (identAt <= 0) return false;
-        parts.Clients = head[..identAt];
+        // "[VHOST:PORT ]CLIENT… IDENT USER…": the client field from the left (addresses, list items ending in ',',
+        // or one host name), then one word of ident, then the user, spaces and all.
+        var words = s[..open].ToString().Split(' ');
+        var i = 0;
+        if (words.Length > 1 && words[0].Contains(':') && !IsAddress(words[0])) i++;
+        var first = i;
+        for (; i < words.Length; i++)
+        {
+            var w = words[i];
+            var listItem = w.TrimStart('"').Length > 1 && w[^1] == ',';
+            if (listItem || IsAddress(w)) continue;
+            if (i == first && NetAddress.LooksLikeHostName(w)) i++;
+            break;
+        }
+        var clientsEnd = i;
+        while (i < words.Length && words[i].Length == 0) i++;
+        if (clientsEnd == first || i + 2 > words.Length) return false;
+        var clientsStart = string.Join(' ', words[..first]).Length + (first > 0 ? 1 : 0);
+        var clientsText = string.Join(' ', words[first..clientsEnd]);
+        parts.Clients = s.Slice(clientsStart, clientsText.Length);
+        var userText = string.Join(' ', words[(i + 1)..]);
+        if (userText.Length == 0) return false;
+        parts.User = s.Slice(open - userText.Length, userText.Length);
 
         var rest = s[(close + 2)..];
         if (!TryQuoted(ref rest, out var request)) return false;
@@ -168,7 +191,13 @@ internal static class ReferenceAccessLogParser
         return true;
     }
 
-    /// <summary>The client among the words before ident: the first public address, else the first address, else a host name.</summary>
+    private static bool IsAddress(string token)
+    {
+        token = token.Trim('"');
+        return NetAddress.TryReadIp(token.Length > 1 && token[^1] == ',' ? token[..^1] : token, out _);
+    }
+
+    /// <summary>The client in the client field: the last public address, else the first address, else a host name.</summary>
     private static (string? Ip, string? Domain, string? Peer) ChooseClient(ReadOnlySpan<char> clients)
     {
         string? firstIp = null, firstPublic = null, lastIp = null, name = null;
@@ -180,7 +209,7 @@ internal static class ReferenceAccessLogParser
             {
                 firstIp ??= ip;
                 lastIp = ip;
-                if (firstPublic is null && !NetAddress.IsInternal(ip!)) firstPublic = ip;
+                if (!NetAddress.IsInternal(ip!)) firstPublic = ip; // the last one wins
             }
             else if (NetAddress.LooksLikeHostName(token)) name = token.ToString();
         }

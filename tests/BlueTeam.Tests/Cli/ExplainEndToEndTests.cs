@@ -27,11 +27,11 @@ public sealed class ExplainEndToEndTests : IDisposable
         Assert.True(r.ExitCode == 0, Why(r));
         var third = Block(r.Stdout, 3);
         Assert.Contains(third, l => l.StartsWith("  parsed: ", StringComparison.Ordinal) && l.Contains("event.action=ssh_login") && l.Contains("source.ip=203.0.113.7") && l.Contains("user.name=root"));
-        Assert.Contains("  rule ssh_brute_force 3/5 in 5m00s for source.address=203.0.113.7", third);
+        Assert.Contains("  rule ssh_brute_force 3/5 in 5m00s for source.network=203.0.113.7", third);
         Assert.DoesNotContain(third, l => l.StartsWith("  fired: ", StringComparison.Ordinal));
         var fifth = Block(r.Stdout, 5);
-        Assert.Contains("  rule ssh_brute_force 5/5 in 5m00s for source.address=203.0.113.7: incident open", fifth);
-        Assert.Contains("  rule password_spray 1/5 in 10m00s for source.address=203.0.113.7", fifth); // distinct_count: one user name so far
+        Assert.Contains("  rule ssh_brute_force 5/5 in 5m00s for source.network=203.0.113.7: incident open", fifth);
+        Assert.Contains("  rule password_spray 1/5 in 10m00s for source.network=203.0.113.7", fifth); // distinct_count: one user name so far
         Assert.Contains(fifth, l => l.StartsWith("  fired: HIGH ssh_brute_force opened (events=5) SSH brute force from 203.0.113.7", StringComparison.Ordinal));
         Assert.Contains(Block(r.Stdout, 6), l => l.StartsWith("  not parsed:", StringComparison.Ordinal));
         Assert.Contains("explained 6 line(s) as auth: 5 event(s), 1 incident update(s)", r.Stderr);
@@ -93,7 +93,7 @@ public sealed class ExplainEndToEndTests : IDisposable
         var r = await BlueTeamProcess.RunAsync(["explain", "--format", "auth", "--year", "2026", "--file", log]);
 
         Assert.True(r.ExitCode == 0, Why(r));
-        Assert.Contains("  rule ssh_brute_force 2/5 in 5m00s for source.address=203.0.113.7", Block(r.Stdout, 2));
+        Assert.Contains("  rule ssh_brute_force 2/5 in 5m00s for source.network=203.0.113.7", Block(r.Stdout, 2));
         Assert.Contains($"log.file.path={log}", r.Stdout);
     }
 

@@ -14,6 +14,8 @@ namespace BlueTeam.Tests.Correlation;
 /// address with normal logins and a few typos, all day) raise none. Distributed brute force and
 /// per-account stuffing are in <see cref="SpreadAttackRuleTests"/>.
 /// </summary>
+// Measures the process's heap (GC.GetTotalMemory): alone, or other tests' allocations count as this rule's.
+[Collection(MemoryMeasurement.Name)]
 public class SpreadEvasionScenarioTests(ITestOutputHelper output)
 {
     private readonly ITestOutputHelper _output = output;
@@ -191,4 +193,11 @@ public class SpreadEvasionScenarioTests(ITestOutputHelper output)
         Assert.True(perKey < 1024, $"{perKey:F0} bytes per source");
         GC.KeepAlive(rule);
     }
+}
+
+/// <summary>Tests that measure the whole heap run alone: no other test allocates meanwhile.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasurement
+{
+    public const string Name = "memory measurement";
 }

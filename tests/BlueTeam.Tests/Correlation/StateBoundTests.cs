@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace BlueTeam.Tests.Correlation;
 
 /// <summary>A flood of distinct sources must not grow the rules' state past max_keys (not timed).</summary>
+[Collection(MemoryMeasurement.Name)]
 public class StateBoundTests(ITestOutputHelper output)
 {
     [Fact]

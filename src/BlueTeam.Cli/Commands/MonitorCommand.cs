@@ -128,6 +128,9 @@ internal static class MonitorCommand
             builder.Services.AddHostedService(sp => new DashboardWorker(app.Out, stats, runtime, sp.GetRequiredService<LineQueue>(), ring, store.Description, app.Time));
         }
         // Stopped in reverse order: sources first, then the pipeline drains, deliveries finish, the last heartbeat is written.
+        // [seal #15] registered first, so it seals before the others start and after they stopped.
+        var sealer = new BlueTeam.Storage.Sealing.ChainSealer(config.Storage.Sealing.ResolveStatePath(), config.Host, store, store, app.Time);
+        builder.Services.AddHostedService(sp => new SealWorker(sealer, runtime, store, stats, app.Time, sp.GetRequiredService<ILogger<SealWorker>>()));
         builder.Services.AddHostedService<HeartbeatWorker>();
         builder.Services.AddHostedService<DeliveryWorker>();
         builder.Services.AddHostedService<PipelineWorker>();

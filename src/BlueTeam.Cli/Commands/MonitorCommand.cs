@@ -74,6 +74,11 @@ internal static class MonitorCommand
         var log = app.Loggers.CreateLogger("blueteam.monitor");
         UseBundledSampleIfNothingReadable(config, log);
 
+        // [seal #15] Files made loose (umask, a copy, a hand) are tightened before the store opens them, and said.
+        var tightened = FileHygiene.Tighten([
+            .. config.Database.Driver == DatabaseDriver.Sqlite ? FileHygiene.SqliteFiles(config.Database.ResolveSqlitePath()) : [],
+            (SpoolPath.For(config), FileHygiene.OwnerReadWrite), (config.Storage.Sealing.ResolveStatePath(), FileHygiene.OwnerRead)]);
+        foreach (var change in tightened) log.LogWarning("File mode tightened (it held the history and was open to others): {Change}", change.ToString());
         // Everything that can be wrong with the config fails here, before the first line is read.
         var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
         using var spool = new SpoolingAlertStore(store, SpoolPath.For(config), app.Time);

@@ -22,17 +22,15 @@ internal sealed class SealWorker(ChainSealer sealer, DaemonRuntime runtime, IBlu
     private bool _hadState;
     private string? _lastError;
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        // Sealed before the other workers start, so the start's seal covers exactly the history found.
-        await RunAsync(() => sealer.SealAtStartAsync(cancellationToken), "at start").ConfigureAwait(false);
-        if (!_hadState)
-            logger.LogWarning("Sealing is OFF: no sealing state at {Path}; the history is hash-chained but not sealed. Run blueteam keys init to seal it", sealer.StatePath);
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Here rather than in StartAsync: a signal during the host's start cancels a StartAsync that does I/O, and the host
+        // then never stops (SQLite's async calls run synchronously, hence the yield). Not cancelled by the stop either: a seal
+        // half made is worse than a stop a moment longer.
+        await Task.Yield();
+        await RunAsync(() => sealer.SealAtStartAsync(CancellationToken.None), "at start").ConfigureAwait(false);
+        if (!_hadState)
+            logger.LogWarning("Sealing is OFF: no sealing state at {Path}; the history is hash-chained but not sealed. Run blueteam keys init to seal it", sealer.StatePath);
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = time.GetUtcNow();

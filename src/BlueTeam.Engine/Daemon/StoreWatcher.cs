@@ -26,15 +26,12 @@ internal sealed class StoreWatcher(IBlueTeamStore store, ChainSealer sealer, Dae
     private ChainHead? _seen;
     private string? _lastError;
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (store is SqliteStore sqlite) _file = sqlite.Watch();
-        _seen = await store.GetChainHeadAsync(runtime.Current.Config.Host, cancellationToken).ConfigureAwait(false);
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Set up here, not in StartAsync (a signal during the host's start would cancel it and leave the host unstoppable).
+        await Task.Yield();
+        if (store is SqliteStore sqlite) _file = sqlite.Watch();
+        _seen = await store.GetChainHeadAsync(runtime.Current.Config.Host, CancellationToken.None).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
             var interval = runtime.Current.Config.Storage.WatchInterval;

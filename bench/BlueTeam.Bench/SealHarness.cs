@@ -38,7 +38,7 @@ internal static class SealHarness
             var statePath = Path.Combine(directory, "keys", "sealing.state");
             var (state, key) = SealingState.Create(Host, TimeSpan.FromMinutes(15), DateTimeOffset.UtcNow);
             state.Save(statePath);
-            var sealer = new ChainSealer(statePath, Host, store, store, TimeProvider.System);
+            using var sealer = new ChainSealer(statePath, Host, store, store, TimeProvider.System);
             await sealer.SealAtStartAsync(CancellationToken.None).ConfigureAwait(false);
 
             var next = DateTimeOffset.UtcNow.Ticks;

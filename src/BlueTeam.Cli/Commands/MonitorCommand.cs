@@ -134,7 +134,7 @@ internal static class MonitorCommand
         }
         // Stopped in reverse order: sources first, then the pipeline drains, deliveries finish, the last heartbeat is written.
         // [seal #15] registered first, so it seals before the others start and after they stopped.
-        var sealer = new BlueTeam.Storage.Sealing.ChainSealer(config.Storage.Sealing.ResolveStatePath(), config.Host, store, store, app.Time);
+        using var sealer = new BlueTeam.Storage.Sealing.ChainSealer(config.Storage.Sealing.ResolveStatePath(), config.Host, store, store, app.Time);
         builder.Services.AddHostedService(sp => new SealWorker(sealer, runtime, store, stats, app.Time, sp.GetRequiredService<ILogger<SealWorker>>()));
         builder.Services.AddHostedService<HeartbeatWorker>();
         builder.Services.AddHostedService(sp => new StoreWatcher(store, sealer, runtime, stats, sp.GetRequiredService<WakeSignal>(), app.Time, sp.GetRequiredService<ILogger<StoreWatcher>>())); // [seal #15]

@@ -14,7 +14,7 @@ public sealed record SealOutcome(long Epoch, long Seq, int Seals);
 /// (<see cref="SealingState.LastSeal"/>), and the next start stores it again; the other order would
 /// leave the state on the old key, which the next start would use to seal the same epoch twice.
 /// </remarks>
-public sealed class ChainSealer(string statePath, string host, ISealStore seals, IAuditChain chain, TimeProvider time)
+public sealed class ChainSealer(string statePath, string host, ISealStore seals, IAuditChain chain, TimeProvider time) : IDisposable
 {
     public string StatePath { get; } = statePath;
     public string Host { get; } = host;
@@ -29,18 +29,34 @@ public sealed class ChainSealer(string statePath, string host, ISealStore seals,
     /// </summary>
     public async Task<SealOutcome?> SealAtStartAsync(CancellationToken ct)
     {
-        var state = Load();
-        if (state is null) return null;
-        if (state.LastSeal is { } pending) await seals.AddSealAsync(pending, ct).ConfigureAwait(false);
-        var missed = Math.Max(0, state.EpochAt(time.GetUtcNow()) - state.Epoch);
-        return await SealAsync(state, (int)Math.Min(missed, MaxCatchUp) + 1, ct).ConfigureAwait(false);
+        await _one.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var state = Load();
+            if (state is null) return null;
+            if (state.LastSeal is { } pending) await seals.AddSealAsync(pending, ct).ConfigureAwait(false);
+            var missed = Math.Max(0, state.EpochAt(time.GetUtcNow()) - state.Epoch);
+            return await SealAsync(state, (int)Math.Min(missed, MaxCatchUp) + 1, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _one.Release();
+        }
     }
 
     /// <summary>At an epoch's end (and at a stop): one seal, and the key moves on.</summary>
     public async Task<SealOutcome?> SealNowAsync(CancellationToken ct)
     {
-        var state = Load();
-        return state is null ? null : await SealAsync(state, 1, ct).ConfigureAwait(false);
+        await _one.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var state = Load();
+            return state is null ? null : await SealAsync(state, 1, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _one.Release();
+        }
     }
 
     /// <summary>When the epoch of the state's clock ends next (null without a state).</summary>
@@ -54,6 +70,10 @@ public sealed class ChainSealer(string statePath, string host, ISealStore seals,
     // A daemon stopped for a year with 15-minute epochs would otherwise write 35,000 seals at start; beyond
     // this many, the verifier names the gap as unsealed epochs, which is what it was.
     private const int MaxCatchUp = 10_000;
+
+    // The seal worker (epoch ends) and the store watcher (after tampering) both seal; one at a time, so two never
+    // load the same state and seal the same epoch over different heads.
+    private readonly SemaphoreSlim _one = new(1, 1);
 
     private async Task<SealOutcome> SealAsync(SealingState state, int count, CancellationToken ct)
     {
@@ -70,6 +90,8 @@ public sealed class ChainSealer(string statePath, string host, ISealStore seals,
         foreach (var seal in made) await seals.AddSealAsync(seal, ct).ConfigureAwait(false);
         return new SealOutcome(made[^1].Epoch, seq, made.Count);
     }
+
+    public void Dispose() => _one.Dispose();
 
     private SealingState? Load()
     {

@@ -16,7 +16,11 @@ public abstract partial class StoreContractTests
 
     private sealed record SealedFixture(TempDir Dir, string StatePath, VerificationKey Key, ChainSealer Sealer) : IDisposable
     {
-        public void Dispose() => Dir.Dispose();
+        public void Dispose()
+        {
+            Sealer.Dispose();
+            Dir.Dispose();
+        }
     }
 
     /// <summary>
@@ -120,7 +124,7 @@ public abstract partial class StoreContractTests
         var statePath = dir.File("keys/sealing.state");
         var (state, key) = SealingState.Create(SealHost, SealEpoch, Time.GetUtcNow());
         state.Save(statePath);
-        var sealer = new ChainSealer(statePath, SealHost, store, store, Time);
+        using var sealer = new ChainSealer(statePath, SealHost, store, store, Time);
         await sealer.SealAtStartAsync(CancellationToken.None);
         for (var round = 0; round < 4; round++)
         {

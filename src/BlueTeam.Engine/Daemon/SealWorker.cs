@@ -29,7 +29,7 @@ internal sealed class SealWorker(ChainSealer sealer, DaemonRuntime runtime, IBlu
         // half made is worse than a stop a moment longer.
         await Task.Yield();
         await RunAsync(() => sealer.SealAtStartAsync(CancellationToken.None), "at start").ConfigureAwait(false);
-        if (!_hadState)
+        if (!_hadState && _lastError is null) // an unreadable state was said as an error already
             logger.LogWarning("Sealing is OFF: no sealing state at {Path}; the history is hash-chained but not sealed. Run blueteam keys init to seal it", sealer.StatePath);
         while (!stoppingToken.IsCancellationRequested)
         {

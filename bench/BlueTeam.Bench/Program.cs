@@ -4,7 +4,8 @@ namespace BlueTeam.Bench;
 
 /// <summary>
 /// `stages FILE...` times each pipeline stage with a stopwatch (for profiling, not for the record);
-/// `store` times batch saves on SQLite and PostgreSQL; `daemon-store` the daemon's raise path over them;
+/// `store` times batch saves on SQLite and PostgreSQL; `daemon-store` the daemon's raise path over them; `seal` the
+/// store with sealing;
 /// anything else goes to BenchmarkDotNet (`--filter '*Syslog*' --job short`).
 /// </summary>
 public static class Program
@@ -17,6 +18,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "store") return StoreHarness.Run(args[1..]);
         if (args.Length > 0 && args[0] == "daemon-store") return DaemonStoreHarness.Run(args[1..]);
         if (args.Length > 0 && args[0] == "nft") return NftHarness.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "seal") return SealHarness.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -22,10 +22,34 @@ public sealed class SqliteStore : AdoStore
         : base(dataSource, SqliteDialect.Instance, timeProvider ?? TimeProvider.System, "sqlite:" + dataSource.FilePath)
     {
         FilePath = dataSource.FilePath;
+        _source = dataSource;
+        _clock = timeProvider ?? TimeProvider.System;
     }
+
+    private readonly SqliteFileDataSource _source;
+    private readonly TimeProvider _clock;
 
     /// <summary>The absolute path of the database file.</summary>
     public string FilePath { get; }
+
+    /// <summary>
+    /// Starts watching the database file the store uses now (see <see cref="SqliteFileWatch"/>): the daemon's
+    /// store watcher holds one, and opens a new one after <see cref="RecreateAsync"/>.
+    /// </summary>
+    public SqliteFileWatch Watch() => SqliteFileWatch.Open(FilePath);
+
+    /// <summary>
+    /// After the file was deleted or replaced behind the store's back: every pooled connection (still on the old
+    /// file) is dropped, whatever now sits at the path (a replacement, or a WAL without its database) is moved
+    /// aside as <c>PATH.replaced-TIME</c> for the investigation, and a new file (0600) with the full schema is made.
+    /// </summary>
+    /// <returns>The paths moved aside.</returns>
+    public async Task<IReadOnlyList<string>> RecreateAsync(CancellationToken cancellationToken)
+    {
+        var moved = _source.StartAfresh(_clock.GetUtcNow());
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        return moved;
+    }
 }
 
 /// <summary>
@@ -107,6 +131,25 @@ internal sealed class SqliteFileDataSource : DbDataSource
     {
         ReleasePooledConnections();
         return base.DisposeAsyncCore();
+    }
+
+    /// <summary>Drops pooled connections, moves what is at the path aside, and lets the next connection create the file again (0600).</summary>
+    public IReadOnlyList<string> StartAfresh(DateTimeOffset now)
+    {
+        lock (_prepareLock)
+        {
+            ReleasePooledConnections();
+            var suffix = ".replaced-" + now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            var moved = new List<string>();
+            foreach (var path in new[] { FilePath, FilePath + "-wal", FilePath + "-shm" })
+            {
+                if (!File.Exists(path)) continue;
+                File.Move(path, path + suffix, overwrite: true);
+                moved.Add(path + suffix);
+            }
+            _prepared = false;
+            return moved;
+        }
     }
 
     // Pooled connections keep the file open; release them so the file can be moved or deleted.

@@ -416,5 +416,34 @@ internal static class StoreMigrations
                 CREATE INDEX ix_bans_target ON blueteam.bans (target);
                 CREATE INDEX ix_bans_active ON blueteam.bans (until_at) WHERE lifted_at IS NULL;
                 """),
+
+        // Forward-secure seals of each host's audit chain (Storage/Sealing): one per epoch of a sealing
+        // key, written by the daemon at every start and epoch end. key_id tells the seals of a key
+        // re-initialised by `blueteam keys init --force` from those of the key before it.
+        new(11, "seals of the audit chain (forward-secure, per host, epoch and sealing key)",
+            Sqlite: """
+                CREATE TABLE seals (
+                    host       TEXT    NOT NULL,
+                    key_id     TEXT    NOT NULL,
+                    epoch      INTEGER NOT NULL,
+                    seq        INTEGER NOT NULL,
+                    entry_hash TEXT    NOT NULL,
+                    tag        TEXT    NOT NULL,
+                    sealed_at  TEXT    NOT NULL,
+                    PRIMARY KEY (host, key_id, epoch)
+                );
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.seals (
+                    host       text        NOT NULL,
+                    key_id     text        NOT NULL,
+                    epoch      bigint      NOT NULL,
+                    seq        bigint      NOT NULL,
+                    entry_hash text        NOT NULL,
+                    tag        text        NOT NULL,
+                    sealed_at  timestamptz NOT NULL,
+                    PRIMARY KEY (host, key_id, epoch)
+                );
+                """),
     ];
 }

@@ -23,6 +23,7 @@ internal static class CliRoot
         root.Subcommands.Add(ConfigCommand.Build());
         root.Subcommands.Add(DbCommand.Build());
         root.Subcommands.Add(VerifyCommand.Build());
+        root.Subcommands.Add(KeysCommand.Build());
         root.Subcommands.Add(RulesCommand.Build());
         root.Subcommands.Add(RoutesCommand.Build());
         root.Subcommands.Add(StatusCommand.Build());

@@ -76,6 +76,11 @@ internal static class MonitorCommand
         var log = app.Loggers.CreateLogger("blueteam.monitor");
         UseBundledSampleIfNothingReadable(config, log);
 
+        // [seal #15] Files made loose (umask, a copy, a hand) are tightened before the store opens them, and said.
+        var tightened = FileHygiene.Tighten([
+            .. config.Database.Driver == DatabaseDriver.Sqlite ? FileHygiene.SqliteFiles(config.Database.ResolveSqlitePath()) : [],
+            (SpoolPath.For(config), FileHygiene.OwnerReadWrite), (config.Storage.Sealing.ResolveStatePath(), FileHygiene.OwnerRead)]);
+        foreach (var change in tightened) log.LogWarning("File mode tightened (it held the history and was open to others): {Change}", change.ToString());
         // Everything that can be wrong with the config fails here, before the first line is read.
         var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
         using var spool = new SpoolingAlertStore(store, SpoolPath.For(config), app.Time);
@@ -136,7 +141,11 @@ internal static class MonitorCommand
             builder.Services.AddHostedService(sp => new DashboardWorker(app.Out, stats, runtime, sp.GetRequiredService<LineQueue>(), ring, store.Description, app.Time));
         }
         // Stopped in reverse order: sources first, then the pipeline drains, deliveries finish, the last heartbeat is written.
+        // [seal #15] registered first, so it seals before the others start and after they stopped.
+        using var sealer = new BlueTeam.Storage.Sealing.ChainSealer(config.Storage.Sealing.ResolveStatePath(), config.Host, store, store, app.Time);
+        builder.Services.AddHostedService(sp => new SealWorker(sealer, runtime, store, stats, app.Time, sp.GetRequiredService<ILogger<SealWorker>>()));
         builder.Services.AddHostedService<HeartbeatWorker>();
+        builder.Services.AddHostedService(sp => new StoreWatcher(store, sealer, runtime, stats, sp.GetRequiredService<WakeSignal>(), app.Time, sp.GetRequiredService<ILogger<StoreWatcher>>())); // [seal #15]
         builder.Services.AddHostedService<DeliveryWorker>();
         builder.Services.AddHostedService<PipelineWorker>();
         builder.Services.AddHostedService(sp => new SourceWorker(

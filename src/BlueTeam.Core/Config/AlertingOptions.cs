@@ -203,9 +203,10 @@ public sealed class SyslogChannelOptions : IValidatable
     /// Send the head of this host's audit chain (sequence number and hash) to this syslog
     /// destination at each heartbeat when it changed, and at least hourly, so that a history
     /// rewritten on the host no longer matches what the collector recorded. Independent of
-    /// <see cref="Enabled"/> (which is about alerts). Default off.
+    /// <see cref="Enabled"/> (which is about alerts). Default on (local syslog unless a remote
+    /// transport is configured): the anchors are what `verify --anchors` checks the store against.
     /// </summary>
-    public bool SendChainHead { get; set; }
+    public bool SendChainHead { get; set; } = true;
 
     public IEnumerable<ConfigProblem> Validate()
     {

@@ -12,6 +12,7 @@ public sealed class BlueTeamConfig : IValidatable
     /// <summary>The host name alerts carry; the machine's host name by default.</summary>
     public string Host { get; set; } = Environment.MachineName;
     public DatabaseOptions Database { get; set; } = new();
+    public StorageOptions Storage { get; set; } = new();
     public MonitoringOptions Monitoring { get; set; } = new();
     public Dictionary<string, CollectorOptions> Collectors { get; set; } = new()
     {
@@ -34,6 +35,8 @@ public sealed class BlueTeamConfig : IValidatable
         {
             if (!ConfigNames.IsIdentifier(name)) yield return new($"collectors.{name}", "collector names are lower-case letters, digits and underscores");
         }
+        if (Database.Driver == DatabaseDriver.Sqlite && SealingOptions.IsInsideFolderOf(Storage.Sealing.ResolveStatePath(), Database.ResolveSqlitePath()))
+            yield return new("storage.sealing.state_path", "must be outside the database's folder (whoever can replace the database there could replace the state with it)");
     }
 }
 
@@ -139,6 +142,14 @@ public static class DefaultPaths
         var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
         if (string.IsNullOrEmpty(state)) state = System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state");
         return System.IO.Path.Combine(state, "blueteam", "blueteam.db");
+    }
+
+    /// <summary>Beside the database's default folder, never in it: /var/lib/blueteam-seal, or the user's state directory.</summary>
+    public static string SealingState()
+    {
+        var database = Database();
+        var parent = System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(database))!;
+        return System.IO.Path.Combine(parent, "blueteam-seal", "sealing.state");
     }
 
     private static bool HasWriteAccess(string dir)

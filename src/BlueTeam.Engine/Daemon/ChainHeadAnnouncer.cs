@@ -8,6 +8,7 @@ using BlueTeam.Alerting.Channels;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Text;
 using BlueTeam.Storage;
+using BlueTeam.Storage.Sealing;
 using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
@@ -44,9 +45,10 @@ internal sealed class ChainHeadAnnouncer
 
     /// <summary>
     /// Called at every heartbeat: announces the head of <paramref name="config"/>'s host when the
-    /// option is on and the head changed (or <see cref="Repeat"/> passed). Returns whether it sent.
+    /// option is on and the head changed (or <see cref="Repeat"/> passed, or <paramref name="force"/>: the
+    /// sealer announces at every epoch). Returns whether it sent.
     /// </summary>
-    public async Task<bool> AnnounceAsync(BlueTeamConfig config, IAuditChain chain, DateTimeOffset now, ILogger logger, CancellationToken cancellationToken)
+    public async Task<bool> AnnounceAsync(BlueTeamConfig config, IAuditChain chain, DateTimeOffset now, ILogger logger, CancellationToken cancellationToken, bool force = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(chain);
@@ -56,7 +58,7 @@ internal sealed class ChainHeadAnnouncer
         try
         {
             var head = await chain.GetChainHeadAsync(config.Host, cancellationToken).ConfigureAwait(false);
-            if (_sentOnce && head == _lastSent && now - _lastSentAt < Repeat) return false;
+            if (!force && _sentOnce && head == _lastSent && now - _lastSentAt < Repeat) return false;
             await SendAsync(options, Format(options, config.Host, head, now), cancellationToken).ConfigureAwait(false);
             _lastSent = head;
             _lastSentAt = now;
@@ -78,6 +80,30 @@ internal sealed class ChainHeadAnnouncer
     internal static string Text(string host, ChainHead? head) =>
         string.Create(CultureInfo.InvariantCulture,
             $"BLUETEAM_CHAIN_HEAD host={Field(host)} seq={head?.Seq ?? 0} hash={(head is null ? "-" : Field(head.Hash))}");
+
+    private const string Marker = "BLUETEAM_CHAIN_HEAD ";
+
+    /// <summary>
+    /// Reads an announced head back from a saved syslog line (either format: the message ends the line), for
+    /// <c>verify --anchors</c>. The host is as written on the line (<see cref="LineHost"/> of the real one).
+    /// </summary>
+    internal static bool TryParse(string line, int lineNumber, out AnnouncedHead? head)
+    {
+        head = null;
+        var at = line.LastIndexOf(Marker, StringComparison.Ordinal);
+        if (at < 0) return false;
+        var fields = line[(at + Marker.Length)..].TrimEnd('\r', '\n').Split(' ');
+        if (fields.Length != 3 || !fields[0].StartsWith("host=", StringComparison.Ordinal) || !fields[1].StartsWith("seq=", StringComparison.Ordinal)
+            || !fields[2].StartsWith("hash=", StringComparison.Ordinal)
+            || !long.TryParse(fields[1].AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
+            return false;
+        var hash = fields[2][5..];
+        head = new AnnouncedHead(fields[0][5..], seq, hash == "-" ? null : hash, lineNumber);
+        return true;
+    }
+
+    /// <summary>A host name as <see cref="Text"/> writes it on the line.</summary>
+    internal static string LineHost(string host) => Field(host);
 
     /// <summary>The whole record as sent (no framing).</summary>
     internal static string Format(SyslogChannelOptions options, string host, ChainHead? head, DateTimeOffset now)

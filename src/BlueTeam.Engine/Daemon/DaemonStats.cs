@@ -12,6 +12,10 @@ internal sealed class DaemonStats
     private long _lines, _events, _incidentsNew, _incidentUpdates, _delivered, _deliveryFailed, _storeErrors, _spooled, _reloads;
 
     public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>Whether the history is sealed, as the heartbeat reports it to `status` (set by <see cref="SealWorker"/>).</summary>
+    public string Sealing { get => Volatile.Read(ref _sealing); set => Volatile.Write(ref _sealing, value); }
+    private string _sealing = "unsealed: the sealer has not run";
     public long Lines => Interlocked.Read(ref _lines);
     public long Events => Interlocked.Read(ref _events);
     public long IncidentsNew => Interlocked.Read(ref _incidentsNew);

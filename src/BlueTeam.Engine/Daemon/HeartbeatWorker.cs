@@ -117,6 +117,7 @@ internal sealed class HeartbeatWorker : BackgroundService
         var states = _stats.Sources.ToDictionary(s => s.Key, s => s.Value.Described(errors.GetValueOrDefault(s.Key)), StringComparer.Ordinal);
         foreach (var channel in parts.Channels.Keys)
             states["channel:" + channel] = parts.Health.IsHealthy(channel) ? "ok" : "failing: deliveries to this channel keep failing (see alert_delivery_failure)";
+        states["sealing"] = _stats.Sealing;
         return states;
     }
 

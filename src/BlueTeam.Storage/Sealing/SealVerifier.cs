@@ -27,7 +27,8 @@ public static class SealVerifier
     public static SealCheck Check(VerificationKey key, IReadOnlyDictionary<long, string> chain, IEnumerable<SealRecord> seals, DateTimeOffset? now = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var ordered = seals.Where(s => s.Host == key.Host).OrderBy(s => s.Epoch).ThenBy(s => s.Seq).ToList();
+        var keyId = key.KeyId;
+        var ordered = seals.Where(s => s.Host == key.Host && s.KeyId == keyId).OrderBy(s => s.Epoch).ThenBy(s => s.Seq).ToList();
         var epochKey = (byte[])key.Seed.Clone();
         long epochOfKey = 0, expectedEpoch = 0, lastSeq = 0, checkedSeals = 0;
         foreach (var seal in ordered)

@@ -15,9 +15,11 @@ public sealed class SealingState
 {
     private const int Version = 1;
 
-    private SealingState(string host, DateTimeOffset start, TimeSpan epochLength, long epoch, byte[] key, long lastSealedSeq, string lastSealedHash)
+    private SealingState(string host, string keyId, DateTimeOffset start, TimeSpan epochLength, long epoch, byte[] key, long lastSealedSeq, string lastSealedHash, SealRecord? lastSeal)
     {
         Host = host;
+        KeyId = keyId;
+        LastSeal = lastSeal;
         Start = start;
         EpochLength = epochLength;
         Epoch = epoch;
@@ -29,6 +31,8 @@ public sealed class SealingState
     private byte[] _key;
 
     public string Host { get; }
+    /// <summary>Names the verification key this state descends from (<see cref="VerificationKey.KeyId"/>): seals of a re-initialised key are told apart by it.</summary>
+    public string KeyId { get; }
     public DateTimeOffset Start { get; }
     public TimeSpan EpochLength { get; }
     /// <summary>The epoch whose key the state holds.</summary>
@@ -37,6 +41,15 @@ public sealed class SealingState
     public long LastSealedSeq { get; private set; }
     public string LastSealedHash { get; private set; }
 
+    /// <summary>
+    /// The newest seal made, kept with the state so that a crash between saving the state and storing
+    /// the seal loses nothing: the daemon stores it again (idempotently) at its next start.
+    /// </summary>
+    public SealRecord? LastSeal { get; private set; }
+
+    /// <summary>The epoch of the clock that <paramref name="time"/> falls in (the key's epoch may be ahead of it: every start moves it on).</summary>
+    public long EpochAt(DateTimeOffset time) => time <= Start ? 0 : (time - Start).Ticks / EpochLength.Ticks;
+
     /// <summary>A new sealing state for <paramref name="host"/> and the verification key to hand to the auditor.</summary>
     public static (SealingState State, VerificationKey Key) Create(string host, TimeSpan epochLength, DateTimeOffset now)
     {
@@ -44,8 +57,9 @@ public sealed class SealingState
         if (epochLength < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(epochLength), "an epoch lasts at least a second");
         var start = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
         var seed = SealingKeys.NewSeed();
-        var state = new SealingState(host, start, epochLength, 0, (byte[])seed.Clone(), 0, AlertChain.Genesis);
-        return (state, new VerificationKey(host, start, epochLength, seed));
+        var key = new VerificationKey(host, start, epochLength, seed);
+        var state = new SealingState(host, key.KeyId, start, epochLength, 0, (byte[])seed.Clone(), 0, AlertChain.Genesis, null);
+        return (state, key);
     }
 
     /// <summary>Seals the chain at (<paramref name="seq"/>, <paramref name="entryHash"/>) with the current epoch's key.</summary>
@@ -54,7 +68,8 @@ public sealed class SealingState
         var tag = SealingKeys.Tag(_key, Host, Epoch, seq, entryHash);
         LastSealedSeq = seq;
         LastSealedHash = entryHash;
-        return new SealRecord(Host, Epoch, seq, entryHash, tag, now);
+        LastSeal = new SealRecord(Host, KeyId, Epoch, seq, entryHash, tag, now);
+        return LastSeal;
     }
 
     /// <summary>Moves to the next epoch: the current key is replaced by its one-way successor and erased.</summary>
@@ -77,8 +92,9 @@ public sealed class SealingState
         var temp = Path.Combine(dir, "." + Path.GetFileName(path) + ".new");
         var json = JsonSerializer.SerializeToUtf8Bytes(new StateFile
         {
-            Version = Version, Host = Host, Start = Start.ToUnixTimeSeconds(), EpochSec = (long)EpochLength.TotalSeconds,
+            Version = Version, Host = Host, KeyId = KeyId, Start = Start.ToUnixTimeSeconds(), EpochSec = (long)EpochLength.TotalSeconds,
             Epoch = Epoch, Key = Convert.ToHexStringLower(_key), LastSealedSeq = LastSealedSeq, LastSealedHash = LastSealedHash,
+            LastSeal = LastSeal is { } seal ? new SealFile { Epoch = seal.Epoch, Seq = seal.Seq, EntryHash = seal.EntryHash, Tag = seal.Tag, SealedAt = seal.SealedAt.ToUnixTimeMilliseconds() } : null,
         });
         File.Delete(temp);
         using (var file = new FileStream(temp, new FileStreamOptions
@@ -107,7 +123,7 @@ public sealed class SealingState
         {
             throw new InvalidDataException($"{path} is not a sealing state: {e.Message}", e);
         }
-        if (f is null || f.Version != Version || string.IsNullOrEmpty(f.Host) || f.EpochSec < 1 || f.Epoch < 0 || f.LastSealedSeq < 0 || f.LastSealedHash is null)
+        if (f is null || f.Version != Version || string.IsNullOrEmpty(f.Host) || string.IsNullOrEmpty(f.KeyId) || f.EpochSec < 1 || f.Epoch < 0 || f.LastSealedSeq < 0 || f.LastSealedHash is null)
             throw new InvalidDataException($"{path} is not a version {Version} sealing state");
         byte[] key;
         try
@@ -119,21 +135,35 @@ public sealed class SealingState
             key = [];
         }
         if (key.Length != SealingKeys.KeyBytes) throw new InvalidDataException($"{path}: the sealing key is damaged");
-        return new SealingState(f.Host, DateTimeOffset.FromUnixTimeSeconds(f.Start), TimeSpan.FromSeconds(f.EpochSec), f.Epoch, key, f.LastSealedSeq, f.LastSealedHash);
+        var lastSeal = f.LastSeal is { EntryHash: { } hash, Tag: { } tag } seal
+            ? new SealRecord(f.Host, f.KeyId, seal.Epoch, seal.Seq, hash, tag, DateTimeOffset.FromUnixTimeMilliseconds(seal.SealedAt))
+            : null;
+        return new SealingState(f.Host, f.KeyId, DateTimeOffset.FromUnixTimeSeconds(f.Start), TimeSpan.FromSeconds(f.EpochSec), f.Epoch, key, f.LastSealedSeq, f.LastSealedHash, lastSeal);
     }
 
     private sealed class StateFile
     {
         [JsonPropertyName("version")] public int Version { get; set; }
         [JsonPropertyName("host")] public string? Host { get; set; }
+        [JsonPropertyName("key_id")] public string? KeyId { get; set; }
         [JsonPropertyName("start")] public long Start { get; set; }
         [JsonPropertyName("epoch_sec")] public long EpochSec { get; set; }
         [JsonPropertyName("epoch")] public long Epoch { get; set; }
         [JsonPropertyName("key")] public string? Key { get; set; }
         [JsonPropertyName("last_sealed_seq")] public long LastSealedSeq { get; set; }
         [JsonPropertyName("last_sealed_hash")] public string? LastSealedHash { get; set; }
+        [JsonPropertyName("last_seal")] public SealFile? LastSeal { get; set; }
+    }
+
+    private sealed class SealFile
+    {
+        [JsonPropertyName("epoch")] public long Epoch { get; set; }
+        [JsonPropertyName("seq")] public long Seq { get; set; }
+        [JsonPropertyName("entry_hash")] public string? EntryHash { get; set; }
+        [JsonPropertyName("tag")] public string? Tag { get; set; }
+        [JsonPropertyName("sealed_at_ms")] public long SealedAt { get; set; }
     }
 }
 
-/// <summary>One seal: the chain of <paramref name="Host"/> up to entry <paramref name="Seq"/> (hash <paramref name="EntryHash"/>) at the end of <paramref name="Epoch"/>.</summary>
-public sealed record SealRecord(string Host, long Epoch, long Seq, string EntryHash, string Tag, DateTimeOffset SealedAt);
+/// <summary>One seal: the chain of <paramref name="Host"/> up to entry <paramref name="Seq"/> (hash <paramref name="EntryHash"/>) at the end of <paramref name="Epoch"/> of the key <paramref name="KeyId"/>.</summary>
+public sealed record SealRecord(string Host, string KeyId, long Epoch, long Seq, string EntryHash, string Tag, DateTimeOffset SealedAt);

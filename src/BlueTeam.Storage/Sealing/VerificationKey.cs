@@ -14,6 +14,12 @@ public sealed record VerificationKey(string Host, DateTimeOffset Start, TimeSpan
     /// <summary>The epoch that <paramref name="time"/> falls in (0 before the start).</summary>
     public long EpochAt(DateTimeOffset time) => time <= Start ? 0 : (time - Start).Ticks / EpochLength.Ticks;
 
+    /// <summary>
+    /// A public name for this key (a one-way digest of epoch 0's key, so it reveals nothing of it): the
+    /// seals carry it, so that those of a re-initialised key are not taken for this key's.
+    /// </summary>
+    public string KeyId => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([.. "blueteam.seal.key-id.v1\n"u8, .. Seed]))[..16];
+
     public string Encode() => string.Join('/', Prefix, Host, Start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
         ((long)EpochLength.TotalSeconds).ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(Seed));
 

@@ -50,4 +50,21 @@ internal sealed class SourceWorker : BackgroundService
             _logger.LogDebug("Sources stopped");
         }
     }
+
+    /// <summary>
+    /// Stops reading, then says "no more lines" even when reading never began: a signal during the host's start
+    /// stops it before this worker's <see cref="ExecuteAsync"/> runs, and the pipeline worker drains until the
+    /// queue is completed, so without this the daemon waited for ever.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+        }
+    }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# blueteam scan vs its peers on the same generated auth.log: fail2ban-regex (sshd filter) and
-# sshguard's parser (sshg-parser), all from Debian's packages.
+# blueteam scan vs its peers on the same generated auth.log: fail2ban-regex (sshd filter), sshguard's
+# parser (sshg-parser) and CrowdSec (its sshd parser and ssh-bf scenario), all from Debian's packages.
 #
 #   bench/compare.sh [LINES] [RUNS] [SOURCES]      defaults: 200000 lines, 5 runs, 5000 attacker addresses
 #
@@ -11,7 +11,11 @@
 # being fast at finding less is no result. Then it times each tool RUNS times, alternating, end to end
 # (process start to exit, output to /dev/null), with its peak resident memory (GNU time), and prints
 # one table: median lines/s, failures found, everything it flagged, peak RSS, and blueteam's ratio.
-# Installs what is missing (fail2ban, sshguard, time). Set BLUETEAM to a built blueteam binary to skip
+# Installs what is missing (fail2ban, sshguard, time). CrowdSec's package is unpacked, not installed: its
+# install script registers with CrowdSec's central service, which fails offline; the unpacked binary
+# runs with a config of its own (bundled hub: syslog, sshd and dateparse parsers, the ssh-bf scenario,
+# a local API on loopback, no central API), timed as a replay of the file (-dsn file://LOG), and its
+# count read from its Prometheus counters while it tails a copy of the file. Set BLUETEAM to a built blueteam binary to skip
 # the build (by default it is published as deployed, ReadyToRun, by bench/publish.sh).
 set -euo pipefail
 
@@ -34,6 +38,57 @@ fi
 
 [[ -n "${BLUETEAM:-}" ]] || BLUETEAM=$("$ROOT/bench/publish.sh" "$WORK/bin")
 
+# --- CrowdSec, unpacked into $WORK/cs ---
+CS="$WORK/cs"
+mkdir -p "$CS"
+(cd "$CS" && { apt-get download -qq crowdsec >/dev/null 2>&1 || { apt-get update -qq && apt-get download -qq crowdsec >/dev/null; }; })
+dpkg -x "$CS"/crowdsec_*.deb "$CS/root"
+HUB="$CS/root/usr/share/crowdsec/hub"
+mkdir -p "$CS/cfg/parsers/s00-raw" "$CS/cfg/parsers/s01-parse" "$CS/cfg/parsers/s02-enrich" "$CS/cfg/scenarios" "$CS/data"
+cp -r "$CS/root/etc/crowdsec/patterns" "$CS/root/etc/crowdsec/simulation.yaml" "$CS/root/etc/crowdsec/profiles.yaml" "$CS/cfg/"
+cp "$HUB/parsers/s00-raw/crowdsecurity/syslog-logs.yaml" "$CS/cfg/parsers/s00-raw/"
+cp "$HUB/parsers/s01-parse/crowdsecurity/sshd-logs.yaml" "$CS/cfg/parsers/s01-parse/"
+cp "$HUB/parsers/s02-enrich/crowdsecurity/dateparse-enrich.yaml" "$CS/cfg/parsers/s02-enrich/"
+cp "$HUB/scenarios/crowdsecurity/ssh-bf.yaml" "$CS/cfg/scenarios/"
+CS_PORT=$((20000 + RANDOM % 20000)); CS_METRICS=$((CS_PORT + 1))
+cat >"$CS/cfg/config.yaml" <<CSEOF
+common: {daemonize: false, log_media: stdout, log_level: warning, working_dir: .}
+config_paths: {config_dir: $CS/cfg/, data_dir: $CS/data/, simulation_path: $CS/cfg/simulation.yaml, hub_dir: $HUB/, index_path: $HUB/.index.json}
+crowdsec_service: {acquisition_path: $CS/cfg/acquis.yaml, parser_routines: 1}
+db_config: {type: sqlite, db_path: $CS/data/crowdsec.db, use_wal: true}
+api:
+  client: {credentials_path: $CS/cfg/local_api_credentials.yaml}
+  server: {listen_uri: "127.0.0.1:$CS_PORT", profiles_path: $CS/cfg/profiles.yaml}
+prometheus: {enabled: true, level: full, listen_addr: 127.0.0.1, listen_port: $CS_METRICS}
+CSEOF
+"$CS/root/usr/bin/cscli" -c "$CS/cfg/config.yaml" machines add bench --auto -f "$CS/cfg/local_api_credentials.yaml" >/dev/null 2>&1
+CROWDSEC=("$CS/root/usr/bin/crowdsec" -c "$CS/cfg/config.yaml" -no-capi)
+# Events CrowdSec's ssh-bf scenario took from FILE. Read in tail mode (cat mode ends the agent as soon as
+# the file is read, before its counters can be asked): the agent starts on an empty feed, FILE is appended
+# to it, and the counters are polled until every line is read and the count holds still.
+crowdsec_count() {
+    local file=$1 n want last=-1 same=0 hits poured pid feed="$CS/feed.log"
+    want=$(wc -l <"$file")
+    : >"$feed"
+    printf 'filenames: [%s]\nmode: tail\nlabels: {type: syslog}\n' "$feed" >"$CS/cfg/acquis.yaml"
+    "${CROWDSEC[@]}" >"$CS/count.log" 2>&1 &
+    pid=$!
+    for ((n = 0; n < 120; n++)); do curl -sf "127.0.0.1:$CS_METRICS/metrics" >/dev/null && break; sleep 0.5; done
+    sleep 1 # the file source opens its file after the metrics server is up
+    cat "$file" >>"$feed"
+    for ((n = 0; n < 1200 && same < 4; n++)); do
+        sleep 0.5
+        read -r hits poured < <(curl -s "127.0.0.1:$CS_METRICS/metrics" | awk -v f="$feed" '
+            index($0, "cs_filesource_hits_total{source=\"" f "\"") == 1 { h = $2 }
+            index($0, "cs_bucket_poured_total{name=\"crowdsecurity/ssh-bf\",source=\"" f "\"") == 1 { p = $2 }
+            END { printf "%d %d\n", h, p }')
+        if ((hits >= want && poured == last)); then same=$((same + 1)); else same=0; fi
+        last=$poured
+    done
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+    echo "$last"
+}
+
 LOG="$WORK/auth.log"
 python3 "$ROOT/bench/genlogs.py" auth "$LINES" --sources "$SOURCES" >"$LOG" 2>/dev/null
 lines=$(wc -l <"$LOG")
@@ -50,7 +105,9 @@ bt_failed=$(grep -c '"action":"ssh_login","outcome":"failure","reason":"Failed '
 bt_all=$(grep -c '"outcome":"failure"' "$bt_events" || true)
 sshg_failed=$("$SSHG" <"$WORK/failed.log" | wc -l)
 sshg_all=$("$SSHG" <"$LOG" | wc -l)
-echo "sshd authentication failures: grep $expected, blueteam $bt_failed, fail2ban-regex $f2b_failed, sshguard $sshg_failed"
+cs_failed=$(crowdsec_count "$WORK/failed.log")
+cs_all=$(crowdsec_count "$LOG")
+echo "sshd authentication failures: grep $expected, blueteam $bt_failed, fail2ban-regex $f2b_failed, sshguard $sshg_failed, crowdsec $cs_failed"
 within() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d / b <= 0.01) }'; }
 within "$bt_failed" "$expected" || { echo "blueteam finds $bt_failed of $expected failures: no figures for a detector that misses" >&2; exit 1; }
 
@@ -62,6 +119,7 @@ for ((i = 0; i < RUNS; i++)); do
     read -r s m < <(measure "$BLUETEAM" scan --year 2026 "$LOG"); secs[bt]+="$s "; rss[bt]+="$m "
     read -r s m < <(measure fail2ban-regex "$LOG" sshd); secs[f2b]+="$s "; rss[f2b]+="$m "
     read -r s m < <(measure sh -c "$SSHG < '$LOG'"); secs[sshg]+="$s "; rss[sshg]+="$m "
+    read -r s m < <(measure "${CROWDSEC[@]}" -dsn "file://$LOG" -type syslog); secs[cs]+="$s "; rss[cs]+="$m "
 done
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
@@ -80,4 +138,5 @@ row() {
 row "blueteam scan" bt "$bt_failed" "$bt_all"
 row "fail2ban-regex" f2b "$f2b_failed" "$f2b_all"
 row "sshguard parser" sshg "$sshg_failed" "$sshg_all"
+row "crowdsec replay" cs "$cs_failed" "$cs_all"
 echo "(failures found: the \"Failed <method> for ...\" lines; all flagged: every line the tool counts against a source, by its own rules)"

@@ -62,7 +62,9 @@ public sealed class JournaldSource : ISource, IDisposable
         }
         while (_entries!.Reader.TryRead(out var entry))
         {
-            // journalctl writes __CURSOR first, so a cut entry keeps it; a cursor cut short has no closing quote and is not taken.
+            // journalctl writes an entry's fields in no fixed order: a cut entry may have lost its cursor (or kept half of
+            // one, which has no closing quote and is not taken). The last whole cursor stays, so after a restart at most
+            // the cut entry is read again.
             var cursor = CursorOf(entry.Json);
             if (cursor is not null) _cursor = cursor;
             await writer.WriteAsync(new RawLine

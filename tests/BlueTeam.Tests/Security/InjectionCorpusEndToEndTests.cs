@@ -104,7 +104,8 @@ public sealed class InjectionCorpusEndToEndTests : IDisposable
               # The corpus is written before the first start with past timestamps; each line must reach every channel on its own.
               first_start_digest: false
               console: {enabled: true}
-              syslog: {enabled: true, transport: {{syslogTransport}}, server: 127.0.0.1, port: {{(syslogTransport == "udp" ? syslog.UdpPort : syslog.TcpPort)}}}
+              # One syslog record per incident is counted below: the chain-head announcements (on by default) go elsewhere here.
+              syslog: {enabled: true, transport: {{syslogTransport}}, server: 127.0.0.1, port: {{(syslogTransport == "udp" ? syslog.UdpPort : syslog.TcpPort)}}, send_chain_head: false}
               email: {enabled: true, smtp_host: 127.0.0.1, smtp_port: {{smtp.Port}}, tls: none, from_address: blueteam@example.test, recipients: [soc@example.test]}
               webhook: {enabled: true, url: "{{webhook.Url()}}", secret: {{secret}}}
               file: {enabled: true, path: {{fileOut}}}

@@ -136,8 +136,8 @@ public sealed class PoisonCorpusEndToEndTests : IDisposable
         // The failpoint rule throws on every event of user "mallory": a rule with a bug that attacker text reaches.
         using var daemon = BlueTeamProcess.Start(["--config", config, "monitor", "--no-dashboard"],
             new Dictionary<string, string> { [BlueTeam.Correlation.Failpoint.RuleThrowsVariable] = "mallory" });
-        await daemon.WaitForOutputAsync("Blue Team Monitor Started", TimeSpan.FromSeconds(30));
-        Assert.Contains("Failpoint on", daemon.Stdout, StringComparison.Ordinal);
+        // The banner's last lines come a moment after its first: wait for the one that says the failpoint is on.
+        await daemon.WaitForOutputAsync("Failpoint on", TimeSpan.FromSeconds(30));
         var start = new DateTime(2026, 3, 10, 9, 0, 0);
         await File.AppendAllLinesAsync(auth, AuthLogLines.FailedPasswords("203.0.113.7", 3, start, TimeSpan.FromSeconds(5))
             .Concat(AuthLogLines.FailedPasswords("203.0.113.7", 1, start.AddSeconds(15), TimeSpan.FromSeconds(5), user: "mallory"))

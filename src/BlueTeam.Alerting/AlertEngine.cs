@@ -263,10 +263,10 @@ public sealed class AlertEngine
         // new one when it is new; the others are updates of the same alert.
         var newest = new Dictionary<string, int>(incidents.Count, StringComparer.Ordinal);
         for (var i = 0; i < incidents.Count; i++) newest[incidents[i].Fingerprint] = i;
-        var planned = new List<(int Index, SecurityIncident Incident, IReadOnlyList<string> Route, Silence? Silence)>(newest.Count);
+        var planned = new List<(SecurityIncident Incident, IReadOnlyList<string> Route, Silence? Silence)>(newest.Count);
         for (var i = 0; i < incidents.Count; i++)
             if (newest[incidents[i].Fingerprint] == i)
-                planned.Add((i, incidents[i], HoldHistory(incidents[i], _router.Route(incidents[i], _host).Channels, now), FindSilence(active, incidents[i], now)));
+                planned.Add((incidents[i], HoldHistory(incidents[i], _router.Route(incidents[i], _host).Channels, now), FindSilence(active, incidents[i], now)));
         var saves = planned.Select(p => new AlertSaveRequest(p.Incident, _host, p.Silence is null ? p.Route : [])).ToList();
         var saved = await _store.SaveAlertsAsync(saves, cancellationToken).ConfigureAwait(false);
 
@@ -275,22 +275,22 @@ public sealed class AlertEngine
         var byFingerprint = new Dictionary<string, RaisedAlert>(planned.Count, StringComparer.Ordinal);
         for (var p = 0; p < planned.Count; p++)
         {
-            var (_, incident, route, silence) = planned[p];
+            var (incident, route, silence) = planned[p];
             byFingerprint[incident.Fingerprint] = await AfterSaveAsync(incident, route, silence, saved[p], now, cancellationToken).ConfigureAwait(false);
         }
 
         var raised = new RaisedAlert[incidents.Count];
-        var answered = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < incidents.Count; i++)
         {
-            var result = byFingerprint[incidents[i].Fingerprint];
-            if (answered.Add(incidents[i].Fingerprint)) { raised[i] = result; continue; }
-            // A later state of an incident already answered in this batch: an update whose deliveries, if any, the
-            // newest state's decision queued.
-            raised[i] = new RaisedAlert(result.AlertId, false, result.Route) { SilencedBy = result.SilencedBy };
-            Interlocked.Increment(ref _raised);
-            Interlocked.Increment(ref _updated);
+            var fingerprint = incidents[i].Fingerprint;
+            raised[i] = byFingerprint[fingerprint];
+            // A later state of the same incident in this batch is an update of that alert, whose deliveries (if any)
+            // the newest state's decision queued.
+            byFingerprint[fingerprint] = raised[i] with { IsNew = false, Queued = [], Reason = null };
         }
+        var laterStates = incidents.Count - planned.Count;
+        Interlocked.Add(ref _raised, laterStates);
+        Interlocked.Add(ref _updated, laterStates);
         return raised;
     }
 

@@ -195,7 +195,7 @@ public sealed class EmailChannel : IAlertChannel
         var sb = new StringBuilder();
         sb.Append(alert.Change is null ? "Security Incident Detected\n" : "Security Incident Update\n")
           .Append('=', 40).Append('\n');
-        if (alert.Change is { } change) sb.Append(char.ToUpperInvariant(change.Describe(i)[0])).Append(change.Describe(i)[1..]).Append("\n\n");
+        if (alert.Change?.Describe(i) is { } change) sb.Append(char.ToUpperInvariant(change[0])).Append(change[1..]).Append("\n\n");
         sb
           .Append("Title: ").Append(S(i.Title)).Append('\n')
           .Append("Severity: ").Append(i.Severity.ToName()).Append('\n')

@@ -23,11 +23,12 @@ internal static class VerifyCommand
     private static readonly Option<string?> Host = new("--host") { Description = "Verify only this host's chain (default: every host)" };
     private static readonly Option<string> Format = new("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
     private static readonly Option<string?> Key = new("--key") { Description = "The verification key printed by blueteam keys init (btseal1/…), or a file holding it: checks the seals" };
-    private static readonly Option<FileInfo?> Anchors = new("--anchors") { Description = "A saved syslog stream of BLUETEAM_CHAIN_HEAD lines: each announced head must still be in the chain" };
+    private static readonly Option<FileInfo> Anchors = new("--anchors") { Description = "A saved syslog stream of BLUETEAM_CHAIN_HEAD lines: each announced head must still be in the chain" };
 
     public static Command Build()
     {
         Format.AcceptOnlyFromAmong("table", "json");
+        Anchors.AcceptExistingOnly(); // a missing file is a usage error (exit 2), not a failure found in the history
         var verify = new Command("verify", "Verify the tamper-evident alert history chain (exit 1 if it was altered)") { Host, Format, Key, Anchors };
         verify.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => VerifyAsync(app, parse, token)));
         return verify;
@@ -41,10 +42,23 @@ internal static class VerifyCommand
             await Console.Error.WriteLineAsync($"blueteam: --key: {SafeText.Inert(keyError)}").ConfigureAwait(false);
             return ExitCodes.ConfigError;
         }
+        IReadOnlyList<AnnouncedHead>? announced = null;
+        if (parse.GetValue(Anchors) is { } anchors)
+        {
+            try
+            {
+                announced = await ReadAnnouncedAsync(anchors, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"blueteam: --anchors: cannot read {SafeText.Inert(anchors.FullName)}: {SafeText.Inert(e.Message)}").ConfigureAwait(false);
+                return ExitCodes.ConfigError;
+            }
+        }
         var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         var onlyHost = parse.GetValue(Host);
         var results = await store.VerifyChainAsync(onlyHost, ct).ConfigureAwait(false);
-        var checks = await SealingChecksAsync(app, store, results, onlyHost, key, parse.GetValue(Anchors), ct).ConfigureAwait(false);
+        var checks = await SealingChecksAsync(app, store, results, onlyHost, key, announced, ct).ConfigureAwait(false);
         var exit = results.All(r => r.IsIntact) && checks.All(c => c.Outcome != CheckOutcome.Failed) ? ExitCodes.Ok : ExitCodes.NotOk;
 
         if (parse.GetValue(Format) == "json")
@@ -100,13 +114,12 @@ internal static class VerifyCommand
     /// history has no chain left to name its host). Each check not possible is listed as not done.
     /// </summary>
     private static async Task<IReadOnlyList<HistoryCheck>> SealingChecksAsync(AppServices app, IBlueTeamStore store, IReadOnlyList<ChainVerification> results,
-        string? onlyHost, VerificationKey? key, FileInfo? anchors, CancellationToken ct)
+        string? onlyHost, VerificationKey? key, IReadOnlyList<AnnouncedHead>? announced, CancellationToken ct)
     {
         var hosts = new SortedSet<string>(results.Select(r => r.Host), StringComparer.Ordinal) { app.Config.Host };
         if (key is not null) hosts.Add(key.Host);
         if (onlyHost is not null) hosts.RemoveWhere(h => h != onlyHost);
         var statePath = app.Config.Storage.Sealing.ResolveStatePath();
-        var announced = anchors is null ? null : await ReadAnnouncedAsync(anchors, ct).ConfigureAwait(false);
         var checks = new List<HistoryCheck>();
         foreach (var host in hosts)
         {

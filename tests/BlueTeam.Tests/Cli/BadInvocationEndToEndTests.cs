@@ -65,6 +65,8 @@ public sealed class BadInvocationEndToEndTests : IClassFixture<BadInvocationEndT
         { "status --max-age -1", 2 },
         { "status --format xml", 2 },
         { "verify --host", 2 },
+        { "verify --anchors /nonexistent/heads.log", 2 },
+        { "verify --key not-a-key", 2 },
         { "report --since 0", 2 },
         { "report --format pdf", 2 },
         { "rules test nosuch {log}", 2 },

@@ -70,7 +70,8 @@ public sealed class WebhookTestServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone (it stops too): Stop then Close removed the prefix twice, and the second removal looks the port
+        // up again — which fails with "address already in use" once another test has taken the freed port.
         _listener.Close();
         _loop.Wait(TimeSpan.FromSeconds(5));
     }

@@ -201,20 +201,38 @@ public abstract partial class AdoStore
     {
         ChainBreak? linkBreak = null;
         long checkedEntries = 0;
-        long expectedSeq = 1;
-        var prev = AlertChain.Genesis;
+        // After a prune (retention) the walk starts at the first entry kept, linked to the last one pruned; the prune
+        // record is itself an entry of the chain, checked below like any other.
+        var prune = await ReadLatestPruneAsync(connection, transaction, host, ct).ConfigureAwait(false);
+        long expectedSeq = (prune?.PrunedThrough ?? 0) + 1;
+        var prev = prune?.ThroughHash ?? AlertChain.Genesis;
+        var pruneEntrySeen = false;
         var lastByAlert = new Dictionary<long, ChainEntry>();
         var creationByAlert = new Dictionary<long, ChainEntry>();
 
-        await using (var command = Command(connection, transaction, $"SELECT {ChainColumns} FROM {_chain} c WHERE c.host = @host ORDER BY c.seq"))
+        await using (var command = Command(connection, transaction, $"SELECT {ChainColumns} FROM {_chain} c WHERE c.host = @host AND c.seq >= @first ORDER BY c.seq"))
         {
             AddText(command, "@host", host);
+            Add(command, "@first", expectedSeq);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var entry = ReadChainEntry(reader);
-                lastByAlert[entry.AlertId] = entry;
-                if (AlertChain.IsCreation(entry.Kind)) creationByAlert.TryAdd(entry.AlertId, entry);
+                if (entry.Kind == Retention.PruneRecord.ChainKind)
+                {
+                    if (entry.Seq == prune?.Seq)
+                    {
+                        pruneEntrySeen = true;
+                        if (linkBreak is null && entry.State.IncidentSha256 != prune.Sha256())
+                            linkBreak = new ChainBreak(entry.Seq, null, ChainBreakKind.HashMismatch,
+                                $"the prune record of entry {entry.Seq} was edited: it no longer hashes to what the entry holds");
+                    }
+                }
+                else
+                {
+                    lastByAlert[entry.AlertId] = entry;
+                    if (AlertChain.IsCreation(entry.Kind)) creationByAlert.TryAdd(entry.AlertId, entry);
+                }
                 if (linkBreak is not null) continue;
 
                 if (entry.Seq != expectedSeq)
@@ -244,6 +262,9 @@ public abstract partial class AdoStore
 
         var breaks = new List<ChainBreak>();
         if (linkBreak is not null) breaks.Add(linkBreak);
+        if (prune is not null && !pruneEntrySeen)
+            breaks.Add(new ChainBreak(prune.Seq, null, ChainBreakKind.Gap,
+                $"a prune record says entries up to {prune.PrunedThrough} were pruned, but its own chain entry {prune.Seq} is missing"));
 
         await using (var command = Command(connection, transaction, $"SELECT {SnapshotColumns} FROM {_alerts} a WHERE a.host = @host ORDER BY a.id"))
         {
@@ -278,7 +299,7 @@ public abstract partial class AdoStore
 
         var first = breaks.OrderBy(b => b.Seq ?? long.MaxValue).ThenBy(b => b.AlertId).FirstOrDefault();
         var head = await ReadHeadAsync(connection, transaction, host, ct).ConfigureAwait(false);
-        return new ChainVerification(host, checkedEntries, head, first);
+        return new ChainVerification(host, checkedEntries, head, first, prune);
     }
 
     private (string Host, AlertSnapshot State, (long? Seq, string? PrevHash, string? RowHash) Link) ReadSnapshotRow(DbDataReader reader)

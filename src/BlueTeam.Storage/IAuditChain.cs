@@ -28,7 +28,8 @@ public sealed record ChainHead(string Host, long Seq, string Hash);
 /// <param name="EntriesChecked">Entries whose hash was recomputed before the walk stopped (all of them when intact).</param>
 /// <param name="Head">The newest entry as stored (null when the host has no entries).</param>
 /// <param name="FirstBreak">The first problem in chain order, or null when the chain is intact.</param>
-public sealed record ChainVerification(string Host, long EntriesChecked, ChainHead? Head, ChainBreak? FirstBreak)
+/// <param name="Pruned">The newest prune by retention: the walk began after the entries it removed (null when never pruned).</param>
+public sealed record ChainVerification(string Host, long EntriesChecked, ChainHead? Head, ChainBreak? FirstBreak, Retention.PruneRecord? Pruned = null)
 {
     public bool IsIntact => FirstBreak is null;
 }

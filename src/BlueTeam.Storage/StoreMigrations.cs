@@ -445,5 +445,39 @@ internal static class StoreMigrations
                     PRIMARY KEY (host, key_id, epoch)
                 );
                 """),
+        // Retention (Storage/AdoStore.Retention.cs): one row per prune of a host's chain. The chain entry at `seq`
+        // (kind 'pruned') holds the SHA-256 of this row, so the record is as tamper-evident as the history it
+        // replaces; `verify` starts the host's walk after `pruned_through` with `through_hash` as the link.
+        new(15, "retention prunes of the audit chain",
+            Sqlite: """
+                CREATE TABLE chain_prunes (
+                    host               TEXT    NOT NULL,
+                    seq                INTEGER NOT NULL,
+                    pruned_through     INTEGER NOT NULL,
+                    through_hash       TEXT    NOT NULL,
+                    retention_days     INTEGER NOT NULL,
+                    cutoff             TEXT    NOT NULL,
+                    entries_removed    INTEGER NOT NULL,
+                    alerts_removed     INTEGER NOT NULL,
+                    deliveries_removed INTEGER NOT NULL,
+                    pruned_at          TEXT    NOT NULL,
+                    PRIMARY KEY (host, seq)
+                );
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.chain_prunes (
+                    host               text        NOT NULL,
+                    seq                bigint      NOT NULL,
+                    pruned_through     bigint      NOT NULL,
+                    through_hash       text        NOT NULL,
+                    retention_days     integer     NOT NULL,
+                    cutoff             timestamptz NOT NULL,
+                    entries_removed    bigint      NOT NULL,
+                    alerts_removed     bigint      NOT NULL,
+                    deliveries_removed bigint      NOT NULL,
+                    pruned_at          timestamptz NOT NULL,
+                    PRIMARY KEY (host, seq)
+                );
+                """),
     ];
 }

@@ -6,7 +6,7 @@ namespace BlueTeam.Cli.Commands;
 
 /// <summary>
 /// `blueteam db migrate`: applies the store's versioned migrations (the daemon also does at start);
-/// `blueteam db backup FILE`: an online copy of the SQLite store.
+/// `blueteam db backup FILE`: an online copy of the SQLite store; `blueteam db prune`: retention (DbPrune).
 /// </summary>
 internal static class DbCommand
 {
@@ -24,6 +24,6 @@ internal static class DbCommand
         var file = new Argument<FileInfo>("file") { Description = "The new file to write the copy to (never overwritten)" };
         var backup = new Command("backup", "Copy the SQLite store to FILE while the daemon runs (SQLite's online backup), checked before it is called done") { file };
         backup.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => DbBackup.RunAsync(app, parse.GetValue(file)!, token)));
-        return new Command("db", "Store maintenance") { migrate, backup };
+        return new Command("db", "Store maintenance") { migrate, backup, DbPrune.Build() };
     }
 }

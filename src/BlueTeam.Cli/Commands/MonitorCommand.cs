@@ -146,6 +146,7 @@ internal static class MonitorCommand
         builder.Services.AddHostedService(sp => new SealWorker(sealer, runtime, store, stats, app.Time, sp.GetRequiredService<ILogger<SealWorker>>()));
         builder.Services.AddHostedService<HeartbeatWorker>();
         builder.Services.AddHostedService(sp => new StoreWatcher(store, sealer, runtime, stats, sp.GetRequiredService<WakeSignal>(), app.Time, sp.GetRequiredService<ILogger<StoreWatcher>>())); // [seal #15]
+        builder.Services.AddHostedService(sp => new RetentionWorker(store, runtime, stats, app.Time, sp.GetRequiredService<ILogger<RetentionWorker>>()));
         builder.Services.AddHostedService<DeliveryWorker>();
         builder.Services.AddHostedService<PipelineWorker>();
         builder.Services.AddHostedService(sp => new SourceWorker(

@@ -82,6 +82,8 @@ internal static class VerifyCommand
         if (Console.IsOutputRedirected) console.Profile.Width = 240;
         if (results.Count == 0) console.WriteLine("no alert chain to verify (no alerts stored)");
         else WriteTable(console, results);
+        foreach (var r in results.Where(r => r.Pruned is not null))
+            console.MarkupLine($"{Cell(r.Host)}: retention: {Cell(r.Pruned!.Describe())}");
         foreach (var c in checks)
         {
             var outcome = c.Outcome switch
@@ -123,20 +125,24 @@ internal static class VerifyCommand
         var checks = new List<HistoryCheck>();
         foreach (var host in hosts)
         {
+            var pruned = results.FirstOrDefault(r => r.Host == host)?.Pruned;
             // The state on this host is this host's; other hosts of a fleet keep theirs on their own machines.
             if (host == app.Config.Host)
-                checks.Add(await HistoryChecks.AnchorAsync(host, statePath, store, store, ct).ConfigureAwait(false));
+                checks.Add(await HistoryChecks.AnchorAsync(host, statePath, store, store, ct, pruned).ConfigureAwait(false));
             checks.Add(key is null
                 ? new HistoryCheck(host, HistoryChecks.SealsCheck, CheckOutcome.NotDone, null, "no verification key given (--key): seals not checked, a rewrite of the whole chain would pass the links")
                 : key.Host != host
                     ? new HistoryCheck(host, HistoryChecks.SealsCheck, CheckOutcome.NotDone, null, $"the key given is {key.Host}'s")
-                    : await HistoryChecks.SealsAsync(key, store, app.Time.GetUtcNow(), ct, TryLoadState(statePath)).ConfigureAwait(false));
+                    : await HistoryChecks.SealsAsync(key, store, app.Time.GetUtcNow(), ct, TryLoadState(statePath), pruned).ConfigureAwait(false));
+            // Whether a prune removed only what the retention period allows: only the seals can say so.
+            if (key is not null && key.Host == host && pruned is not null)
+                checks.Add(await HistoryChecks.RetentionAsync(key, store, pruned, app.Config.Storage.Retention.Days, ct).ConfigureAwait(false));
             if (announced is null)
                 checks.Add(new HistoryCheck(host, HistoryChecks.AnnouncedCheck, CheckOutcome.NotDone, null, "no saved stream of chain heads given (--anchors)"));
             else
             {
                 var lineHost = ChainHeadAnnouncer.LineHost(host);
-                checks.Add(await HistoryChecks.AnnouncedAsync(host, announced.Where(a => a.Host == lineHost).ToList(), store, ct).ConfigureAwait(false));
+                checks.Add(await HistoryChecks.AnnouncedAsync(host, announced.Where(a => a.Host == lineHost).ToList(), store, ct, pruned).ConfigureAwait(false));
             }
         }
         return checks;
@@ -228,6 +234,19 @@ internal static class VerifyCommand
         {
             w.WriteNumber("head_seq", head.Seq);
             w.WriteString("head_hash", head.Hash);
+        }
+        if (r.Pruned is { } pruned)
+        {
+            w.WriteStartObject("pruned");
+            w.WriteNumber("through_seq", pruned.PrunedThrough);
+            w.WriteNumber("record_seq", pruned.Seq);
+            w.WriteNumber("retention_days", pruned.RetentionDays);
+            w.WriteString("cutoff", pruned.Cutoff);
+            w.WriteString("pruned_at", pruned.PrunedAt);
+            w.WriteNumber("incidents_removed", pruned.AlertsRemoved);
+            w.WriteNumber("entries_removed", pruned.EntriesRemoved);
+            w.WriteNumber("deliveries_removed", pruned.DeliveriesRemoved);
+            w.WriteEndObject();
         }
         if (r.FirstBreak is { } broken)
         {

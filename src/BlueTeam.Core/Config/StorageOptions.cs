@@ -5,6 +5,8 @@ public sealed class StorageOptions : IValidatable
 {
     public SealingOptions Sealing { get; set; } = new();
 
+    public RetentionOptions Retention { get; set; } = new();
+
     /// <summary>
     /// How often the daemon checks its own store for rows removed, a replaced or deleted file, or a rewound
     /// chain (audit_store_tampered); 0 turns the watch off.
@@ -48,5 +50,28 @@ public sealed class SealingOptions : IValidatable
         if (string.IsNullOrEmpty(folder)) return false;
         var full = System.IO.Path.GetFullPath(statePath);
         return full.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// How long the history is kept. Off by default (NIST SP 800-171 3.3.1 leaves the period to the organisation, and
+/// nothing is thrown away unless someone chose so). A prune is recorded in the chain, so <c>verify</c> still passes
+/// and says what went; with the verification key it also checks that nothing younger than the period was pruned.
+/// </summary>
+public sealed class RetentionOptions : IValidatable
+{
+    /// <summary>
+    /// Incidents whose last change is older than this many days are pruned with their deliveries and the chain entries
+    /// about them (never one that still owes a delivery); 0 keeps everything.
+    /// </summary>
+    public int Days { get; set; }
+
+    /// <summary>How often the daemon prunes (it also prunes a minute after it starts). Read only when <see cref="Days"/> is set.</summary>
+    public int IntervalHours { get; set; } = 6;
+
+    public IEnumerable<ConfigProblem> Validate()
+    {
+        if (Days is < 0 or > 36_500) yield return new("days", "must be 0 (keep everything) or between 1 and 36500 days");
+        if (IntervalHours is < 1 or > 168) yield return new("interval_hours", "must be between 1 and 168 hours (a week)");
     }
 }

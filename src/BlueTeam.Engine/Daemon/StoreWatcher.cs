@@ -78,7 +78,7 @@ internal sealed class StoreWatcher(IBlueTeamStore store, ChainSealer sealer, Dae
             else
             {
                 var stored = await store.GetEntryHashesAsync(host, [seen.Seq], CancellationToken.None).ConfigureAwait(false);
-                if (!stored.TryGetValue(seen.Seq, out var hash) || hash != seen.Hash)
+                if (stored.TryGetValue(seen.Seq, out var hash) ? hash != seen.Hash : !await PrunedAsync(host, seen.Seq).ConfigureAwait(false))
                     what = $"entry {seen.Seq} of the chain of {host} was replaced (the sequence was rewound and written again)";
             }
             if (what is not null)
@@ -90,6 +90,10 @@ internal sealed class StoreWatcher(IBlueTeamStore store, ChainSealer sealer, Dae
         }
         _seen = head;
     }
+
+    /// <summary>Whether retention removed the entry (a prune that verify checks like the rest of the chain).</summary>
+    private async Task<bool> PrunedAsync(string host, long seq) =>
+        await store.GetLatestPruneAsync(host, CancellationToken.None).ConfigureAwait(false) is { } prune && prune.PrunedThrough >= seq;
 
     private async Task RecreateAsync(SqliteFileWatch old, StoreFileState state)
     {

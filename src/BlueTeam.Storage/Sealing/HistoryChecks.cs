@@ -23,7 +23,7 @@ public static class HistoryChecks
     /// The chain must still hold, with the same hash, the entry the last seal covered: rows cut from the end,
     /// or every row deleted, fail here. A sealing state gone while the store holds seals of its host fails too.
     /// </summary>
-    public static async Task<HistoryCheck> AnchorAsync(string host, string statePath, ISealStore store, IAuditChain chain, CancellationToken ct)
+    public static async Task<HistoryCheck> AnchorAsync(string host, string statePath, ISealStore store, IAuditChain chain, CancellationToken ct, Retention.PruneRecord? pruned = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(chain);
@@ -47,6 +47,9 @@ public static class HistoryChecks
             return new(host, AnchorCheck, CheckOutcome.NotDone, null, $"the sealing state at {statePath} is {state.Host}'s, not {host}'s");
         if (state.LastSealedSeq == 0)
             return new(host, AnchorCheck, CheckOutcome.Passed, null, "nothing sealed yet (the state's last seal covers an empty chain)");
+        if (pruned is not null && state.LastSealedSeq <= pruned.PrunedThrough)
+            return new(host, AnchorCheck, CheckOutcome.Passed, null,
+                $"entry {state.LastSealedSeq}, sealed last, was pruned by retention (through {pruned.PrunedThrough}); the prune is entry {pruned.Seq}");
 
         var stored = await store.GetEntryHashesAsync(host, [state.LastSealedSeq], ct).ConfigureAwait(false);
         if (!stored.TryGetValue(state.LastSealedSeq, out var hash))
@@ -70,7 +73,7 @@ public static class HistoryChecks
     /// This host's sealing state when readable: if it descends from <paramref name="key"/>, every epoch it sealed must have its
     /// seal in the store (seals cut from the end show at once, not only once their epochs are two old).
     /// </param>
-    public static async Task<HistoryCheck> SealsAsync(VerificationKey key, ISealStore store, DateTimeOffset now, CancellationToken ct, SealingState? local = null)
+    public static async Task<HistoryCheck> SealsAsync(VerificationKey key, ISealStore store, DateTimeOffset now, CancellationToken ct, SealingState? local = null, Retention.PruneRecord? pruned = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(store);
@@ -79,8 +82,9 @@ public static class HistoryChecks
         var own = seals.Where(s => s.KeyId == keyId).ToList();
         var lastOwn = own.Count == 0 ? DateTimeOffset.MinValue : own.Max(s => s.SealedAt);
         var replaced = seals.Any(s => s.KeyId != keyId && s.SealedAt > lastOwn);
-        var hashes = await store.GetEntryHashesAsync(key.Host, own.Select(s => s.Seq).Where(s => s > 0).ToList(), ct).ConfigureAwait(false);
-        var check = SealVerifier.Check(key, hashes, own, replaced ? null : now);
+        var prunedThrough = pruned?.PrunedThrough ?? 0;
+        var hashes = await store.GetEntryHashesAsync(key.Host, own.Select(s => s.Seq).Where(s => s > prunedThrough).ToList(), ct).ConfigureAwait(false);
+        var check = SealVerifier.Check(key, hashes, own, replaced ? null : now, prunedThrough);
         if (!check.IsIntact)
             return new(key.Host, SealsCheck, CheckOutcome.Failed, check.FirstBadSeq, check.Problem!);
         var last = own.Count == 0 ? 0 : own.Max(s => s.Seq);
@@ -92,20 +96,62 @@ public static class HistoryChecks
     }
 
     /// <summary>Every head announced for <paramref name="host"/> must still be in the chain with the hash announced.</summary>
-    public static async Task<HistoryCheck> AnnouncedAsync(string host, IReadOnlyList<AnnouncedHead> heads, ISealStore store, CancellationToken ct)
+    /// <param name="pruned">The newest prune by retention: heads it removed are no longer in the chain, and are not counted against it.</param>
+    public static async Task<HistoryCheck> AnnouncedAsync(string host, IReadOnlyList<AnnouncedHead> heads, ISealStore store, CancellationToken ct, Retention.PruneRecord? pruned = null)
     {
         ArgumentNullException.ThrowIfNull(heads);
         ArgumentNullException.ThrowIfNull(store);
         if (heads.Count == 0)
             return new(host, AnnouncedCheck, CheckOutcome.NotDone, null, $"the file holds no announced head of {host}");
-        var stored = await store.GetEntryHashesAsync(host, heads.Where(h => h.Seq > 0).Select(h => h.Seq).ToList(), ct).ConfigureAwait(false);
-        foreach (var head in heads.Where(h => h.Seq > 0).OrderBy(h => h.Seq))
+        var prunedThrough = pruned?.PrunedThrough ?? 0;
+        var stored = await store.GetEntryHashesAsync(host, heads.Where(h => h.Seq > prunedThrough).Select(h => h.Seq).ToList(), ct).ConfigureAwait(false);
+        foreach (var head in heads.Where(h => h.Seq > prunedThrough).OrderBy(h => h.Seq))
         {
             if (!stored.TryGetValue(head.Seq, out var hash))
                 return new(host, AnnouncedCheck, CheckOutcome.Failed, head.Seq, $"entry {head.Seq}, announced on line {head.Line}, is missing from the chain");
             if (!string.Equals(hash, head.Hash, StringComparison.Ordinal))
                 return new(host, AnnouncedCheck, CheckOutcome.Failed, head.Seq, $"entry {head.Seq} has another hash than announced on line {head.Line}: the chain was rewritten");
         }
-        return new(host, AnnouncedCheck, CheckOutcome.Passed, null, $"{heads.Count} announced heads (up to entry {heads.Max(h => h.Seq)}) match the chain");
+        var gone = heads.Count(h => h.Seq > 0 && h.Seq <= prunedThrough);
+        return new(host, AnnouncedCheck, CheckOutcome.Passed, null, $"{heads.Count} announced heads (up to entry {heads.Max(h => h.Seq)}) match the chain"
+            + (gone > 0 ? $" ({gone} of them pruned by retention)" : ""));
     }
+
+    public const string RetentionCheck = "retention (--key)";
+
+    /// <summary>
+    /// A prune must only have removed what the retention period allows. The seals bound its age without trusting the
+    /// store's clocks: the last entry pruned was written before the end of the first epoch whose seal covers it, and
+    /// the prune's own entry after the last seal made before it existed (that epoch's key was erased at its end). So
+    /// the entries pruned were at least (that epoch − the first) epochs old; this must reach the configured period,
+    /// less two epochs for the bounds' own rounding. A prune of fresh entries — an intruder cutting evidence and
+    /// calling it retention — fails here, whatever the prune record says of itself.
+    /// </summary>
+    /// <param name="retentionDays">The period this configuration allows (storage.retention.days); 0 keeps everything.</param>
+    public static async Task<HistoryCheck> RetentionAsync(VerificationKey key, ISealStore store, Retention.PruneRecord? pruned, int retentionDays, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(store);
+        if (pruned is null)
+            return new(key.Host, RetentionCheck, CheckOutcome.Passed, null, "the chain was never pruned");
+        if (retentionDays <= 0)
+            return new(key.Host, RetentionCheck, CheckOutcome.Failed, 1,
+                $"{pruned.Describe()}, but this configuration keeps everything (storage.retention.days is 0)");
+        var keyId = key.KeyId;
+        var own = (await store.GetSealsAsync(key.Host, ct).ConfigureAwait(false)).Where(s => s.KeyId == keyId).ToList();
+        var coveringLast = own.Where(s => s.Seq >= pruned.PrunedThrough).Select(s => (long?)s.Epoch).Min();
+        var beforePrune = own.Where(s => s.Seq < pruned.Seq).Select(s => (long?)s.Epoch).Max();
+        if (coveringLast is null || beforePrune is null)
+            return new(key.Host, RetentionCheck, CheckOutcome.Failed, 1,
+                $"{pruned.Describe()}, but the seals of key {keyId} cannot bound its age (no seal covers entry {pruned.PrunedThrough}, or none came before the prune)");
+        var atLeast = key.EpochLength * Math.Max(0, beforePrune.Value - coveringLast.Value);
+        var required = TimeSpan.FromDays(retentionDays) - key.EpochLength * 2;
+        var detail = $"{pruned.Describe()}; the seals prove the entries pruned were at least {FormatAge(atLeast)} old (sealed by epoch {coveringLast}, pruned after epoch {beforePrune}'s seal)";
+        return atLeast >= required
+            ? new(key.Host, RetentionCheck, CheckOutcome.Passed, null, detail)
+            : new(key.Host, RetentionCheck, CheckOutcome.Failed, 1, $"{detail}: younger than the {retentionDays} days this configuration keeps");
+    }
+
+    private static string FormatAge(TimeSpan age) =>
+        age.TotalDays >= 1 ? $"{age.TotalDays:0.#} days" : age.TotalHours >= 1 ? $"{age.TotalHours:0.#} hours" : $"{age.TotalMinutes:0} minutes";
 }

@@ -24,7 +24,11 @@ public static class SealVerifier
     /// seals each epoch as it ends (and the epochs it missed while stopped, at its next start), so missing
     /// recent seals mean the seals were cut, or the daemon has not run since.
     /// </param>
-    public static SealCheck Check(VerificationKey key, IReadOnlyDictionary<long, string> chain, IEnumerable<SealRecord> seals, DateTimeOffset? now = null)
+    /// <param name="prunedThrough">
+    /// Entries up to this position were removed by retention (a prune the chain walk checked): their seals still prove
+    /// the seal's tag, but there is no entry left to compare the hash with.
+    /// </param>
+    public static SealCheck Check(VerificationKey key, IReadOnlyDictionary<long, string> chain, IEnumerable<SealRecord> seals, DateTimeOffset? now = null, long prunedThrough = 0)
     {
         ArgumentNullException.ThrowIfNull(key);
         var keyId = key.KeyId;
@@ -47,7 +51,7 @@ public static class SealVerifier
             if (seal.Seq < lastSeq) return Bad(checkedSeals, seal.Seq, $"epoch {seal.Epoch}'s seal covers entry {seal.Seq}, before the previous seal's {lastSeq}");
             if (!SealingKeys.Verify(epochKey, key.Host, seal.Epoch, seal.Seq, seal.EntryHash, seal.Tag))
                 return Bad(checkedSeals, Math.Max(1, lastSeq + 1), $"epoch {seal.Epoch}'s seal is not the one its key makes: the seal or what it covers was forged");
-            if (seal.Seq > 0)
+            if (seal.Seq > prunedThrough)
             {
                 if (!chain.TryGetValue(seal.Seq, out var stored))
                     return Bad(checkedSeals, seal.Seq, $"entry {seal.Seq}, sealed in epoch {seal.Epoch}, is missing from the chain");

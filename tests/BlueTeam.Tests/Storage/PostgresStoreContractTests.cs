@@ -120,7 +120,7 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
 
-        Assert.Equal(["blueteam.alert_chain", "blueteam.alert_deliveries", "blueteam.alert_history", "blueteam.bans", "blueteam.checkpoints",
+        Assert.Equal(["blueteam.alert_chain", "blueteam.alert_deliveries", "blueteam.alert_history", "blueteam.bans", "blueteam.chain_prunes", "blueteam.checkpoints",
             "blueteam.first_seen", "blueteam.heartbeats", "blueteam.host_silence_claims", "blueteam.schema_migrations", "blueteam.seals", "blueteam.silences"], tables);
     }
 

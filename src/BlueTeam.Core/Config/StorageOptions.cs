@@ -66,7 +66,7 @@ public sealed class RetentionOptions : IValidatable
     /// </summary>
     public int Days { get; set; }
 
-    /// <summary>How often the daemon prunes (it also prunes a minute after it starts). Read only when <see cref="Days"/> is set.</summary>
+    /// <summary>How often the daemon prunes (it also prunes ten seconds after it starts). Read only when <see cref="Days"/> is set.</summary>
     public int IntervalHours { get; set; } = 6;
 
     public IEnumerable<ConfigProblem> Validate()

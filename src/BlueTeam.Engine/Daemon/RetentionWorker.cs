@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
-/// Prunes this host's history older than <c>storage.retention.days</c> a minute after the start and then every
+/// Prunes this host's history older than <c>storage.retention.days</c> ten seconds after the start and then every
 /// <c>interval_hours</c> (read again at each run, so a reload turns it on or off). Off (0 days) by default. Each prune
 /// is one transaction that also writes its record to the chain (<see cref="Storage.Retention.IRetentionStore"/>).
 /// </summary>
@@ -18,7 +18,8 @@ namespace BlueTeam.Engine.Daemon;
 internal sealed class RetentionWorker(IBlueTeamStore store, DaemonRuntime runtime, DaemonStats stats, TimeProvider time, ILogger<RetentionWorker> logger)
     : BackgroundService
 {
-    private static readonly TimeSpan FirstRun = TimeSpan.FromMinutes(1);
+    // Soon after the start (the history is read-mostly then), not at once: start-up has the store to itself first.
+    private static readonly TimeSpan FirstRun = TimeSpan.FromSeconds(10);
     private readonly StateChangeLog _failures = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -2,7 +2,7 @@ using BlueTeam.Core.Config;
 
 namespace BlueTeam.Tests.Core;
 
-/// <summary>storage.sealing and storage.watch_interval_sec: defaults, and refusals that name the key.</summary>
+/// <summary>storage.sealing, storage.watch_interval_sec and storage.retention: defaults, and refusals that name the key.</summary>
 public class StorageOptionsTests
 {
     [Fact]
@@ -13,6 +13,8 @@ public class StorageOptionsTests
         Assert.Equal(15, c.Storage.Sealing.EpochMinutes);
         Assert.Equal(TimeSpan.FromSeconds(5), c.Storage.WatchInterval);
         Assert.True(c.Alerting.Syslog.SendChainHead);
+        Assert.Equal(0, c.Storage.Retention.Days); // keeps everything unless someone chose a period
+        Assert.Equal(6, c.Storage.Retention.IntervalHours);
         Assert.False(SealingOptions.IsInsideFolderOf(c.Storage.Sealing.ResolveStatePath(), DefaultPaths.Database()));
     }
 
@@ -24,10 +26,11 @@ public class StorageOptionsTests
             storage:
               sealing: {epoch_minutes: 0, state_path: /srv/bt/db/keys/sealing.state}
               watch_interval_sec: 7200
+              retention: {days: -1, interval_hours: 0}
             """, "test.yaml"));
 
         var keys = e.Errors.Select(x => x.Key).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["storage.sealing.epoch_minutes", "storage.sealing.state_path", "storage.watch_interval_sec"], keys);
+        Assert.Equal(["storage.retention.days", "storage.retention.interval_hours", "storage.sealing.epoch_minutes", "storage.sealing.state_path", "storage.watch_interval_sec"], keys);
         Assert.Contains(e.Errors, x => x.Key == "storage.sealing.state_path" && x.Message.Contains("outside the database's folder", StringComparison.Ordinal));
     }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package and tests it on this machine, as root: install (user, groups, modes,
-# man pages, completion), the service's command started as the `blueteam` user detecting an attack,
+# man pages, completion), the service started by systemd as the `blueteam` user (a systemd booted in a
+# namespace of the test's own when the machine has none), its command detecting an attack,
 # upgrade (config edits and stored history kept), purge (config and data gone).
 # It changes the machine: it installs and purges the package (the system user stays, as Debian
 # keeps system users). CI runs it on a throwaway machine.
@@ -22,25 +23,76 @@ fi
 
 work=$(mktemp -d)
 chmod 0755 "$work" # the blueteam user reads the test's log and config in here
+# The packages live outside /tmp: the systemd booted below has a /tmp of its own.
+debs=$(mktemp -d -p /var/cache blueteam-pkgtest.XXXXXX)
+sd=""
 cleanup() {
   [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null || true
-  rm -rf "$work"
+  # Killing the namespace's PID 1 ends every process in it.
+  [ -n "$sd" ] && kill -KILL "$sd" 2>/dev/null || true
+  rm -rf "$work" "$debs"
 }
 trap cleanup EXIT
 
 deb1=${1:-}
-if [ -z "$deb1" ]; then
-  deb1=$("$root/scripts/package-deb.sh" --version 0.1.0+test1 --out "$work/dist")
+if [ -n "$deb1" ]; then cp "$deb1" "$debs/"; deb1="$debs/$(basename "$deb1")"
+else deb1=$("$root/scripts/package-deb.sh" --version 0.1.0+test1 --out "$debs")
 fi
 # The upgrade is the same binary packaged as a later version.
 dpkg-deb -x "$deb1" "$work/extract"
-deb2=$("$root/scripts/package-deb.sh" --version 99.0.0+test2 --out "$work/dist" --binary "$work/extract/usr/bin/blueteam")
+deb2=$("$root/scripts/package-deb.sh" --version 99.0.0+test2 --out "$debs" --binary "$work/extract/usr/bin/blueteam")
 
 dpkg -s blueteam >/dev/null 2>&1 && { echo "== removing an earlier blueteam package"; apt-get purge -y -qq blueteam >/dev/null; }
 
+# Where the package is installed, upgraded and purged: under the machine's systemd when it has one, else under a
+# systemd booted for this test as PID 1 of a PID and mount namespace of its own (unshare), so that the package's
+# scripts see a running systemd and the service is started, restarted and stopped by systemd itself, as on a
+# server. The namespace shares the file system, so systemd's boot-time clean-ups must not reach the machine's own
+# files: it gets private /tmp, /var/tmp and /run, and the tmpfiles clean-ups are masked.
+sysd=()
+if [ -d /run/systemd/system ]; then
+  echo "== this machine runs systemd: the package is tested under it"
+elif [ -x /lib/systemd/systemd ] && command -v unshare >/dev/null && command -v nsenter >/dev/null; then
+  echo "== booting systemd in a PID and mount namespace of the test's own"
+  cat > "$work/sd-init" <<'EOF'
+#!/bin/sh
+set -e
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/systemd/system
+for unit in systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service; do
+  ln -s /dev/null "/run/systemd/system/$unit"
+done
+# A container image's policy-rc.d forbids package scripts to start services; a server has none.
+if [ -e /usr/sbin/policy-rc.d ]; then mount --bind "$(dirname "$0")/policy-rc.d" /usr/sbin/policy-rc.d; fi
+exec /lib/systemd/systemd --system --unit=basic.target
+EOF
+  printf '#!/bin/sh\nexit 0\n' > "$debs/policy-rc.d"
+  chmod 0755 "$debs/policy-rc.d"
+  chmod 0755 "$work/sd-init"
+  cp "$work/sd-init" "$debs/sd-init"
+  setsid unshare --pid --fork --mount-proc --mount --propagation private "$debs/sd-init" > "$work/systemd.out" 2>&1 < /dev/null &
+  wrapper=$!
+  for i in $(seq 1 50); do sd=$(pgrep -P "$wrapper" || true); [ -n "$sd" ] && break; sleep 0.2; done
+  [ -n "$sd" ] || { cat "$work/systemd.out"; fail "systemd did not start in its namespace"; }
+  state=""
+  for i in $(seq 1 60); do
+    state=$(nsenter -t "$sd" -m -p systemctl is-system-running 2>/dev/null || true)
+    [ "$state" = running ] || [ "$state" = degraded ] && break
+    sleep 1
+  done
+  [ "$state" = running ] || [ "$state" = degraded ] || { cat "$work/systemd.out"; fail "systemd in the namespace is '$state'"; }
+  sysd=(nsenter -t "$sd" -m -p)
+  pass "systemd booted as PID 1 of the test's namespace ($state)"
+else
+  echo "package-test: SKIPPED the service under systemd: no systemd here to boot (the unit's command is still tested as user blueteam)" >&2
+fi
+under_systemd() { [ -d /run/systemd/system ] || [ -n "$sd" ]; }
+
 echo "== install $(basename "$deb1")"
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb1" >/dev/null
+"${sysd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb1" >/dev/null
 [ "$(dpkg-query -W -f='${Status}' blueteam)" = "install ok installed" ] || fail "not installed"
 getent passwd blueteam >/dev/null || fail "no blueteam user"
 groups=$(id -nG blueteam)
@@ -67,16 +119,25 @@ pass "bash completion completes, zsh completion parses"
 systemd-analyze verify /lib/systemd/system/blueteam.service >/dev/null 2>&1 \
   || grep -q '^ExecStart=/usr/bin/blueteam monitor' /lib/systemd/system/blueteam.service || fail "unit file"
 
-echo "== the service's command, as user blueteam"
+echo "== the service under systemd, then its command by hand as user blueteam"
 printf 'host: pkgtest01\nmonitoring: {poll_interval_sec: 1}\ncollectors:\n  auth_log: {type: auth, paths: [%s/auth.log]}\n' "$work" > "$work/blueteam.yaml"
 chmod 0644 "$work/blueteam.yaml"
 : > "$work/auth.log"; chmod 0644 "$work/auth.log"
-if [ -d /run/systemd/system ]; then
-  systemctl is-active --quiet blueteam || fail "the service did not start"
-  [ "$(ps -o user= -p "$(systemctl show -p MainPID --value blueteam)")" = blueteam ] || fail "the service does not run as blueteam"
-  pass "systemd started blueteam.service as user blueteam"
+if under_systemd; then
+  # Installing enabled and started the service (the package's postinst, as on any systemd host).
+  for i in $(seq 1 30); do "${sysd[@]}" systemctl is-active --quiet blueteam && break; sleep 1; done
+  "${sysd[@]}" systemctl is-active --quiet blueteam || { "${sysd[@]}" systemctl status blueteam --no-pager || true; fail "the service did not start"; }
+  "${sysd[@]}" systemctl is-enabled --quiet blueteam || fail "the service is not enabled"
+  main=$("${sysd[@]}" systemctl show -p MainPID --value blueteam)
+  [ "$("${sysd[@]}" ps -o user= -p "$main" | tr -d ' ')" = blueteam ] || fail "the service does not run as blueteam"
+  # Type=notify: active means the daemon itself said it was ready.
+  for i in $(seq 1 20); do "${sysd[@]}" journalctl -u blueteam --no-pager 2>/dev/null | grep -q "Started blueteam" && break; sleep 1; done
+  "${sysd[@]}" journalctl -u blueteam --no-pager | grep -q "Started blueteam" || fail "systemd's journal does not show the service started"
+  "${sysd[@]}" systemctl stop blueteam
+  [ "$("${sysd[@]}" systemctl show -p Result --value blueteam)" = success ] || fail "the service did not stop cleanly: $("${sysd[@]}" systemctl show -p Result --value blueteam)"
+  pass "installing started blueteam.service under systemd (enabled, ready, as user blueteam); it stopped cleanly"
 fi
-# Without systemd (a container) the unit's ExecStart is run the way the unit runs it: as blueteam.
+# The unit's command is also run by hand as blueteam, on a config and log of the test's own, to see it detect an attack.
 runuser -u blueteam -- /usr/bin/blueteam --config "$work/blueteam.yaml" monitor --no-dashboard > "$work/daemon.out" 2>&1 &
 daemon=$!
 sleep 3
@@ -97,14 +158,25 @@ pass "the packaged daemon ran as blueteam, stored the brute force in /var/lib/bl
 
 echo "== upgrade to $(basename "$deb2")"
 echo "# edited by the administrator" >> /etc/blueteam/blueteam.yaml
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold "$deb2" >/dev/null
+"${sysd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold "$deb2" >/dev/null
 [ "$(dpkg-query -W -f='${Version}' blueteam)" = "99.0.0+test2" ] || fail "upgrade: version is $(dpkg-query -W -f='${Version}' blueteam)"
 grep -q "edited by the administrator" /etc/blueteam/blueteam.yaml || fail "upgrade lost the config edit"
+if under_systemd; then
+  for i in $(seq 1 30); do "${sysd[@]}" systemctl is-active --quiet blueteam && break; sleep 1; done
+  "${sysd[@]}" systemctl is-active --quiet blueteam || fail "the upgrade did not start the service again"
+  "${sysd[@]}" systemctl stop blueteam
+  pass "the upgrade started the service again under systemd"
+fi
 runuser -u blueteam -- /usr/bin/blueteam --config "$work/blueteam.yaml" alerts list --format json | grep -q '"ssh_brute_force"' || fail "upgrade lost the stored history"
 pass "upgrade kept the config edit and the stored history"
 
 echo "== purge"
-apt-get purge -y -qq blueteam >/dev/null
+if under_systemd; then "${sysd[@]}" systemctl start blueteam; fi
+"${sysd[@]}" apt-get purge -y -qq blueteam >/dev/null
+if under_systemd; then
+  "${sysd[@]}" systemctl is-active --quiet blueteam && fail "purge left the service running"
+  pass "purge stopped the service"
+fi
 [ ! -e /usr/bin/blueteam ] || fail "purge left /usr/bin/blueteam"
 [ ! -e /etc/blueteam ] || fail "purge left /etc/blueteam"
 [ ! -e /var/lib/blueteam ] || fail "purge left /var/lib/blueteam"

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using BlueTeam.Cli.Composition;
+using BlueTeam.Cli.Output;
 using BlueTeam.Core.Text;
 
 namespace BlueTeam.Cli.Commands;
@@ -12,7 +13,7 @@ namespace BlueTeam.Cli.Commands;
 /// </summary>
 internal static class DbPrune
 {
-    private static readonly Option<int?> Days = new("--days") { Description = "Keep this many days (default: storage.retention.days)" };
+    private static readonly Option<int> Days = new("--days") { Description = "Keep this many days (default: storage.retention.days)", DefaultValueFactory = _ => 0 };
     private static readonly Option<string?> Host = new("--host") { Description = "Prune this host's history (default: this host's)" };
     private static readonly Option<bool> AllHosts = new("--all-hosts") { Description = "Prune every host's history (a fleet's administrator, with the owner's connection)" };
     private static readonly Option<bool> DryRun = new("--dry-run") { Description = "Say what would be removed and change nothing" };
@@ -20,23 +21,18 @@ internal static class DbPrune
     public static Command Build()
     {
         var prune = new Command("prune", "Remove incidents older than the retention period, recording the prune in the audit chain") { Days, Host, AllHosts, DryRun };
-        prune.Validators.Add(result =>
-        {
-            if (result.GetValue(Host) is not null && result.GetValue(AllHosts)) result.AddError("--host and --all-hosts cannot be used together");
-            if (result.GetValue(Days) is { } d && d is < 1 or > 36_500) result.AddError("--days must be between 1 and 36500");
-        });
+        OptionChecks.AtLeast(Days, 1, "between 1 and 36500 days");
         prune.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => RunAsync(app, parse, token)));
         return prune;
     }
 
     private static async Task<int> RunAsync(AppServices app, ParseResult parse, CancellationToken ct)
     {
-        var days = parse.GetValue(Days) ?? app.Config.Storage.Retention.Days;
-        if (days <= 0)
-        {
-            await Console.Error.WriteLineAsync("blueteam: retention is off (storage.retention.days is 0); give --days N to prune anyway").ConfigureAwait(false);
-            return ExitCodes.ConfigError;
-        }
+        if (parse.GetValue(Host) is not null && parse.GetValue(AllHosts))
+            return await Usage.ErrorAsync("--host and --all-hosts cannot be used together").ConfigureAwait(false);
+        var days = parse.GetValue(Days) is > 0 and var given ? given : app.Config.Storage.Retention.Days;
+        if (days > 36_500) return await Usage.ErrorAsync("--days must be between 1 and 36500 days").ConfigureAwait(false);
+        if (days <= 0) return await Usage.ErrorAsync("retention is off (storage.retention.days is 0); give --days N to prune anyway").ConfigureAwait(false);
         var store = await app.OpenExistingStoreAsync(ct).ConfigureAwait(false);
         var dryRun = parse.GetValue(DryRun);
         IReadOnlyList<string> hosts = parse.GetValue(AllHosts)

@@ -10,25 +10,30 @@ namespace BlueTeam.Storage;
 /// before operators existed hold an object of label → value (equality, '*' at the end for a prefix);
 /// they are read as the same conditions, so an old silence keeps silencing what it silenced.
 /// </summary>
-internal static class SilenceMatcherJson
+public static class SilenceMatcherJson
 {
-    public static string Write(IReadOnlyList<LabelMatcher> matchers)
+    internal static string Write(IReadOnlyList<LabelMatcher> matchers)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartArray();
-            foreach (var m in matchers)
-            {
-                w.WriteStartObject();
-                w.WriteString("label", m.Label);
-                w.WriteString("op", LabelMatcher.Symbol(m.Operator));
-                w.WriteString("value", m.Value);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-        }
+        using (var w = new Utf8JsonWriter(buffer)) WriteArray(w, matchers);
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The matchers as a JSON array of {label, op, value}: the column's form, also what <c>silence list --format json</c> shows.</summary>
+    public static void WriteArray(Utf8JsonWriter w, IReadOnlyList<LabelMatcher> matchers)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(matchers);
+        w.WriteStartArray();
+        foreach (var m in matchers)
+        {
+            w.WriteStartObject();
+            w.WriteString("label", m.Label);
+            w.WriteString("op", LabelMatcher.Symbol(m.Operator));
+            w.WriteString("value", m.Value);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     // The engine reads the silences in force for every batch it raises: compiled matchers are kept by their
@@ -38,7 +43,7 @@ internal static class SilenceMatcherJson
 
     /// <exception cref="JsonException">The column holds neither shape.</exception>
     /// <exception cref="ArgumentException">A regex in it does not compile.</exception>
-    public static IReadOnlyList<LabelMatcher> Read(string json)
+    internal static IReadOnlyList<LabelMatcher> Read(string json)
     {
         if (Compiled.TryGetValue(json, out var cached)) return cached;
         IReadOnlyList<LabelMatcher> matchers = Parse(json).AsReadOnly();

@@ -128,16 +128,8 @@ internal static class SilenceCommand
                     w.WriteNumber("id", s.Id);
                     w.WriteString("state", State(s, now));
                     if (s.RuleName is { } r) w.WriteString("rule", r); else w.WriteNull("rule");
-                    w.WriteStartArray("matchers");
-                    foreach (var m in s.Matchers)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("label", m.Label);
-                        w.WriteString("op", LabelMatcher.Symbol(m.Operator));
-                        w.WriteString("value", m.Value);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
+                    w.WritePropertyName("matchers");
+                    SilenceMatcherJson.WriteArray(w, s.Matchers);
                     w.WriteString("starts_at", s.StartsAt);
                     w.WriteString("ends_at", s.EndsAt);
                     w.WriteTimestamp("expired_at", s.ExpiredAt);

@@ -445,5 +445,9 @@ internal static class StoreMigrations
                     PRIMARY KEY (host, key_id, epoch)
                 );
                 """),
+
+        // [fleetsec #19] Fleet/FleetRolesSchema.cs: checkpoints keyed by host; PostgreSQL roles, grants and RLS.
+        new(12, "checkpoints per host; least privilege per fleet host (roles, grants, row-level security)",
+            Sqlite: Fleet.FleetRolesSchema.Sqlite, Postgres: Fleet.FleetRolesSchema.Postgres),
     ];
 }

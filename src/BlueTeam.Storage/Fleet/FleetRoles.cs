@@ -41,7 +41,7 @@ public sealed partial record FleetMemberName
 
     public override string ToString() => Value;
 
-    [GeneratedRegex("^[a-z0-9._-]{1,48}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z0-9._-]{1,48}\z", RegexOptions.CultureInvariant)] // \z: $ would accept a final newline
     private static partial Regex Pattern();
 }
 

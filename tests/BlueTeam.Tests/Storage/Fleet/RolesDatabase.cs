@@ -34,7 +34,8 @@ internal sealed class RolesDatabase : IAsyncDisposable
     /// <summary>A name no other test uses: roles are shared by every database of the server.</summary>
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 
-    public static async Task<RolesDatabase> CreateAsync()
+    /// <param name="migrate">False leaves the database empty, as before an administrator's first `blueteam` command.</param>
+    public static async Task<RolesDatabase> CreateAsync(bool migrate = true)
     {
         var server = PostgresStoreContractTests.ServerConnectionString();
         var database = "blueteam_roles_" + Guid.NewGuid().ToString("N");
@@ -46,6 +47,7 @@ internal sealed class RolesDatabase : IAsyncDisposable
             await create.ExecuteNonQueryAsync();
         }
         var db = new RolesDatabase(server, database);
+        if (!migrate) return db;
         await using var owner = db.OwnerStore();
         await owner.MigrateAsync(CancellationToken.None);
         return db;
@@ -61,6 +63,13 @@ internal sealed class RolesDatabase : IAsyncDisposable
         var credentials = await Admin.AddAsync(kind, parsed, withPassword: true, CancellationToken.None);
         _members.Add((kind, parsed));
         return credentials;
+    }
+
+    /// <summary>Drops <paramref name="name"/>'s role at the end if it is still there (created by the binary under test).</summary>
+    public void RemoveAtEnd(FleetRoleKind kind, string name)
+    {
+        Assert.True(FleetMemberName.TryParse(name, out var parsed));
+        _members.Add((kind, parsed));
     }
 
     public static PostgresStore StoreAs(FleetCredentials credentials, TimeProvider? time = null) => PostgresStore.Create(credentials.ConnectionString, time);

@@ -55,7 +55,13 @@ internal static class FleetRolesSchema
     // Operators are mapped too, to a name of their own: `bans add/remove` store an audit incident
     // under the operator's host name, so operators write their own alerts and chain like hosts.
     // On other hosts' alerts they may change only the acknowledgement, which column privileges
-    // cannot say for one role and not the other (they are per table), hence the trigger.
+    // cannot say for one row and not another (they are per table), hence the trigger. Its WHEN
+    // keeps it off every other role's updates: a plpgsql call per row made the owner's updates
+    // six times slower (15,000 rows: 1.1 s against 0.18 s).
+    //
+    // Policies read the mapped name as (SELECT blueteam.fleet_host()): a subquery is evaluated
+    // once per statement, the bare call once per row (a host's 15,000-row update: 0.33 s bare,
+    // 0.2 s as a subquery; the owner's 0.18 s).
     public const string Postgres = """
         ALTER TABLE blueteam.checkpoints ADD COLUMN host text NOT NULL DEFAULT '';
         ALTER TABLE blueteam.checkpoints ALTER COLUMN host DROP DEFAULT;
@@ -97,8 +103,8 @@ internal static class FleetRolesSchema
             LANGUAGE plpgsql SECURITY INVOKER
             AS $$
             BEGIN
-                IF (SELECT kind FROM blueteam.fleet_hosts WHERE role_name = current_user) = 'operator'
-                   AND OLD.host IS DISTINCT FROM blueteam.fleet_host()
+                -- Called for members of blueteam_operator only (the trigger's WHEN).
+                IF OLD.host IS DISTINCT FROM blueteam.fleet_host()
                    AND to_jsonb(NEW) - ARRAY['acked_at', 'acked_by', 'ack_note', 'acked_severity']
                        IS DISTINCT FROM to_jsonb(OLD) - ARRAY['acked_at', 'acked_by', 'ack_note', 'acked_severity'] THEN
                     RAISE EXCEPTION 'permission denied: an operator changes only the acknowledgement of another host''s alert (alert %)', OLD.id
@@ -108,7 +114,8 @@ internal static class FleetRolesSchema
             END
             $$;
         CREATE TRIGGER operator_acks_only BEFORE UPDATE ON blueteam.alert_history
-            FOR EACH ROW EXECUTE FUNCTION blueteam.operator_acks_only();
+            FOR EACH ROW WHEN (current_setting('is_superuser') = 'off' AND pg_has_role(current_user, 'blueteam_operator', 'MEMBER'))
+            EXECUTE FUNCTION blueteam.operator_acks_only();
 
         GRANT USAGE ON SCHEMA blueteam TO blueteam_host, blueteam_operator;
         GRANT SELECT ON blueteam.schema_migrations, blueteam.fleet_hosts TO blueteam_host, blueteam_operator;
@@ -125,10 +132,10 @@ internal static class FleetRolesSchema
                       chain_seq, prev_hash, row_hash)
             ON blueteam.alert_history TO blueteam_host, blueteam_operator;
         GRANT UPDATE (acked_at, acked_by, ack_note, acked_severity) ON blueteam.alert_history TO blueteam_operator;
-        CREATE POLICY own_select ON blueteam.alert_history FOR SELECT TO blueteam_host USING (host = blueteam.fleet_host());
-        CREATE POLICY own_insert ON blueteam.alert_history FOR INSERT TO blueteam_host, blueteam_operator WITH CHECK (host = blueteam.fleet_host());
+        CREATE POLICY own_select ON blueteam.alert_history FOR SELECT TO blueteam_host USING (host = (SELECT blueteam.fleet_host()));
+        CREATE POLICY own_insert ON blueteam.alert_history FOR INSERT TO blueteam_host, blueteam_operator WITH CHECK (host = (SELECT blueteam.fleet_host()));
         CREATE POLICY own_update ON blueteam.alert_history FOR UPDATE TO blueteam_host, blueteam_operator
-            USING (host = blueteam.fleet_host()) WITH CHECK (host = blueteam.fleet_host());
+            USING (host = (SELECT blueteam.fleet_host())) WITH CHECK (host = (SELECT blueteam.fleet_host()));
         CREATE POLICY operator_select ON blueteam.alert_history FOR SELECT TO blueteam_operator USING (true);
         CREATE POLICY operator_ack ON blueteam.alert_history FOR UPDATE TO blueteam_operator USING (true) WITH CHECK (true);
 
@@ -136,15 +143,15 @@ internal static class FleetRolesSchema
         -- appends to its own chain; an operator to its own and the ack entries of any host's.
         ALTER TABLE blueteam.alert_chain ENABLE ROW LEVEL SECURITY;
         GRANT SELECT, INSERT ON blueteam.alert_chain TO blueteam_host, blueteam_operator;
-        CREATE POLICY own_select ON blueteam.alert_chain FOR SELECT TO blueteam_host USING (host = blueteam.fleet_host());
-        CREATE POLICY own_insert ON blueteam.alert_chain FOR INSERT TO blueteam_host, blueteam_operator WITH CHECK (host = blueteam.fleet_host());
+        CREATE POLICY own_select ON blueteam.alert_chain FOR SELECT TO blueteam_host USING (host = (SELECT blueteam.fleet_host()));
+        CREATE POLICY own_insert ON blueteam.alert_chain FOR INSERT TO blueteam_host, blueteam_operator WITH CHECK (host = (SELECT blueteam.fleet_host()));
         CREATE POLICY operator_select ON blueteam.alert_chain FOR SELECT TO blueteam_operator USING (true);
         CREATE POLICY operator_ack ON blueteam.alert_chain FOR INSERT TO blueteam_operator WITH CHECK (kind = 'acked');
 
         ALTER TABLE blueteam.seals ENABLE ROW LEVEL SECURITY;
         GRANT SELECT, INSERT ON blueteam.seals TO blueteam_host, blueteam_operator;
-        CREATE POLICY own_select ON blueteam.seals FOR SELECT TO blueteam_host USING (host = blueteam.fleet_host());
-        CREATE POLICY own_insert ON blueteam.seals FOR INSERT TO blueteam_host, blueteam_operator WITH CHECK (host = blueteam.fleet_host());
+        CREATE POLICY own_select ON blueteam.seals FOR SELECT TO blueteam_host USING (host = (SELECT blueteam.fleet_host()));
+        CREATE POLICY own_insert ON blueteam.seals FOR INSERT TO blueteam_host, blueteam_operator WITH CHECK (host = (SELECT blueteam.fleet_host()));
         CREATE POLICY operator_select ON blueteam.seals FOR SELECT TO blueteam_operator USING (true);
 
         -- alert_deliveries: the outbox of one's own alerts (each daemon delivers its own); no DELETE.
@@ -154,8 +161,8 @@ internal static class FleetRolesSchema
             ON blueteam.alert_deliveries TO blueteam_host, blueteam_operator;
         GRANT UPDATE (status, attempts, last_error, next_attempt_at, delivered_at) ON blueteam.alert_deliveries TO blueteam_host, blueteam_operator;
         CREATE POLICY own_alerts ON blueteam.alert_deliveries FOR ALL TO blueteam_host, blueteam_operator
-            USING (EXISTS (SELECT 1 FROM blueteam.alert_history a WHERE a.id = alert_deliveries.alert_id AND a.host = blueteam.fleet_host()))
-            WITH CHECK (EXISTS (SELECT 1 FROM blueteam.alert_history a WHERE a.id = alert_deliveries.alert_id AND a.host = blueteam.fleet_host()));
+            USING (EXISTS (SELECT 1 FROM blueteam.alert_history a WHERE a.id = alert_deliveries.alert_id AND a.host = (SELECT blueteam.fleet_host())))
+            WITH CHECK (EXISTS (SELECT 1 FROM blueteam.alert_history a WHERE a.id = alert_deliveries.alert_id AND a.host = (SELECT blueteam.fleet_host())));
         CREATE POLICY operator_select ON blueteam.alert_deliveries FOR SELECT TO blueteam_operator USING (true);
 
         -- checkpoints: each host's own read positions (host is granted for the takeover of rows
@@ -164,7 +171,7 @@ internal static class FleetRolesSchema
         GRANT SELECT, INSERT, UPDATE ON blueteam.checkpoints TO blueteam_host;
         GRANT SELECT ON blueteam.checkpoints TO blueteam_operator;
         CREATE POLICY own_rows ON blueteam.checkpoints FOR ALL TO blueteam_host
-            USING (host = blueteam.fleet_host()) WITH CHECK (host = blueteam.fleet_host());
+            USING (host = (SELECT blueteam.fleet_host())) WITH CHECK (host = (SELECT blueteam.fleet_host()));
         CREATE POLICY operator_select ON blueteam.checkpoints FOR SELECT TO blueteam_operator USING (true);
 
         -- heartbeats: everyone reads all (host_silent, status --all); a host beats for itself only.
@@ -172,9 +179,9 @@ internal static class FleetRolesSchema
         GRANT SELECT ON blueteam.heartbeats TO blueteam_host, blueteam_operator;
         GRANT INSERT, UPDATE ON blueteam.heartbeats TO blueteam_host;
         CREATE POLICY all_select ON blueteam.heartbeats FOR SELECT TO blueteam_host, blueteam_operator USING (true);
-        CREATE POLICY own_insert ON blueteam.heartbeats FOR INSERT TO blueteam_host WITH CHECK (host = blueteam.fleet_host());
+        CREATE POLICY own_insert ON blueteam.heartbeats FOR INSERT TO blueteam_host WITH CHECK (host = (SELECT blueteam.fleet_host()));
         CREATE POLICY own_update ON blueteam.heartbeats FOR UPDATE TO blueteam_host
-            USING (host = blueteam.fleet_host()) WITH CHECK (host = blueteam.fleet_host());
+            USING (host = (SELECT blueteam.fleet_host())) WITH CHECK (host = (SELECT blueteam.fleet_host()));
 
         -- host_silence_claims: a host claims other hosts' silence episodes in its own name, and
         -- prunes only the claims whose host has beaten since (what ClaimSilentHostsAsync prunes).
@@ -182,7 +189,7 @@ internal static class FleetRolesSchema
         GRANT SELECT ON blueteam.host_silence_claims TO blueteam_host, blueteam_operator;
         GRANT INSERT, DELETE ON blueteam.host_silence_claims TO blueteam_host;
         CREATE POLICY all_select ON blueteam.host_silence_claims FOR SELECT TO blueteam_host, blueteam_operator USING (true);
-        CREATE POLICY own_claim ON blueteam.host_silence_claims FOR INSERT TO blueteam_host WITH CHECK (claimed_by = blueteam.fleet_host());
+        CREATE POLICY own_claim ON blueteam.host_silence_claims FOR INSERT TO blueteam_host WITH CHECK (claimed_by = (SELECT blueteam.fleet_host()));
         CREATE POLICY ended_episode ON blueteam.host_silence_claims FOR DELETE TO blueteam_host
             USING (EXISTS (SELECT 1 FROM blueteam.heartbeats h WHERE h.host = host_silence_claims.host AND h.last_beat > host_silence_claims.last_beat));
 
@@ -194,7 +201,7 @@ internal static class FleetRolesSchema
             ON blueteam.bans TO blueteam_host, blueteam_operator;
         GRANT UPDATE (lifted_at, lifted_by) ON blueteam.bans TO blueteam_operator;
         CREATE POLICY all_select ON blueteam.bans FOR SELECT TO blueteam_host, blueteam_operator USING (true);
-        CREATE POLICY own_insert ON blueteam.bans FOR INSERT TO blueteam_host WITH CHECK (host = blueteam.fleet_host());
+        CREATE POLICY own_insert ON blueteam.bans FOR INSERT TO blueteam_host WITH CHECK (host = (SELECT blueteam.fleet_host()));
         CREATE POLICY operator_insert ON blueteam.bans FOR INSERT TO blueteam_operator WITH CHECK (true);
         CREATE POLICY operator_lift ON blueteam.bans FOR UPDATE TO blueteam_operator USING (true) WITH CHECK (true);
 

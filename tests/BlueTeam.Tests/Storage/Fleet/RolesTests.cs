@@ -309,6 +309,29 @@ public sealed class RolesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OperatorGroupMemberWithoutAMapping_ChangingAHostsAlert_Refused()
+    {
+        var alert = await SeedAsync(A);
+        var role = "blueteam_test_unmapped_" + Guid.NewGuid().ToString("N")[..8];
+        var grant = $"CREATE ROLE {role} LOGIN; GRANT blueteam_operator TO {role}";
+        Assert.Equal(0, await RolesDatabase.ScalarAsync(Db.OwnerConnectionString, $"DO $$ BEGIN EXECUTE '{grant.Replace("'", "''", StringComparison.Ordinal)}'; END $$; SELECT 0"));
+        try
+        {
+            var unmapped = new FleetCredentials(FleetRoleKind.Operator, "unmapped", role, null, true,
+                new NpgsqlConnectionStringBuilder(Db.OwnerConnectionString) { Username = role }.ToString());
+
+            var error = await RolesDatabase.TryExecuteAsAsync(unmapped, $"UPDATE blueteam.alert_history SET title = 'nothing happened' WHERE id = {alert}");
+
+            Assert.Equal(PermissionDenied, error?.SqlState);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await RolesDatabase.ScalarAsync(Db.OwnerConnectionString, $"DROP ROLE {role}; SELECT 0");
+        }
+    }
+
+    [Fact]
     public async Task OwnerConnection_UnchangedByRowLevelSecurity_SeesAndWritesEveryHost()
     {
         await SeedAsync(A);

@@ -332,6 +332,18 @@ public sealed class RolesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HostRole_SchemaBehind_MigrateSaysTheOwnerMustMigrate()
+    {
+        await RolesDatabase.ScalarAsync(Db.OwnerConnectionString, "DELETE FROM blueteam.schema_migrations WHERE version = 12; SELECT 0");
+        await using var a = RolesDatabase.StoreAs(A, _time);
+
+        var e = await Assert.ThrowsAsync<StoreException>(() => a.MigrateAsync(CancellationToken.None));
+
+        Assert.Contains("the schema lacks version(s) 12, and this fleet role may not migrate it", e.Message, StringComparison.Ordinal);
+        Assert.Contains("blueteam db migrate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OwnerConnection_UnchangedByRowLevelSecurity_SeesAndWritesEveryHost()
     {
         await SeedAsync(A);

@@ -115,8 +115,9 @@ internal static class FleetCommand
         await o.WriteLineAsync("connection string:").ConfigureAwait(false);
         await o.WriteLineAsync("  " + SafeText.Inert(credentials.ConnectionString, 2000)).ConfigureAwait(false);
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync($"in {credentials.Name}'s blueteam.yaml (keep it readable by the blueteam user only):").ConfigureAwait(false);
-        await o.WriteLineAsync($"host: {credentials.Name}").ConfigureAwait(false);
+        await o.WriteLineAsync($"in {credentials.Name}'s blueteam.yaml (0640 root:blueteam: it holds the password):").ConfigureAwait(false);
+        // Quoted: a name such as "null", "yes" or "1.10" is a valid host name and would not read back as itself.
+        await o.WriteLineAsync($"host: {YamlString(credentials.Name)}").ConfigureAwait(false);
         await o.WriteLineAsync("database:").ConfigureAwait(false);
         await o.WriteLineAsync("  driver: postgres").ConfigureAwait(false);
         await o.WriteLineAsync($"  connection_string: {YamlString(SafeText.Inert(credentials.ConnectionString, 2000))}").ConfigureAwait(false);

@@ -76,6 +76,11 @@ public sealed class BadInvocationEndToEndTests : IClassFixture<BadInvocationEndT
         { "routes test --severity x", 2 },
         { "routes test --severity high --label nolabel", 2 },
         { "db", 2 },
+        { "fleet", 2 },
+        { "fleet add-host", 2 },
+        { "fleet add-host Web01", 2 },
+        { "fleet add-host web01", 2 }, // the config is SQLite: no roles there
+        { "fleet roles --format xml", 2 },
         { "config", 2 },
         { "config check --config {broken}", 2 },
         { "monitor --bogus", 2 },

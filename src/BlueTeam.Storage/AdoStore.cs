@@ -67,6 +67,7 @@ public abstract partial class AdoStore : IBlueTeamStore
     internal Task<IReadOnlyList<int>> MigrateAsync(int lastVersion, CancellationToken cancellationToken) =>
         RunAsync<IReadOnlyList<int>>("migrate", async (connection, ct) =>
         {
+            if (await IsSchemaCurrentAsync(connection, lastVersion, ct).ConfigureAwait(false)) return []; // [fleetsec #19] a fleet host's role may not migrate
             await using (var bootstrap = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false))
             {
                 await LockMigrationsAsync(connection, bootstrap, ct).ConfigureAwait(false);
@@ -252,34 +253,73 @@ public abstract partial class AdoStore : IBlueTeamStore
             return result;
         }, cancellationToken);
 
-    /// <inheritdoc />
-    /// <remarks><see cref="Checkpoint.ReplayFrom"/> comes back as stored: the effective replay position (the offset when none was set).</remarks>
-    public Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string collector, CancellationToken cancellationToken)
+    /// <summary>
+    /// The host of the checkpoints read and written through <see cref="ICheckpointStore"/>, which
+    /// names none: a store used by one host only. Rows from before schema version 12 have it too,
+    /// until a named host takes them over.
+    /// </summary>
+    public const string UnnamedCheckpointHost = "";
+
+    public Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string collector, CancellationToken cancellationToken) =>
+        GetCheckpointsAsync(UnnamedCheckpointHost, collector, cancellationToken);
+
+    /// <summary>The read positions of <paramref name="host"/>'s collector (hosts sharing a database may tail the same paths).</summary>
+    /// <remarks>
+    /// <see cref="Checkpoint.ReplayFrom"/> comes back as stored: the effective replay position (the offset when none was set).
+    /// When the host has none for the collector, it first takes over the collector's rows from before
+    /// checkpoints had a host (see <see cref="UnnamedCheckpointHost"/>): on SQLite they are its own;
+    /// on a shared PostgreSQL the first host to read them after the upgrade gets them, as the one
+    /// row every host overwrote was before.
+    /// </remarks>
+    public Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string host, string collector, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(collector);
         return RunAsync<IReadOnlyList<Checkpoint>>($"read checkpoints of {collector}", async (connection, ct) =>
         {
-            await using var command = Command(connection, null,
-                $"SELECT collector, path, device, inode, head_hash, \"offset\", updated_at, COALESCE(replay_from, \"offset\"), cursor FROM {_checkpoints} WHERE collector = @collector ORDER BY path");
+            // A write transaction only when there may be rows to take over.
+            await using var transaction = host == UnnamedCheckpointHost ? null : await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            if (transaction is not null)
+            {
+                await using var takeOver = Command(connection, transaction, $"""
+                    UPDATE {_checkpoints} SET host = @host
+                    WHERE host = '' AND collector = @collector
+                      AND NOT EXISTS (SELECT 1 FROM {_checkpoints} mine WHERE mine.host = @host AND mine.collector = @collector)
+                    """);
+                AddText(takeOver, "@host", host);
+                AddText(takeOver, "@collector", collector);
+                await takeOver.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            await using var command = Command(connection, transaction,
+                $"SELECT collector, path, device, inode, head_hash, \"offset\", updated_at, COALESCE(replay_from, \"offset\"), cursor FROM {_checkpoints} WHERE host = @host AND collector = @collector ORDER BY path");
+            AddText(command, "@host", host);
             AddText(command, "@collector", collector);
             var result = new List<Checkpoint>();
-            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
-                // Device and inode are unsigned; they are stored bit for bit in a signed 64-bit column.
-                var file = new FileIdentity(unchecked((ulong)reader.GetInt64(2)), unchecked((ulong)reader.GetInt64(3)), reader.GetString(4));
-                result.Add(new Checkpoint(reader.GetString(0), reader.GetString(1), file, reader.GetInt64(5), _dialect.ReadTimestamp(reader, 6))
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    ReplayFrom = reader.GetInt64(7),
-                    Cursor = reader.IsDBNull(8) ? null : reader.GetString(8),
-                });
+                    // Device and inode are unsigned; they are stored bit for bit in a signed 64-bit column.
+                    var file = new FileIdentity(unchecked((ulong)reader.GetInt64(2)), unchecked((ulong)reader.GetInt64(3)), reader.GetString(4));
+                    result.Add(new Checkpoint(reader.GetString(0), reader.GetString(1), file, reader.GetInt64(5), _dialect.ReadTimestamp(reader, 6))
+                    {
+                        ReplayFrom = reader.GetInt64(7),
+                        Cursor = reader.IsDBNull(8) ? null : reader.GetString(8),
+                    });
+                }
             }
+            if (transaction is not null) await transaction.CommitAsync(ct).ConfigureAwait(false);
             return result;
         }, cancellationToken);
     }
 
-    public Task SaveCheckpointsAsync(IReadOnlyCollection<Checkpoint> checkpoints, CancellationToken cancellationToken)
+    public Task SaveCheckpointsAsync(IReadOnlyCollection<Checkpoint> checkpoints, CancellationToken cancellationToken) =>
+        SaveCheckpointsAsync(UnnamedCheckpointHost, checkpoints, cancellationToken);
+
+    /// <summary>Upserts <paramref name="host"/>'s checkpoints by (host, collector, path), in one transaction.</summary>
+    public Task SaveCheckpointsAsync(string host, IReadOnlyCollection<Checkpoint> checkpoints, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(checkpoints);
         if (checkpoints.Count == 0) return Task.CompletedTask;
 
@@ -289,13 +329,14 @@ public abstract partial class AdoStore : IBlueTeamStore
             foreach (var checkpoint in checkpoints)
             {
                 await using var command = Command(connection, transaction, $"""
-                    INSERT INTO {_checkpoints} (collector, path, device, inode, head_hash, "offset", updated_at, replay_from, cursor)
-                    VALUES (@collector, @path, @device, @inode, @head_hash, @offset, @updated_at, @replay_from, @cursor)
-                    ON CONFLICT (collector, path) DO UPDATE
+                    INSERT INTO {_checkpoints} (host, collector, path, device, inode, head_hash, "offset", updated_at, replay_from, cursor)
+                    VALUES (@host, @collector, @path, @device, @inode, @head_hash, @offset, @updated_at, @replay_from, @cursor)
+                    ON CONFLICT (host, collector, path) DO UPDATE
                     SET device = excluded.device, inode = excluded.inode, head_hash = excluded.head_hash,
                         "offset" = excluded."offset", updated_at = excluded.updated_at, replay_from = excluded.replay_from,
                         cursor = excluded.cursor
                     """);
+                AddText(command, "@host", host);
                 AddText(command, "@collector", checkpoint.Collector);
                 AddText(command, "@path", checkpoint.Path);
                 Add(command, "@device", unchecked((long)checkpoint.File.Device));

@@ -445,6 +445,9 @@ internal static class StoreMigrations
                     PRIMARY KEY (host, key_id, epoch)
                 );
                 """),
+        // [fleetsec #19] Fleet/FleetRolesSchema.cs: checkpoints keyed by host; PostgreSQL roles, grants and RLS.
+        new(12, "checkpoints per host; least privilege per fleet host (roles, grants, row-level security)",
+            Sqlite: Fleet.FleetRolesSchema.Sqlite, Postgres: Fleet.FleetRolesSchema.Postgres),
         // Retention (Storage/AdoStore.Retention.cs): one row per prune of a host's chain. The chain entry at `seq`
         // (kind 'pruned') holds the SHA-256 of this row, so the record is as tamper-evident as the history it
         // replaces; `verify` starts the host's walk after `pruned_through` with `through_hash` as the link.
@@ -478,6 +481,16 @@ internal static class StoreMigrations
                     pruned_at          timestamptz NOT NULL,
                     PRIMARY KEY (host, seq)
                 );
+                """),
+        // [#19] The fleet roles (migration 12) over the tables made after them: hosts and operators read the prune
+        // records (verify and the store watcher walk from them) of the hosts they may see; only the owner prunes.
+        new(16, "fleet roles: read access to the retention prunes",
+            Sqlite: "SELECT 1;",
+            Postgres: """
+                ALTER TABLE blueteam.chain_prunes ENABLE ROW LEVEL SECURITY;
+                GRANT SELECT ON blueteam.chain_prunes TO blueteam_host, blueteam_operator;
+                CREATE POLICY own_select ON blueteam.chain_prunes FOR SELECT TO blueteam_host USING (host = (SELECT blueteam.fleet_host()));
+                CREATE POLICY operator_select ON blueteam.chain_prunes FOR SELECT TO blueteam_operator USING (true);
                 """),
     ];
 }

@@ -30,6 +30,7 @@ internal static class CliRoot
         root.Subcommands.Add(IncidentsCommand.Build());
         root.Subcommands.Add(SilenceCommand.Build());
         root.Subcommands.Add(BansCommand.Build());
+        root.Subcommands.Add(FleetCommand.Build()); // [fleetsec #19]
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(CompletionCommand.Build(Build));

@@ -83,6 +83,7 @@ internal static class MonitorCommand
         foreach (var change in tightened) log.LogWarning("File mode tightened (it held the history and was open to others): {Change}", change.ToString());
         // Everything that can be wrong with the config fails here, before the first line is read.
         var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var checkpoints = BlueTeam.Storage.Fleet.HostCheckpointStore.For(store, config.Host); // [fleetsec #19] read positions are per host
         using var spool = new SpoolingAlertStore(store, SpoolPath.For(config), app.Time);
         // First-seen history (new_login_source) lives in the store, written behind in batches by the heartbeat worker.
         var firstSeen = await PersistentFirstSeenStore.LoadAsync(store, logger: app.Loggers.CreateLogger("blueteam.first_seen"), cancellationToken: ct).ConfigureAwait(false);
@@ -95,13 +96,13 @@ internal static class MonitorCommand
         var stats = new DaemonStats { StartedAt = app.Time.GetUtcNow() };
         var collectors = config.Collectors.Where(c => c.Value.Enabled).ToList();
         // First start (no checkpoint anywhere): what the logs already hold is stored but sent as one digest per channel.
-        if (config.Alerting.FirstStartDigest && await IsFirstStartAsync(store, collectors.Select(c => c.Key), ct).ConfigureAwait(false))
+        if (config.Alerting.FirstStartDigest && await IsFirstStartAsync(checkpoints, collectors.Select(c => c.Key), ct).ConfigureAwait(false))
         {
             runtime.Current.Engine.History = new BlueTeam.Alerting.FirstStartDigest(stats.StartedAt);
             log.LogInformation("First start: incidents that ended before {Start} are stored and sent as one digest per channel", stats.StartedAt);
         }
         var sources = collectors
-            .Select(c => SourceTransports.Default.Create(c.Key, c.Value, new SourceContext(store, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"), app.Time)))
+            .Select(c => SourceTransports.Default.Create(c.Key, c.Value, new SourceContext(checkpoints, app.Loggers.CreateLogger($"blueteam.source.{c.Key}"), app.Time)))
             .ToList();
         foreach (var c in collectors) stats.Sources[c.Key] = new SourceStats();
 
@@ -129,7 +130,7 @@ internal static class MonitorCommand
         });
         builder.Services.AddSingleton<WakeSignal>();
         builder.Services.AddSingleton<IBlueTeamStore>(store);
-        builder.Services.AddSingleton<ICheckpointStore>(store);
+        builder.Services.AddSingleton(checkpoints);
         builder.Services.AddSingleton(spool);
         builder.Services.AddSingleton(firstSeen);
         builder.Services.AddSingleton(response); // [response #16]

@@ -79,6 +79,11 @@ public sealed class BadInvocationEndToEndTests : IClassFixture<BadInvocationEndT
         { "db prune --days 0", 2 },
         { "db prune --days abc", 2 },
         { "db prune --host a --all-hosts --days 30", 2 },
+        { "fleet", 2 },
+        { "fleet add-host", 2 },
+        { "fleet add-host Web01", 2 },
+        { "fleet add-host web01", 2 }, // the config is SQLite: no roles there
+        { "fleet roles --format xml", 2 },
         { "config", 2 },
         { "config check --config {broken}", 2 },
         { "monitor --bogus", 2 },

@@ -1,0 +1,36 @@
+using BlueTeam.Sources;
+
+namespace BlueTeam.Storage.Fleet;
+
+/// <summary>A store whose checkpoints are kept per host: hosts sharing one database may tail the same collector and path.</summary>
+public interface IHostCheckpointStore
+{
+    Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string host, string collector, CancellationToken cancellationToken);
+
+    Task SaveCheckpointsAsync(string host, IReadOnlyCollection<Checkpoint> checkpoints, CancellationToken cancellationToken);
+}
+
+/// <summary>One host's view of the checkpoints: what the daemon hands its sources and its pipeline.</summary>
+public sealed class HostCheckpointStore : ICheckpointStore
+{
+    private readonly IHostCheckpointStore _store;
+    private readonly string _host;
+
+    public HostCheckpointStore(IHostCheckpointStore store, string host)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        _store = store;
+        _host = host;
+    }
+
+    /// <summary><paramref name="host"/>'s view when <paramref name="store"/> keeps checkpoints per host, else the store itself.</summary>
+    public static ICheckpointStore For(ICheckpointStore store, string host) =>
+        store is IHostCheckpointStore perHost ? new HostCheckpointStore(perHost, host) : store;
+
+    public Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string collector, CancellationToken cancellationToken) =>
+        _store.GetCheckpointsAsync(_host, collector, cancellationToken);
+
+    public Task SaveCheckpointsAsync(IReadOnlyCollection<Checkpoint> checkpoints, CancellationToken cancellationToken) =>
+        _store.SaveCheckpointsAsync(_host, checkpoints, cancellationToken);
+}

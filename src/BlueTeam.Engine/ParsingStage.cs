@@ -59,7 +59,7 @@ internal sealed class ParsingStage
             long done = 0;
             foreach (var input in inputs)
             {
-                foreach (var raw in input.ReadLines(Collector, reader))
+                foreach (var raw in input.ReadLines(Collector, reader, pipeline.Parsers.ScreenFor(input.Format)))
                 {
                     if ((++lines & 0xFFFF) == 0)
                     {
@@ -73,6 +73,7 @@ internal sealed class ParsingStage
                 done += input.Length;
                 progress?.Invoke(done);
             }
+            lines += reader.ScreenedOut;
             writer.Complete();
         }
         catch (Exception e)

@@ -80,14 +80,15 @@ public sealed class LineReader
                     {
                         var length = nl - consumed;
                         var truncated = length > _maxLineBytes;
+                        string? text = null;
                         if (truncated) length = _maxLineBytes;
-                        else if (screen is not null && Declines(screen, buffer, consumed, length))
+                        else if (screen is not null && !Screen(screen, buffer, consumed, length, out text))
                         {
                             ScreenedOut++;
                             consumed = nl + 1;
                             continue;
                         }
-                        yield return new LineSpan(Decode(buffer, consumed, length), lineOffset, end, truncated);
+                        yield return new LineSpan(text ?? Decode(buffer, consumed, length), lineOffset, end, truncated);
                     }
                     consumed = nl + 1;
                 }
@@ -126,15 +127,21 @@ public sealed class LineReader
         }
     }
 
-    private bool Declines(LineScreen screen, byte[] buffer, int start, int length)
+    /// <summary>
+    /// False when <paramref name="screen"/> declines the line. A kept ASCII line's text is made from the chars
+    /// already widened for the screen (the same string <see cref="Decode"/> would give); otherwise text is null.
+    /// </summary>
+    private bool Screen(LineScreen screen, byte[] buffer, int start, int length, out string? text)
     {
+        text = null;
         if (length > 0 && buffer[start + length - 1] == (byte)'\r') length--;
         var bytes = buffer.AsSpan(start, length);
-        if (!Ascii.IsValid(bytes)) return false;
         _screenBuffer ??= new char[_maxLineBytes];
         var chars = _screenBuffer.AsSpan(0, length);
-        Ascii.ToUtf16(bytes, chars, out _);
-        return !screen(chars);
+        if (Ascii.ToUtf16(bytes, chars, out _) != OperationStatus.Done) return true; // not ASCII: decoded as any line
+        if (!screen(chars)) return false;
+        text = length == 0 ? "" : new string(chars);
+        return true;
     }
 
     private static string Decode(byte[] buffer, int start, int length)

@@ -88,7 +88,7 @@ public class AuthLineScreenTests
                 seeds.Add($"{header}{program}: {Messages[seeds.Count % Messages.Length]}");
         var random = new Random(18);
         var lines = new List<string>();
-        for (var i = 0; i < 40_000; i++) lines.Add(Mutate(seeds[random.Next(seeds.Count)], seeds, random));
+        for (var i = 0; i < 40_000; i++) lines.Add(ParserEquivalenceTests.Mutate(seeds[random.Next(seeds.Count)], seeds, random, HostilePieces));
         AssertSameEventsWithScreen("mutations", lines);
     }
 
@@ -106,7 +106,7 @@ public class AuthLineScreenTests
         {
             var lines = File.ReadAllText(Datasets.PathOf(sample)).Split('\n').Select(l => l.TrimEnd('\r')).ToList();
             AssertSameEventsWithScreen(sample, lines);
-            AssertSameEventsWithScreen(sample + " mutated", [.. Enumerable.Range(0, 5_000).Select(_ => Mutate(lines[random.Next(lines.Count)], lines, random))]);
+            AssertSameEventsWithScreen(sample + " mutated", [.. Enumerable.Range(0, 5_000).Select(_ => ParserEquivalenceTests.Mutate(lines[random.Next(lines.Count)], lines, random, HostilePieces))]);
         }
     }
 
@@ -147,27 +147,5 @@ public class AuthLineScreenTests
             Assert.True(want == got, $"{what}: line {i}: {lines[i]}\nwant {want}\ngot  {got}");
         }
         return declined;
-    }
-
-    private static string Mutate(string line, List<string> others, Random random)
-    {
-        for (var k = random.Next(0, 5); k > 0; k--)
-        {
-            var at = random.Next(line.Length + 1);
-            line = random.Next(5) switch
-            {
-                0 => line[..at],
-                1 or 2 => line[..at] + HostilePieces[random.Next(HostilePieces.Length)] + line[at..],
-                3 => line[..at] + line[Math.Min(line.Length, at + random.Next(1, 6))..],
-                _ => Splice(line, at, others[random.Next(others.Count)], random),
-            };
-        }
-        return line;
-    }
-
-    private static string Splice(string line, int at, string other, Random random)
-    {
-        var from = random.Next(other.Length + 1);
-        return line[..at] + other[from..Math.Min(other.Length, from + random.Next(1, 40))] + line[at..];
     }
 }

@@ -12,7 +12,7 @@ namespace BlueTeam.Engine;
 /// The detection pipeline: a line in, the events it completes (parse), the incident updates they cause
 /// (correlate). Every way of running blueteam drives this one type: the daemon line by line
 /// (<see cref="Daemon.PipelineWorker"/>, which then raises, stores and commits), <c>scan</c> with parsing and
-/// correlating on two threads (<see cref="ParsingStage"/>), <c>rules test</c> and the benchmarks over
+/// correlating on two threads (<see cref="ParsingStage"/>; one loop when only one core is free), <c>rules test</c> and the benchmarks over
 /// <see cref="LogFile.ReadLines"/>. So the same input gives the same events and incidents whichever runs it.
 /// </summary>
 /// <remarks>

@@ -23,11 +23,13 @@ internal sealed record LogFile(string Path, long Length, CollectorType Format, P
     /// The file's lines as the daemon's tailer hands them over (same reader, same cap on a line's length), named
     /// <paramref name="collector"/>. An error opening or reading names the file (<see cref="UnreadableFileException"/>).
     /// </summary>
-    public IEnumerable<RawLine> ReadLines(string collector, LineReader? reader = null)
+    /// <param name="screen">Lines to pass over unread (<see cref="ParserRegistry.ScreenFor"/>); they are counted in the
+    /// reader's <see cref="LineReader.ScreenedOut"/>, not yielded.</param>
+    public IEnumerable<RawLine> ReadLines(string collector, LineReader? reader = null, LineScreen? screen = null)
     {
         reader ??= new LineReader();
         using var stream = OpenReadable();
-        using var lines = reader.ReadLines(stream, 0, includeUnterminated: true).GetEnumerator();
+        using var lines = reader.ReadLines(stream, 0, includeUnterminated: true, screen).GetEnumerator();
         while (true)
         {
             try

@@ -51,27 +51,13 @@ internal sealed class ParsingStage
     private long Run(IReadOnlyList<LogFile> inputs, DetectionPipeline pipeline, Action<long>? progress, CancellationToken ct)
     {
         var writer = _batches.Writer;
-        long lines = 0;
+        var count = new LineCount();
         try
         {
-            var reader = new LineReader();
-            var events = new List<SecurityEvent>(EventsPerBatch);
-            long done = 0;
-            foreach (var input in inputs)
+            foreach (var batch in Read(inputs, pipeline, progress, count, ct))
             {
-                foreach (var raw in input.ReadLines(Collector, reader))
-                {
-                    if ((++lines & 0xFFFF) == 0)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        progress?.Invoke(done + raw.EndOffset);
-                    }
-                    if (pipeline.Parse(raw, input.Context, events) > 0 && events.Count >= EventsPerBatch) events = Send(writer, events, ct);
-                }
-                pipeline.FlushParsers(events); // end of the file: multi-record events (auditd) still buffered
-                events = Send(writer, events, ct);
-                done += input.Length;
-                progress?.Invoke(done);
+                // The synchronous path first: the queue is rarely full, and this thread has nothing else to do when it is.
+                if (!writer.TryWrite(batch)) writer.WriteAsync(batch, ct).AsTask().GetAwaiter().GetResult();
             }
             writer.Complete();
         }
@@ -80,15 +66,49 @@ internal sealed class ParsingStage
             // Not swallowed: the correlating thread's read of Batches rethrows it.
             writer.Complete(e);
         }
-        return lines;
+        return count.Lines;
     }
 
-    /// <summary>Queues <paramref name="events"/> (when any) and returns the list to fill next.</summary>
-    private static List<SecurityEvent> Send(ChannelWriter<List<SecurityEvent>> writer, List<SecurityEvent> events, CancellationToken ct)
+    /// <summary>Lines read so far by <see cref="Read"/> (passed-over lines included), complete once it has finished.</summary>
+    internal sealed class LineCount
     {
-        if (events.Count == 0) return events;
-        // The synchronous path first: the queue is rarely full, and this thread has nothing else to do when it is.
-        if (!writer.TryWrite(events)) writer.WriteAsync(events, ct).AsTask().GetAwaiter().GetResult();
-        return new List<SecurityEvent>(EventsPerBatch);
+        public long Lines;
+    }
+
+    /// <summary>
+    /// The read+parse loop itself, on the caller's thread: the files in order, as batches of at most about
+    /// <see cref="EventsPerBatch"/> events (a new list each, since the caller may keep it), in line order.
+    /// </summary>
+    internal static IEnumerable<List<SecurityEvent>> Read(IReadOnlyList<LogFile> inputs, DetectionPipeline pipeline, Action<long>? progress,
+        LineCount count, CancellationToken ct)
+    {
+        var reader = new LineReader();
+        var events = new List<SecurityEvent>(EventsPerBatch);
+        long done = 0, lines = 0;
+        foreach (var input in inputs)
+        {
+            foreach (var raw in input.ReadLines(Collector, reader, pipeline.Parsers.ScreenFor(input.Format)))
+            {
+                if ((++lines & 0xFFFF) == 0)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    progress?.Invoke(done + raw.EndOffset);
+                }
+                if (pipeline.Parse(raw, input.Context, events) > 0 && events.Count >= EventsPerBatch)
+                {
+                    yield return events;
+                    events = new List<SecurityEvent>(EventsPerBatch);
+                }
+            }
+            pipeline.FlushParsers(events); // end of the file: multi-record events (auditd) still buffered
+            if (events.Count > 0)
+            {
+                yield return events;
+                events = new List<SecurityEvent>(EventsPerBatch);
+            }
+            done += input.Length;
+            progress?.Invoke(done);
+            count.Lines = lines + reader.ScreenedOut;
+        }
     }
 }

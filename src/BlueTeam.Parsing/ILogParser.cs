@@ -197,3 +197,13 @@ public interface IReportsRejections : ILogParser
     /// <summary>Why the line just parsed was refused, once (null when it was not).</summary>
     string? TakeRejection();
 }
+
+/// <summary>
+/// A parser that can tell, from a line's text before it becomes a string, that it would make nothing of it: no
+/// event, no rejection, no change to its own state. A scan passes such lines over (<see cref="LineScreen"/>).
+/// </summary>
+public interface IScreensLines : ILogParser
+{
+    /// <summary>False only when <see cref="ILogParser.Parse"/> would return null for <paramref name="line"/> with no side effect.</summary>
+    bool MayYieldEvent(ReadOnlySpan<char> line);
+}

@@ -38,6 +38,13 @@ public sealed class ParserRegistry
         new Journal.JournalParser(),
     ]);
 
+    /// <summary>
+    /// What a reader of <paramref name="format"/> lines may pass over before they become strings (lines the
+    /// format's parser would make nothing of); null when every line must be parsed.
+    /// </summary>
+    public LineScreen? ScreenFor(CollectorType format) =>
+        _parsers.TryGetValue(format, out var parser) && parser is IScreensLines screening ? screening.MayYieldEvent : null;
+
     /// <summary>The formats some registered parser reads.</summary>
     public IEnumerable<CollectorType> Formats => _parsers.Keys;
 

@@ -15,7 +15,7 @@ namespace BlueTeam.Parsing.Auth;
 /// logged by the same program, and the event carries <c>labels.repeat_count = N</c> so that
 /// counting rules add N.
 /// </remarks>
-public sealed class AuthLogParser : ILogParser
+public sealed class AuthLogParser : IScreensLines
 {
     public const string RepeatCountLabel = "repeat_count";
     private const string RepeatedPrefix = "message repeated ";
@@ -52,6 +52,20 @@ public sealed class AuthLogParser : ILogParser
 
         if (record.Message.StartsWith(RepeatedPrefix, StringComparison.Ordinal)) return ParseRepeated(record, line, context);
         return Dispatch(record, line, context);
+    }
+
+    /// <summary>
+    /// The line's header split without its timestamp, and some message parser that handles its program and may
+    /// want its message; a repeated message is always wanted (its inner message is read later). Message parsers
+    /// keep no state for lines they return null on, so a line declined here is one <see cref="Parse"/> makes nothing of.
+    /// </summary>
+    public bool MayYieldEvent(ReadOnlySpan<char> line)
+    {
+        if (!SyslogHeaderParser.TrySplit(line, out var record)) return false;
+        if (record.Message.StartsWith(RepeatedPrefix, StringComparison.Ordinal)) return true;
+        foreach (var parser in _parsers)
+            if (parser.Handles(record.Program) && parser.MayParse(in record)) return true;
+        return false;
     }
 
     private SecurityEvent? Dispatch(in SyslogRecord record, RawLine line, ParseContext context)

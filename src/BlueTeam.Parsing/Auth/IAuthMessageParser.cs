@@ -18,5 +18,11 @@ public interface IAuthMessageParser
     /// <summary>True when this parser reads lines logged by <paramref name="program"/> (the tag without pid).</summary>
     bool Handles(ReadOnlySpan<char> program);
 
+    /// <summary>
+    /// False only when <see cref="Parse"/> would return null for <paramref name="record"/> whatever its timestamp (the
+    /// record comes from <see cref="SyslogHeaderParser.TrySplit"/>, without one); by default, when the program is not handled.
+    /// </summary>
+    bool MayParse(in SyslogRecord record) => Handles(record.Program);
+
     SecurityEvent? Parse(in SyslogRecord record, RawLine line, ParseContext context);
 }

@@ -17,6 +17,10 @@ public sealed class PamMessageParser : IAuthMessageParser
 
     public bool Handles(ReadOnlySpan<char> program) => true;
 
+    // Parse below reads PAM's text only after one of these two prefixes: any other line is not PAM's.
+    public bool MayParse(in SyslogRecord record) =>
+        record.Message.StartsWith("pam_", StringComparison.Ordinal) || record.ProgramQualifier.StartsWith("pam_", StringComparison.Ordinal);
+
     public SecurityEvent? Parse(in SyslogRecord record, RawLine line, ParseContext context)
     {
         var message = record.Message;

@@ -23,7 +23,21 @@ public static class SyslogHeaderParser
     /// is last year's); both they and RFC 3339 timestamps without an offset are in
     /// <see cref="ParseContext.TimeZone"/>. A trailing CR (CRLF files) is ignored.
     /// </remarks>
-    public static bool TryParse(ReadOnlySpan<char> line, ParseContext context, out SyslogRecord record)
+    public static bool TryParse(ReadOnlySpan<char> line, ParseContext context, out SyslogRecord record) =>
+        TryParse(line, context, resolveTime: true, out record);
+
+    /// <summary>
+    /// The header's shape alone: program, qualifier, pid and message as <see cref="TryParse(ReadOnlySpan{char}, ParseContext, out SyslogRecord)"/>
+    /// would split them, without resolving the timestamp (year and zone; <see cref="SyslogRecord.Timestamp"/> is left default).
+    /// </summary>
+    /// <remarks>
+    /// A relaxation of TryParse: whenever TryParse succeeds this does too, with the same parts, so a line whose
+    /// parts no message parser wants can be passed over before it becomes a string.
+    /// </remarks>
+    internal static bool TrySplit(ReadOnlySpan<char> line, out SyslogRecord record) =>
+        TryParse(line, context: null, resolveTime: false, out record);
+
+    private static bool TryParse(ReadOnlySpan<char> line, ParseContext? context, bool resolveTime, out SyslogRecord record)
     {
         record = default;
         while (line.Length > 0 && line[^1] is '\r' or '\n') line = line[..^1];
@@ -31,16 +45,16 @@ public static class SyslogHeaderParser
         if (line.Length > 0 && line[0] == '<')
         {
             if (!TrySkipPriority(ref line)) return false;
-            if (line.Length > 2 && line[0] == '1' && line[1] == ' ') return TryParseRfc5424(line[2..], context, out record);
+            if (line.Length > 2 && line[0] == '1' && line[1] == ' ') return TryParseRfc5424(line[2..], context, resolveTime, out record);
         }
 
         DateTimeOffset timestamp;
         int consumed;
         if (line.Length >= 4 && IsDigit(line[0]))
         {
-            if (!TryParseRfc3339(line, context, out timestamp, out consumed)) return false;
+            if (!TryParseRfc3339(line, context, resolveTime, out timestamp, out consumed)) return false;
         }
-        else if (!TryParseRfc3164(line, context, out timestamp, out consumed)) return false;
+        else if (!TryParseRfc3164(line, context, resolveTime, out timestamp, out consumed)) return false;
 
         var rest = line[consumed..];
         if (rest.Length == 0 || rest[0] != ' ') return false;
@@ -177,19 +191,19 @@ public static class SyslogHeaderParser
 
     // ---- RFC 5424: "TIMESTAMP HOST APP PROCID MSGID SD [MSG]" after "<PRI>1 "; "-" is the nil value ----
 
-    private static bool TryParseRfc5424(ReadOnlySpan<char> s, ParseContext context, out SyslogRecord record)
+    private static bool TryParseRfc5424(ReadOnlySpan<char> s, ParseContext? context, bool resolveTime, out SyslogRecord record)
     {
         record = default;
-        DateTimeOffset timestamp;
+        DateTimeOffset timestamp = default;
         if (s.StartsWith("- ", StringComparison.Ordinal))
         {
             // No timestamp in the message: the best we know is when it was read.
-            timestamp = context.Now;
+            if (resolveTime) timestamp = context!.Now;
             s = s[2..];
         }
         else
         {
-            if (!TryParseRfc3339(s, context, out timestamp, out var consumed) || consumed >= s.Length || s[consumed] != ' ') return false;
+            if (!TryParseRfc3339(s, context, resolveTime, out timestamp, out var consumed) || consumed >= s.Length || s[consumed] != ' ') return false;
             s = s[(consumed + 1)..];
         }
 
@@ -285,7 +299,7 @@ public static class SyslogHeaderParser
 
     // ---- RFC 3164: "Mmm dd hh:mm:ss" (day space-padded), zone and year from the context ----
 
-    private static bool TryParseRfc3164(ReadOnlySpan<char> s, ParseContext context, out DateTimeOffset timestamp, out int consumed)
+    private static bool TryParseRfc3164(ReadOnlySpan<char> s, ParseContext? context, bool resolveTime, out DateTimeOffset timestamp, out int consumed)
     {
         timestamp = default;
         consumed = 0;
@@ -305,9 +319,14 @@ public static class SyslogHeaderParser
         long fractionTicks = 0;
         if (i < s.Length && s[i] == '.' && !TryParseFraction(s, ref i, out fractionTicks)) return false;
 
-        if (!TryResolveYear(month, day, new TimeSpan(hour, minute, second), context, out var year)) return false;
+        if (!resolveTime)
+        {
+            consumed = i;
+            return true;
+        }
+        if (!TryResolveYear(month, day, new TimeSpan(hour, minute, second), context!, out var year)) return false;
         var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(fractionTicks);
-        if (!TryInZone(local, context.UtcOffset(local), out timestamp)) return false;
+        if (!TryInZone(local, context!.UtcOffset(local), out timestamp)) return false;
         consumed = i;
         return true;
     }
@@ -349,7 +368,7 @@ public static class SyslogHeaderParser
 
     // ---- RFC 3339: "yyyy-MM-ddTHH:mm:ss[.fffffff][Z|±hh:mm]"; without an offset, the context's zone ----
 
-    private static bool TryParseRfc3339(ReadOnlySpan<char> s, ParseContext context, out DateTimeOffset timestamp, out int consumed)
+    private static bool TryParseRfc3339(ReadOnlySpan<char> s, ParseContext? context, bool resolveTime, out DateTimeOffset timestamp, out int consumed)
     {
         timestamp = default;
         consumed = 0;
@@ -373,9 +392,10 @@ public static class SyslogHeaderParser
         {
             if (!TryParseOffset(s, ref i, out offset)) return false;
         }
-        else offset = context.UtcOffset(local);
+        else if (resolveTime) offset = context!.UtcOffset(local);
+        else offset = default;
 
-        if (!TryInZone(local, offset, out timestamp)) return false;
+        if (resolveTime && !TryInZone(local, offset, out timestamp)) return false;
         consumed = i;
         return true;
     }

@@ -15,7 +15,7 @@ namespace BlueTeam.Tests.Engine;
 
 /// <summary>
 /// One engine: over generated auth and audit logs (brute forces, sprays, logins, sudo, noise, garbage, and auditd
-/// events of one to three records), the pipeline driven as `scan` drives it (two threads, files in turn) and as the
+/// events of one to three records), the pipeline driven as `scan` drives it (two threads, files in turn; and one loop, as on one core) and as the
 /// daemon drives it (its worker: queued lines, batched raise, the real alert engine, checkpoints) ends with the same
 /// incidents in the same final states.
 /// </summary>
@@ -67,7 +67,15 @@ public class EngineParityPropertyTests
 
         // scan: the files in turn, read and parsed on one thread, correlated on another
         var scanPipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), new Correlator(Rules()));
-        var scanned = await FileScan.RunAsync(scanPipeline, [File("auth_log", logs.Auth, config), File("audit_log", logs.Audit, config)], null, null, CancellationToken.None);
+        var scanned = await FileScan.RunAsync(scanPipeline, [File("auth_log", logs.Auth, config), File("audit_log", logs.Audit, config)], null, null, CancellationToken.None,
+            twoThreads: true);
+
+        // scan on one core: one loop reads, parses and correlates; the same incidents, whole, in the same order
+        var singlePipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), new Correlator(Rules()));
+        var single = await FileScan.RunAsync(singlePipeline, [File("auth_log", logs.Auth, config), File("audit_log", logs.Audit, config)], null, null, CancellationToken.None,
+            twoThreads: false);
+        Assert.Equal((scanned.Lines, scanned.Events), (single.Lines, single.Events));
+        Assert.Equal(scanned.Incidents.Select(u => EcsJson.Serialize(u.ToIncident())), single.Incidents.Select(u => EcsJson.Serialize(u.ToIncident())));
 
         // the daemon: the same lines through its queue, worker, alert engine and store
         var rig = new DaemonPipelineRig(config, Rules(), time);

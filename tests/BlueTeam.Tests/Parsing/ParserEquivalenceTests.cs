@@ -301,16 +301,17 @@ public class ParserEquivalenceTests
 
     // ------------------------------------------------------------------ helpers
 
-    /// <summary>Up to five edits: cut, splice a hostile piece or a slice of another line, delete, duplicate.</summary>
-    private static string Mutate(string line, List<string> others, Random random)
+    /// <summary>Up to five edits: cut, splice a hostile piece (of <paramref name="pieces"/>, by default these tests') or a slice of another line, delete, duplicate.</summary>
+    internal static string Mutate(string line, List<string> others, Random random, string[]? pieces = null)
     {
+        pieces ??= HostilePieces;
         for (var k = random.Next(0, 6); k > 0; k--)
         {
             var at = random.Next(line.Length + 1);
             line = random.Next(6) switch
             {
                 0 => line[..at],
-                1 or 2 => line[..at] + HostilePieces[random.Next(HostilePieces.Length)] + line[at..],
+                1 or 2 => line[..at] + pieces[random.Next(pieces.Length)] + line[at..],
                 3 => line[..at] + line[Math.Min(line.Length, at + random.Next(1, 6))..],
                 4 => line[..at] + line[(at / 2)..at] + line[at..],
                 _ => Splice(line, at, others[random.Next(others.Count)], random),

@@ -3,15 +3,16 @@ namespace BlueTeam.Correlation.State;
 /// <summary>Per-key state kept by a rule; <see cref="LastActivity"/> (event time) decides when it expires.</summary>
 public abstract class KeyedState
 {
-    protected KeyedState(string key)
-    {
-        Key = key;
-        Node = new LinkedListNode<KeyedState>(this);
-    }
+    protected KeyedState(string key) => Key = key;
 
     public string Key { get; }
-    internal LinkedListNode<KeyedState> Node { get; }
     public abstract DateTimeOffset LastActivity { get; }
+
+    // The table's recency list runs through the states themselves: a separate LinkedListNode per key cost
+    // ≈ 48 B more for every key of every rule, which a million-address flood multiplies (docs/PERFORMANCE.md).
+    internal KeyedState? Older;
+    internal KeyedState? Newer;
+    internal bool Linked;
 }
 
 /// <summary>
@@ -27,8 +28,9 @@ public abstract class KeyedState
 public sealed class KeyedStateTable<TState> where TState : KeyedState
 {
     private readonly Dictionary<string, TState> _states = new(StringComparer.Ordinal);
-    // Least recently touched first: the expiry and eviction order.
-    private readonly LinkedList<KeyedState> _recency = new();
+    // The recency list, least recently touched first (the expiry and eviction order), linked through the states.
+    private KeyedState? _oldest;
+    private KeyedState? _newest;
 
     public KeyedStateTable(int maxKeys)
     {
@@ -53,31 +55,59 @@ public sealed class KeyedStateTable<TState> where TState : KeyedState
     {
         if (_states.TryGetValue(key, out var state))
         {
-            _recency.Remove(state.Node);
-            _recency.AddLast(state.Node);
+            if (!ReferenceEquals(state, _newest))
+            {
+                Unlink(state);
+                Append(state);
+            }
             return state;
         }
-        if (_states.Count >= MaxKeys && _recency.First is { } oldest)
+        if (_states.Count >= MaxKeys && _oldest is { } oldest)
         {
-            Remove((TState)oldest.Value);
+            Remove((TState)oldest);
             Evicted++;
         }
         state = create(key, arg);
         _states.Add(key, state);
-        _recency.AddLast(state.Node);
+        Append(state);
         return state;
     }
 
     /// <summary>Drops least-recently-touched keys whose last activity is before <paramref name="horizon"/>.</summary>
     public void ExpireBefore(DateTimeOffset horizon)
     {
-        while (_recency.First is { } oldest && oldest.Value.LastActivity < horizon)
-            Remove((TState)oldest.Value);
+        while (_oldest is { } oldest && oldest.LastActivity < horizon)
+            Remove((TState)oldest);
     }
 
     public void Remove(TState state)
     {
-        _recency.Remove(state.Node);
+        ArgumentNullException.ThrowIfNull(state);
+        // A state of another table, or one removed already, is not this table's to unlink (LinkedList threw then too).
+        if (!_states.TryGetValue(state.Key, out var held) || !ReferenceEquals(held, state))
+            throw new InvalidOperationException($"the state of key {state.Key} is not in this table");
+        Unlink(state);
         _states.Remove(state.Key);
+    }
+
+    private void Append(KeyedState state)
+    {
+        state.Older = _newest;
+        state.Newer = null;
+        if (_newest is null) _oldest = state;
+        else _newest.Newer = state;
+        _newest = state;
+        state.Linked = true;
+    }
+
+    private void Unlink(KeyedState state)
+    {
+        if (!state.Linked) return;
+        if (state.Older is null) _oldest = state.Newer;
+        else state.Older.Newer = state.Newer;
+        if (state.Newer is null) _newest = state.Older;
+        else state.Newer.Older = state.Older;
+        state.Older = state.Newer = null;
+        state.Linked = false;
     }
 }

@@ -445,5 +445,49 @@ internal static class StoreMigrations
                     PRIMARY KEY (host, key_id, epoch)
                 );
                 """),
+
+        // Fleet correlation (fleet.enabled, PostgreSQL only; nothing on SQLite, where fleet.enabled is refused):
+        // each host's signals (bigserial id: the correlator's cursor), the correlator's durable cursor, and the
+        // open fleet incidents, so that a correlator elected after a failover continues where the last stopped.
+        new(13, "fleet signals, the fleet correlator's cursor and its open incidents",
+            Sqlite: """
+                -- fleet correlation needs PostgreSQL: no tables on SQLite
+                SELECT 1;
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.fleet_signals (
+                    id           bigserial   PRIMARY KEY,
+                    host         text        NOT NULL,
+                    bucket_start timestamptz NOT NULL,
+                    source       text        NOT NULL,
+                    user_name    text,
+                    failures     integer     NOT NULL CHECK (failures > 0),
+                    published_at timestamptz NOT NULL
+                );
+                CREATE INDEX ix_fleet_signals_bucket ON blueteam.fleet_signals (bucket_start);
+                CREATE INDEX ix_fleet_signals_source ON blueteam.fleet_signals (source, bucket_start);
+
+                CREATE TABLE blueteam.fleet_cursor (
+                    name       text        PRIMARY KEY,
+                    last_id    bigint      NOT NULL,
+                    host       text        NOT NULL,
+                    updated_at timestamptz NOT NULL
+                );
+
+                CREATE TABLE blueteam.fleet_incidents (
+                    rule_name   text        NOT NULL,
+                    group_key   text        NOT NULL,
+                    first_seen  timestamptz NOT NULL,
+                    last_seen   timestamptz NOT NULL,
+                    fingerprint text        NOT NULL UNIQUE,
+                    hosts_json  text        NOT NULL,
+                    host        text        NOT NULL,
+                    raised      boolean     NOT NULL,
+                    updated_by  text        NOT NULL,
+                    updated_at  timestamptz NOT NULL,
+                    PRIMARY KEY (rule_name, group_key, first_seen)
+                );
+                CREATE INDEX ix_fleet_incidents_last_seen ON blueteam.fleet_incidents (last_seen);
+                """),
     ];
 }

@@ -173,7 +173,26 @@ public sealed class SignalsLeaderSession : IAsyncDisposable
         return true;
     }, cancellationToken);
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync(); // ends the session: the lock is free
+    /// <summary>
+    /// Steps down: releases the lock before closing, so the next daemon's try wins at once (a closed session
+    /// frees it too, but the server does that a moment after the socket closes). A broken session is just closed.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_connection.FullState == System.Data.ConnectionState.Open)
+            {
+                await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", _connection);
+                await unlock.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException)
+        {
+            // The session is gone, and with it the lock: nothing left to release.
+        }
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
 
     private static async Task<IReadOnlyList<FleetSignal>> ReadSignalsAsync(NpgsqlCommand command, CancellationToken ct)
     {

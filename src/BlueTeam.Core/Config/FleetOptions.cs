@@ -31,6 +31,7 @@ public sealed class FleetOptions : IValidatable
         if (ElectionRetrySec is < 1 or > 30) yield return new("election_retry_sec", "must be between 1 and 30 seconds (a dead correlator is replaced within it)");
         if (PollSec is < 1 or > 300) yield return new("poll_sec", "must be between 1 and 300 seconds");
         if (Rules.FleetSshSpray.WindowSec < BucketSec) yield return new("rules.fleet_ssh_spray.window_sec", "must be at least bucket_sec");
+        if (Rules.FleetSshSpray.MinSources != 1) yield return new("rules.fleet_ssh_spray.min_sources", "is read by fleet_account_spray only (a source spray has one source)");
         if (Rules.FleetAccountSpray.WindowSec < BucketSec) yield return new("rules.fleet_account_spray.window_sec", "must be at least bucket_sec");
     }
 }

@@ -7,38 +7,18 @@ namespace BlueTeam.Correlation.Fleet;
 /// hosts within window_sec. Catches the attacker who stays below every host's own threshold by
 /// spreading a few attempts over many hosts.
 /// </summary>
-public sealed class FleetSshSprayRule : IFleetRule
+public sealed class FleetSshSprayRule(FleetSprayOptions options, TimeSpan bucket) : FleetSprayRule(options, bucket)
 {
     public const string RuleId = "BT-FLEET-002";
     public const string RuleName = "fleet_ssh_spray";
 
-    private readonly FleetSprayOptions _options;
-    private readonly TimeSpan _bucket;
+    public override string Id => RuleId;
 
-    public FleetSshSprayRule(FleetSprayOptions options, TimeSpan bucket)
-    {
-        _options = options;
-        _bucket = bucket;
-    }
+    public override string Name => RuleName;
 
-    public string Id => RuleId;
+    public override string KeyField => "source.ip";
 
-    public string Name => RuleName;
+    public override IReadOnlyList<FleetSignal> Group(FleetWindow window, string key) => window.BySource(key);
 
-    public TimeSpan Window => _options.Window;
-
-    public string KeyField => "source.ip";
-
-    public IReadOnlyList<FleetSignal> Group(FleetWindow window, string key) => window.BySource(key);
-
-    public int MinHosts => _options.MinHosts;
-
-    public IEnumerable<FleetFinding> Evaluate(FleetWindow window, IReadOnlyCollection<FleetSignal> added)
-    {
-        foreach (var source in added.Select(s => s.Source).Distinct(StringComparer.Ordinal))
-        {
-            var finding = FleetFinding.Over(RuleId, RuleName, KeyField, source, window.BySource(source), Window, _bucket);
-            if (finding is not null && finding.Hosts.Count >= _options.MinHosts) yield return finding;
-        }
-    }
+    private protected override string? KeyOf(FleetSignal signal) => signal.Source;
 }

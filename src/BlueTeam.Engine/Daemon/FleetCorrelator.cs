@@ -16,8 +16,8 @@ namespace BlueTeam.Engine.Daemon;
 /// A new leader first rebuilds the window from the signals the last one had already read (so a spray that
 /// spans the failover is seen whole) and loads the open fleet incidents (so it continues them instead of
 /// raising them again). Incidents recorded but not raised (a leader that died in between) are raised by it.
-/// An open incident raised by another daemon is continued in the shared state but not raised again: under
-/// per-host fingerprints that would store a second alert for one attack.
+/// An open incident raised by another daemon is continued in the shared state but not raised again: its alert
+/// row is the other daemon's, which a host role may not update (and a second row would be a second alert for one attack).
 /// </remarks>
 internal sealed class FleetCorrelator
 {

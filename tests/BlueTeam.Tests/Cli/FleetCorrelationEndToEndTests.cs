@@ -135,6 +135,10 @@ public class FleetCorrelationEndToEndTests : IAsyncLifetime
         // A spray the first leader raises.
         await PublishAsync(Enumerable.Range(1, 6).Select(i => $"fleet-sim{i:00}"), "203.0.113.7");
         Assert.Equal([(leaderHost, 18)], await WaitForSprayAsync("203.0.113.7", 18, TimeSpan.FromSeconds(10)));
+        // ... and has marked raised (stopped before that, its successor would rightly raise it: LeaderDiedBetweenRecordingAndRaising).
+        var marked = Stopwatch.StartNew();
+        while (await _db.ScalarAsync("SELECT count(*) FROM blueteam.fleet_incidents WHERE raised AND group_key = '203.0.113.7'") == 0 && marked.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(50);
 
         // The leader stops running (it still holds the lock, so no one reads), a whole spray is published, then it dies.
         leader.Signal(SIGSTOP);

@@ -196,14 +196,39 @@ public class FleetRulesTests
     }
 
     [Fact]
-    public void Options_BadValues_RefusedWithTheirKeys()
+    public void Config_BadFleetValues_RefusedWithTheirKeysAndLines()
     {
-        var options = new FleetOptions { BucketSec = 0, Rules = { FleetSshSpray = { MinHosts = 1, WindowSec = 10 } } };
-        var problems = options.Validate().Select(p => p.Key)
-            .Concat(options.Rules.FleetSshSpray.Validate().Select(p => "rules.fleet_ssh_spray." + p.Key)).ToList();
-        Assert.Contains("bucket_sec", problems);
-        Assert.Contains("rules.fleet_ssh_spray.min_hosts", problems);
-        Assert.Contains("rules.fleet_ssh_spray.window_sec", problems);
+        var refused = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("""
+            database: {driver: postgres, connection_string: "Host=127.0.0.1"}
+            fleet:
+              enabled: true
+              bucket_sec: 0
+              rules:
+                fleet_ssh_spray: {min_hosts: 1, min_sources: 2}
+                fleet_account_spray: {window_sec: 10}
+            """, "test.yaml"));
+        var keys = refused.Errors.Select(e => e.Key).ToList();
+        Assert.Contains("fleet.bucket_sec", keys);
+        Assert.Contains("fleet.rules.fleet_ssh_spray.min_hosts", keys);
+        Assert.Contains("fleet.rules.fleet_ssh_spray.min_sources", keys);
+        Assert.Contains("fleet.rules.fleet_account_spray.window_sec", keys);
+        Assert.Contains(refused.Errors, e => e.Key == "fleet.rules.fleet_ssh_spray.min_hosts" && e.Location.Contains("test.yaml:6", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Config_FleetOnSqlite_Refused()
+    {
+        var refused = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("fleet: {enabled: true}", "test.yaml"));
+        Assert.Contains(refused.Errors, e => e.Key == "fleet.enabled" && e.Message.Contains("postgres", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Config_Defaults_FiveHostsTenMinutes_AccountSprayThreeSources()
+    {
+        var fleet = ConfigLoader.Parse("", "test.yaml").Fleet;
+        Assert.False(fleet.Enabled);
+        Assert.Equal((5, 600), (fleet.Rules.FleetSshSpray.MinHosts, fleet.Rules.FleetSshSpray.WindowSec));
+        Assert.Equal((5, 3, 600), (fleet.Rules.FleetAccountSpray.MinHosts, fleet.Rules.FleetAccountSpray.MinSources, fleet.Rules.FleetAccountSpray.WindowSec));
     }
 
     private static FleetFinding Finding(string[] hosts, DateTimeOffset first, DateTimeOffset last) =>

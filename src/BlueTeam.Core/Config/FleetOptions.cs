@@ -23,12 +23,16 @@ public sealed class FleetOptions : IValidatable
     public int PollSec { get; set; } = 5;
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSec);
 
+    /// <summary>Signals older than this are deleted by the correlator (they are read once; the rules look back minutes).</summary>
+    public int KeepSignalsHours { get; set; } = 24;
+
     public FleetRulesOptions Rules { get; set; } = new();
 
     public IEnumerable<ConfigProblem> Validate()
     {
         if (BucketSec is < 1 or > 3600) yield return new("bucket_sec", "must be between 1 and 3600 seconds");
         if (ElectionRetrySec is < 1 or > 30) yield return new("election_retry_sec", "must be between 1 and 30 seconds (a dead correlator is replaced within it)");
+        if (KeepSignalsHours is < 1 or > 24 * 366) yield return new("keep_signals_hours", "must be between 1 hour and 366 days");
         if (PollSec is < 1 or > 300) yield return new("poll_sec", "must be between 1 and 300 seconds");
         if (Rules.FleetSshSpray.WindowSec < BucketSec) yield return new("rules.fleet_ssh_spray.window_sec", "must be at least bucket_sec");
         if (Rules.FleetSshSpray.MinSources != 1) yield return new("rules.fleet_ssh_spray.min_sources", "is read by fleet_account_spray only (a source spray has one source)");

@@ -31,13 +31,24 @@ internal sealed class FleetCorrelator
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly FleetWindow _window;
+    private readonly TimeSpan _keepSignals;
     private readonly Dictionary<(string Rule, string Key), FleetEpisode> _open = [];
     private readonly List<(FleetEpisode Episode, FleetFinding Finding)> _unraised = [];
     private long _cursor;
+    private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
 
     public FleetCorrelator(SignalsLeaderSession session, IReadOnlyList<IFleetRule> rules, TimeSpan retention, string host,
         Func<IReadOnlyList<SecurityIncident>, CancellationToken, Task<IReadOnlyList<RaisedAlert>>> raise, TimeProvider time, ILogger logger)
+        : this(session, rules, retention, TimeSpan.FromHours(24), host, raise, time, logger)
     {
+    }
+
+    public FleetCorrelator(SignalsLeaderSession session, IReadOnlyList<IFleetRule> rules, TimeSpan retention, TimeSpan keepSignals, string host,
+        Func<IReadOnlyList<SecurityIncident>, CancellationToken, Task<IReadOnlyList<RaisedAlert>>> raise, TimeProvider time, ILogger logger)
+    {
+        // Kept at least as long as a new leader's window reaches back.
+        _keepSignals = keepSignals > retention ? keepSignals : retention;
         _session = session;
         _rules = rules;
         _retention = retention;
@@ -83,6 +94,7 @@ internal sealed class FleetCorrelator
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         await RaisePendingAsync(ct).ConfigureAwait(false);
+        await PruneAsync(ct).ConfigureAwait(false);
         var batch = await _session.ReadAfterAsync(_cursor, ReadBatch, ct).ConfigureAwait(false);
         if (batch.Count == 0) return 0;
         SignalsRead += batch.Count;
@@ -141,6 +153,16 @@ internal sealed class FleetCorrelator
     {
         return FleetFinding.Over(rule.Id, rule.Name, rule.KeyField, episode.Key, rule.Group(_window, episode.Key), rule.Window, TimeSpan.Zero)
             ?? new FleetFinding(rule.Id, rule.Name, rule.KeyField, episode.Key, episode.Hosts.Select(h => new FleetHostCount(h.Key, h.Value)).ToList(), [], episode.FirstSeen, episode.LastSeen);
+    }
+
+    /// <summary>Every 10 minutes, deletes signals already read and older than fleet.keep_signals_hours (wall-clock: the table's growth is).</summary>
+    private async Task PruneAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        if (now - _prunedAt < PruneEvery) return;
+        _prunedAt = now;
+        var deleted = await _session.PruneAsync(now - _keepSignals, _cursor, ct).ConfigureAwait(false);
+        if (deleted > 0) _logger.LogInformation("Deleted {Count} fleet signals older than {Hours} h", deleted, _keepSignals.TotalHours);
     }
 
     // An incident whose group has been quiet for longer than twice the retention can no longer be continued.

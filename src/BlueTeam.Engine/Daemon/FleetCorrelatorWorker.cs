@@ -74,7 +74,8 @@ internal sealed class FleetCorrelatorWorker : BackgroundService
     {
         var config = _runtime.Current.Config;
         var rules = FleetRuleCatalog.Build(config.Fleet);
-        var correlator = new FleetCorrelator(session, rules, FleetRuleCatalog.Retention(rules, config.Fleet), config.Host,
+        var correlator = new FleetCorrelator(session, rules, FleetRuleCatalog.Retention(rules, config.Fleet),
+            TimeSpan.FromHours(config.Fleet.KeepSignalsHours), config.Host,
             async (incidents, token) =>
             {
                 var raised = await _runtime.Current.Engine.RaiseAllAsync(incidents, token).ConfigureAwait(false);

@@ -173,6 +173,15 @@ public sealed class SignalsLeaderSession : IAsyncDisposable
         return true;
     }, cancellationToken);
 
+    /// <summary>Deletes the signals read (up to <paramref name="upToId"/>) whose bucket began before <paramref name="before"/>; the number deleted.</summary>
+    public Task<int> PruneAsync(DateTimeOffset before, long upToId, CancellationToken cancellationToken) => RunAsync("prune old fleet signals", async ct =>
+    {
+        await using var command = new NpgsqlCommand("DELETE FROM blueteam.fleet_signals WHERE bucket_start < @before AND id <= @upto", _connection);
+        command.Parameters.AddWithValue("before", before.ToUniversalTime());
+        command.Parameters.AddWithValue("upto", upToId);
+        return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }, cancellationToken);
+
     /// <summary>
     /// Steps down: releases the lock before closing, so the next daemon's try wins at once (a closed session
     /// frees it too, but the server does that a moment after the socket closes). A broken session is just closed.

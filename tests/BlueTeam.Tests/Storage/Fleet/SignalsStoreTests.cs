@@ -124,6 +124,20 @@ public class SignalsStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Prune_DeletesOnlyOldSignalsAlreadyRead()
+    {
+        await _store.PublishAsync([Signal("old1") with { Bucket = T0.AddDays(-2) }, Signal("new1")], CancellationToken.None);
+        await using var leader = await _store.TryLeadAsync("leader", CancellationToken.None);
+        Assert.NotNull(leader);
+        var read = await leader.ReadAfterAsync(0, 100, CancellationToken.None);
+        await _store.PublishAsync([Signal("old2") with { Bucket = T0.AddDays(-2) }], CancellationToken.None); // not read yet
+
+        Assert.Equal(1, await leader.PruneAsync(T0.AddDays(-1), read[^1].Id, CancellationToken.None));
+
+        Assert.Equal(["new1", "old2"], (await leader.ReadAfterAsync(0, 100, CancellationToken.None)).Select(s => s.Host));
+    }
+
+    [Fact]
     public async Task Publish_NoSignals_WritesNothing()
     {
         await _store.PublishAsync([], CancellationToken.None);

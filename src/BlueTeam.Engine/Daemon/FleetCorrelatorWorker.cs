@@ -22,13 +22,15 @@ internal sealed class FleetCorrelatorWorker : BackgroundService
     private readonly DaemonRuntime _runtime;
     private readonly SignalsStore _signals;
     private readonly DaemonStats _stats;
+    private readonly FleetStats _fleetStats;
     private readonly WakeSignal _deliveryWake;
     private readonly TimeProvider _time;
     private readonly ILogger<FleetCorrelatorWorker> _logger;
     private readonly StateChangeLog _errors = new();
 
-    public FleetCorrelatorWorker(DaemonRuntime runtime, SignalsStore signals, DaemonStats stats, WakeSignal deliveryWake, TimeProvider time, ILogger<FleetCorrelatorWorker> logger)
+    public FleetCorrelatorWorker(DaemonRuntime runtime, SignalsStore signals, DaemonStats stats, FleetStats fleetStats, WakeSignal deliveryWake, TimeProvider time, ILogger<FleetCorrelatorWorker> logger)
     {
+        _fleetStats = fleetStats;
         _runtime = runtime;
         _signals = signals;
         _stats = stats;
@@ -88,18 +90,22 @@ internal sealed class FleetCorrelatorWorker : BackgroundService
                 return raised;
             }, _time, _logger);
         await correlator.StartAsync(ct).ConfigureAwait(false);
+        _fleetStats.Leads(true);
         _logger.LogInformation("Fleet correlator elected: {Host} correlates the fleet's signals from #{Cursor} ({Rules})",
             config.Host, correlator.Cursor, string.Join(", ", rules.Select(r => r.Name)));
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                if (await correlator.RunOnceAsync(ct).ConfigureAwait(false) == FleetCorrelator.ReadBatch) continue; // more waiting
+                var read = await correlator.RunOnceAsync(ct).ConfigureAwait(false);
+                _fleetStats.Read(read);
+                if (read == FleetCorrelator.ReadBatch) continue; // more waiting
                 await session.WaitAsync(config.Fleet.Poll, ct).ConfigureAwait(false);
             }
         }
         finally
         {
+            _fleetStats.Leads(false);
             _logger.LogInformation("Fleet correlator {Host} steps down at #{Cursor} ({Read} signals read, {Raised} fleet incidents raised or updated)",
                 config.Host, correlator.Cursor, correlator.SignalsRead, correlator.Raised);
         }

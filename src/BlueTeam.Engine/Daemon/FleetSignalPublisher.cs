@@ -20,21 +20,20 @@ internal sealed class FleetSignalPublisher : BackgroundService
     private readonly FleetSignalAggregator _aggregator;
     private readonly SignalsStore _store;
     private readonly string _host;
+    private readonly FleetStats _stats;
     private readonly TimeProvider _time;
     private readonly ILogger<FleetSignalPublisher> _logger;
     private readonly StateChangeLog _errors = new();
 
-    public FleetSignalPublisher(FleetSignalAggregator aggregator, SignalsStore store, string host, TimeProvider time, ILogger<FleetSignalPublisher> logger)
+    public FleetSignalPublisher(FleetSignalAggregator aggregator, SignalsStore store, string host, FleetStats stats, TimeProvider time, ILogger<FleetSignalPublisher> logger)
     {
+        _stats = stats;
         _aggregator = aggregator;
         _store = store;
         _host = host;
         _time = time;
         _logger = logger;
     }
-
-    /// <summary>Signals accepted by the store since start.</summary>
-    public long Published { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,12 +64,13 @@ internal sealed class FleetSignalPublisher : BackgroundService
         try
         {
             await _store.PublishAsync(signals, ct).ConfigureAwait(false);
-            Published += signals.Count;
+            _stats.Published(signals.Count);
             if (_errors.Succeeded()) _logger.LogInformation("Fleet signals are published again");
         }
         catch (StoreException e)
         {
             _aggregator.Return(signals);
+            _stats.PublishFailed();
             if (_errors.Failed(e.Message)) _logger.LogWarning("Fleet signals not published, kept for the next try: {Message}", e.Message);
         }
     }

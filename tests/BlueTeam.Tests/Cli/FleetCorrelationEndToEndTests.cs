@@ -115,8 +115,32 @@ public class FleetCorrelationEndToEndTests : IAsyncLifetime
         Assert.Equal("high", alert.GetProperty("severity").GetString());
         Assert.Equal("SSH spray from 203.0.113.7 across 20 hosts", alert.GetProperty("title").GetString());
 
+        // Its heartbeat says it leads and has published its own host's signal.
+        var (_, status, _) = await BlueTeamProcess.RunAsync(["--config", config, "status", "--format", "json"]);
+        Assert.Equal(1, Counter(JsonDocument.Parse(status).RootElement, "fleet_leader"));
+        Assert.True(Counter(JsonDocument.Parse(status).RootElement, "fleet_signals_published") >= 1, status);
+
         daemon.Signal(BlueTeamProcess.SIGTERM);
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>The first property named <paramref name="name"/> anywhere in <paramref name="json"/>, as a number.</summary>
+    private static long Counter(JsonElement json, string name)
+    {
+        if (json.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var p in json.EnumerateObject())
+            {
+                if (p.Name == name) return p.Value.GetInt64();
+                if (Counter(p.Value, name) is var found and >= 0) return found;
+            }
+        }
+        else if (json.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var e in json.EnumerateArray())
+                if (Counter(e, name) is var found and >= 0) return found;
+        }
+        return -1;
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "daemon-store") return DaemonStoreHarness.Run(args[1..]);
         if (args.Length > 0 && args[0] == "nft") return NftHarness.Run(args[1..]);
         if (args.Length > 0 && args[0] == "seal") return SealHarness.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "fleet") return FleetHarness.Run(args[1..]); // bench/fleet.sh
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

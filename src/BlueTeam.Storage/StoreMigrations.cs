@@ -448,6 +448,49 @@ internal static class StoreMigrations
         // [fleetsec #19] Fleet/FleetRolesSchema.cs: checkpoints keyed by host; PostgreSQL roles, grants and RLS.
         new(12, "checkpoints per host; least privilege per fleet host (roles, grants, row-level security)",
             Sqlite: Fleet.FleetRolesSchema.Sqlite, Postgres: Fleet.FleetRolesSchema.Postgres),
+        // Fleet correlation (fleet.enabled, PostgreSQL only; nothing on SQLite, where fleet.enabled is refused):
+        // each host's signals (bigserial id: the correlator's cursor), the correlator's durable cursor, and the
+        // open fleet incidents, so that a correlator elected after a failover continues where the last stopped.
+        new(13, "fleet signals, the fleet correlator's cursor and its open incidents",
+            Sqlite: """
+                -- fleet correlation needs PostgreSQL: no tables on SQLite
+                SELECT 1;
+                """,
+            Postgres: """
+                CREATE TABLE blueteam.fleet_signals (
+                    id           bigserial   PRIMARY KEY,
+                    host         text        NOT NULL,
+                    bucket_start timestamptz NOT NULL,
+                    source       text        NOT NULL,
+                    user_name    text,
+                    failures     integer     NOT NULL CHECK (failures > 0),
+                    published_at timestamptz NOT NULL
+                );
+                CREATE INDEX ix_fleet_signals_bucket ON blueteam.fleet_signals (bucket_start);
+                CREATE INDEX ix_fleet_signals_source ON blueteam.fleet_signals (source, bucket_start);
+
+                CREATE TABLE blueteam.fleet_cursor (
+                    name       text        PRIMARY KEY,
+                    last_id    bigint      NOT NULL,
+                    host       text        NOT NULL,
+                    updated_at timestamptz NOT NULL
+                );
+
+                CREATE TABLE blueteam.fleet_incidents (
+                    rule_name   text        NOT NULL,
+                    group_key   text        NOT NULL,
+                    first_seen  timestamptz NOT NULL,
+                    last_seen   timestamptz NOT NULL,
+                    fingerprint text        NOT NULL UNIQUE,
+                    hosts_json  text        NOT NULL,
+                    host        text        NOT NULL,
+                    raised      boolean     NOT NULL,
+                    updated_by  text        NOT NULL,
+                    updated_at  timestamptz NOT NULL,
+                    PRIMARY KEY (rule_name, group_key, first_seen)
+                );
+                CREATE INDEX ix_fleet_incidents_last_seen ON blueteam.fleet_incidents (last_seen);
+                """),
         // Retention (Storage/AdoStore.Retention.cs): one row per prune of a host's chain. The chain entry at `seq`
         // (kind 'pruned') holds the SHA-256 of this row, so the record is as tamper-evident as the history it
         // replaces; `verify` starts the host's walk after `pruned_through` with `through_hash` as the link.
@@ -491,6 +534,35 @@ internal static class StoreMigrations
                 GRANT SELECT ON blueteam.chain_prunes TO blueteam_host, blueteam_operator;
                 CREATE POLICY own_select ON blueteam.chain_prunes FOR SELECT TO blueteam_host USING (host = (SELECT blueteam.fleet_host()));
                 CREATE POLICY operator_select ON blueteam.chain_prunes FOR SELECT TO blueteam_operator USING (true);
+                """),
+        // [#19] The fleet roles over the fleet correlation's tables (migration 13). Any fleet-enabled host may be elected
+        // correlator, so every host role reads every host's signals and keeps the shared cursor and open fleet
+        // incidents, each row it writes naming itself. Signals are correlation input, not history: a host may delete
+        // only signals over an hour old (the correlator's clean-up). A host that wins the election could still leave
+        // fleet correlation undone: that trust the fleet gives each host; its own history it cannot rewrite.
+        new(17, "fleet roles: the fleet correlation's signals, cursor and open incidents",
+            Sqlite: "SELECT 1;",
+            Postgres: """
+                ALTER TABLE blueteam.fleet_signals ENABLE ROW LEVEL SECURITY;
+                ALTER TABLE blueteam.fleet_cursor ENABLE ROW LEVEL SECURITY;
+                ALTER TABLE blueteam.fleet_incidents ENABLE ROW LEVEL SECURITY;
+                GRANT SELECT, INSERT, DELETE ON blueteam.fleet_signals TO blueteam_host;
+                GRANT USAGE ON SEQUENCE blueteam.fleet_signals_id_seq TO blueteam_host;
+                GRANT SELECT, INSERT, UPDATE ON blueteam.fleet_cursor TO blueteam_host;
+                GRANT SELECT, INSERT, UPDATE ON blueteam.fleet_incidents TO blueteam_host;
+                GRANT SELECT ON blueteam.fleet_signals, blueteam.fleet_cursor, blueteam.fleet_incidents TO blueteam_operator;
+                CREATE POLICY host_select ON blueteam.fleet_signals FOR SELECT TO blueteam_host USING (true);
+                CREATE POLICY host_insert ON blueteam.fleet_signals FOR INSERT TO blueteam_host WITH CHECK (host = (SELECT blueteam.fleet_host()));
+                CREATE POLICY host_delete_old ON blueteam.fleet_signals FOR DELETE TO blueteam_host USING (published_at < now() - interval '1 hour');
+                CREATE POLICY host_all ON blueteam.fleet_cursor FOR ALL TO blueteam_host USING (true) WITH CHECK (host = (SELECT blueteam.fleet_host()));
+                CREATE POLICY host_select ON blueteam.fleet_incidents FOR SELECT TO blueteam_host USING (true);
+                CREATE POLICY host_insert ON blueteam.fleet_incidents FOR INSERT TO blueteam_host
+                    WITH CHECK (updated_by = (SELECT blueteam.fleet_host()));
+                CREATE POLICY host_update ON blueteam.fleet_incidents FOR UPDATE TO blueteam_host
+                    USING (true) WITH CHECK (updated_by = (SELECT blueteam.fleet_host()));
+                CREATE POLICY operator_select ON blueteam.fleet_signals FOR SELECT TO blueteam_operator USING (true);
+                CREATE POLICY operator_select ON blueteam.fleet_cursor FOR SELECT TO blueteam_operator USING (true);
+                CREATE POLICY operator_select ON blueteam.fleet_incidents FOR SELECT TO blueteam_operator USING (true);
                 """),
     ];
 }

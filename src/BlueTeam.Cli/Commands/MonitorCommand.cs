@@ -149,6 +149,7 @@ internal static class MonitorCommand
         builder.Services.AddHostedService(sp => new StoreWatcher(store, sealer, runtime, stats, sp.GetRequiredService<WakeSignal>(), app.Time, sp.GetRequiredService<ILogger<StoreWatcher>>())); // [seal #15]
         builder.Services.AddHostedService(sp => new RetentionWorker(store, runtime, stats, app.Time, sp.GetRequiredService<ILogger<RetentionWorker>>()));
         builder.Services.AddHostedService<DeliveryWorker>();
+        FleetServices.AddTo(builder.Services, config, stats, app.Time); // [fleet #19] before the pipeline: stops after its drain
         builder.Services.AddHostedService<PipelineWorker>();
         builder.Services.AddHostedService(sp => new SourceWorker(
             sources, collectors.SelectMany(c => c.Value.Paths).ToList(), sp.GetRequiredService<LineQueue>(), runtime, sp.GetRequiredService<ILogger<SourceWorker>>()));

@@ -21,6 +21,7 @@ public sealed class BlueTeamConfig : IValidatable
     public CorrelationOptions Correlation { get; set; } = new();
     public AlertingOptions Alerting { get; set; } = new();
     public ResponseOptions Response { get; set; } = new();
+    public FleetOptions Fleet { get; set; } = new();
 
     /// <summary>Where this config came from (a file path or "built-in defaults"); not a key.</summary>
     [ConfigIgnore] public string Origin { get; set; } = "built-in defaults";
@@ -37,6 +38,8 @@ public sealed class BlueTeamConfig : IValidatable
         }
         if (Database.Driver == DatabaseDriver.Sqlite && SealingOptions.IsInsideFolderOf(Storage.Sealing.ResolveStatePath(), Database.ResolveSqlitePath()))
             yield return new("storage.sealing.state_path", "must be outside the database's folder (whoever can replace the database there could replace the state with it)");
+        if (Fleet.Enabled && Database.Driver != DatabaseDriver.Postgres)
+            yield return new("fleet.enabled", "needs database.driver: postgres (the hosts of a fleet share their signals through one PostgreSQL)");
     }
 }
 

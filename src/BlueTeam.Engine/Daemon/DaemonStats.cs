@@ -80,7 +80,17 @@ internal sealed class DaemonStats
     /// <summary>Per source: lines read and its state ("ok" or the reason it cannot read).</summary>
     public ConcurrentDictionary<string, SourceStats> Sources { get; } = new(StringComparer.Ordinal);
 
-    public IReadOnlyDictionary<string, long> Counters() => new Dictionary<string, long>
+    /// <summary>Set when fleet.enabled: the fleet counters join the others. [fleet #19]</summary>
+    public (FleetStats Stats, Correlation.Fleet.FleetSignalAggregator Aggregator)? Fleet { get; set; }
+
+    public IReadOnlyDictionary<string, long> Counters()
+    {
+        var counters = BaseCounters();
+        if (Fleet is { } fleet) fleet.Stats.AddTo(counters, fleet.Aggregator.Dropped); // [fleet #19]
+        return counters;
+    }
+
+    private Dictionary<string, long> BaseCounters() => new()
     {
         ["lines"] = Lines,
         ["events"] = Events,

@@ -1,4 +1,5 @@
 using BlueTeam.Core.Events;
+using BlueTeam.Correlation.Fleet;
 using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Response;
@@ -41,6 +42,7 @@ internal sealed class PipelineWorker : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<PipelineWorker> _logger;
     private readonly ResponseStage _response; // [response #16]
+    private readonly FleetSignalAggregator? _fleetSignals; // [fleet #19] null unless fleet.enabled
     private readonly List<SecurityEvent> _events = [];
     private readonly List<IncidentUpdate> _updates = [];
     private readonly List<SecurityIncident> _rendered = [];
@@ -55,8 +57,9 @@ internal sealed class PipelineWorker : BackgroundService
     private DateTimeOffset _lastTick;
     private bool _flushed = true;
 
-    public PipelineWorker(LineQueue queue, DaemonRuntime runtime, ICheckpointStore checkpoints, DaemonStats stats, WakeSignal deliveryWake, TimeProvider time, ILogger<PipelineWorker> logger, ResponseStage response)
+    public PipelineWorker(LineQueue queue, DaemonRuntime runtime, ICheckpointStore checkpoints, DaemonStats stats, WakeSignal deliveryWake, TimeProvider time, ILogger<PipelineWorker> logger, ResponseStage response, FleetSignalAggregator? fleetSignals = null)
     {
+        _fleetSignals = fleetSignals; // [fleet #19]
         _response = response; // [response #16]
         _queue = queue;
         _runtime = runtime;
@@ -186,6 +189,7 @@ internal sealed class PipelineWorker : BackgroundService
         var errors = pipeline.Errors.For(line.Collector);
         var errorsBefore = errors.Total;
         pipeline.Process(line, ContextFor(line), _events, _updates);
+        _fleetSignals?.Observe(_events); // [fleet #19] replayed lines were published before the restart
         foreach (var e in _events)
         {
             _stats.EventParsed();

@@ -121,7 +121,8 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
 
         Assert.Equal(["blueteam.alert_chain", "blueteam.alert_deliveries", "blueteam.alert_history", "blueteam.bans", "blueteam.chain_prunes", "blueteam.checkpoints",
-            "blueteam.first_seen", "blueteam.fleet_hosts", "blueteam.heartbeats", "blueteam.host_silence_claims", "blueteam.schema_migrations", "blueteam.seals", "blueteam.silences"], tables);
+            "blueteam.first_seen", "blueteam.fleet_cursor", "blueteam.fleet_hosts", "blueteam.fleet_incidents", "blueteam.fleet_signals", "blueteam.heartbeats",
+            "blueteam.host_silence_claims", "blueteam.schema_migrations", "blueteam.seals", "blueteam.silences"], tables);
     }
 
     [Fact]

@@ -361,6 +361,37 @@ public sealed class RolesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FleetCorrelation_AsHostRoles_EachPublishesOnlyItsOwnSignals_AndEitherCanLeadOverAll()
+    {
+        // Real time here: the clean-up policy compares a signal's publication with the server's clock.
+        var bucket = DateTimeOffset.UtcNow;
+        await using (var signalsA = new SignalsStore(A.ConnectionString, TimeProvider.System))
+        await using (var signalsB = new SignalsStore(B.ConnectionString, TimeProvider.System))
+        {
+            await signalsA.PublishAsync([new BlueTeam.Correlation.Fleet.FleetSignal(0, A.Name, bucket, "198.51.100.7", "root", 3)], CancellationToken.None);
+            await signalsB.PublishAsync([new BlueTeam.Correlation.Fleet.FleetSignal(0, B.Name, bucket, "198.51.100.7", "root", 3)], CancellationToken.None);
+            var forged = await Assert.ThrowsAnyAsync<Exception>(() =>
+                signalsA.PublishAsync([new BlueTeam.Correlation.Fleet.FleetSignal(0, B.Name, bucket, "198.51.100.8", "root", 9)], CancellationToken.None));
+            Assert.Contains("row-level security", forged.ToString(), StringComparison.Ordinal);
+        }
+        // A young signal of another host cannot be deleted by a host; only the correlator's clean-up of old ones can.
+        var deleted = await RolesDatabase.TryExecuteAsAsync(A, "DELETE FROM blueteam.fleet_signals");
+        Assert.Null(deleted);
+        Assert.Equal(2L, await RolesDatabase.ScalarAsync(Db.OwnerConnectionString, "SELECT count(*) FROM blueteam.fleet_signals"));
+
+        await using var leaderStore = new SignalsStore(B.ConnectionString, TimeProvider.System);
+        await using var leader = await leaderStore.TryLeadAsync(B.Name, CancellationToken.None);
+        Assert.NotNull(leader);
+        var read = await leader.ReadAfterAsync(await leader.ReadCursorAsync(CancellationToken.None), 100, CancellationToken.None);
+        Assert.Equal([A.Name, B.Name], read.Select(s => s.Host).Order(StringComparer.Ordinal));
+        var episode = new BlueTeam.Correlation.Fleet.FleetEpisode("fleet_ssh_spray", "198.51.100.7", bucket, bucket, "fp-fleet-roles",
+            new Dictionary<string, long> { [A.Name] = 3, [B.Name] = 3 }, B.Name, Raised: false);
+        await leader.CommitAsync(read.Max(s => s.Id), [episode], CancellationToken.None);
+        await leader.MarkRaisedAsync(["fp-fleet-roles"], CancellationToken.None);
+        Assert.Equal(read.Max(s => s.Id), await leader.ReadCursorAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task HostRole_SchemaBehind_MigrateSaysTheOwnerMustMigrate()
     {
         await RolesDatabase.ScalarAsync(Db.OwnerConnectionString, "DELETE FROM blueteam.schema_migrations WHERE version = 12; SELECT 0");

@@ -56,7 +56,7 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
                 if (Convert.ToInt64(await exists.ExecuteScalarAsync(ct).ConfigureAwait(false)) == 0)
                     throw new StoreException($"queue deliveries of alert {alertId}", Description, "no such alert");
             }
-            await using (var statements = new TransactionStatements(connection, transaction))
+            await using (var statements = Statements(connection, transaction))
             {
                 QueueDeliveries(statements, alertId, distinct, reason, severity, eventCount, queuedAt);
                 await statements.FlushAsync(ct).ConfigureAwait(false);
@@ -138,29 +138,14 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
             return result;
         }, cancellationToken);
 
-    private RowsStatement? _insertDeliveries;
-
-    private const string DeliveryRow = "(@alert_id, @channel, 'pending', 0, @queued_at, @queued_at, @queued_at, @severity, @event_count, @reason)";
-
-    private RowsStatement InsertDeliveries => _insertDeliveries ??= new RowsStatement($"""
-        INSERT INTO {_deliveries} (alert_id, channel, status, attempts, next_attempt_at, created_at, queued_at, severity, event_count, reason)
-        VALUES
-        """, "", _dialect.RowsPerStatement);
-
-    /// <summary>Defers one pending delivery row per channel (the outbox), due at <paramref name="queuedAt"/>, to the transaction's flush.</summary>
-    private void QueueDeliveries(TransactionStatements statements, long alertId, IReadOnlyList<string> channels,
+    /// <summary>Adds one pending delivery row per channel (the outbox), due at <paramref name="queuedAt"/>, to the transaction's flush.</summary>
+    private static void QueueDeliveries(TransactionStatements statements, long alertId, IReadOnlyList<string> channels,
         NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt)
     {
+        var severityName = severity.ToName();
+        var reasonName = ReasonName(reason);
         foreach (var channel in channels)
-        {
-            statements.Defer(InsertDeliveries, new Statement(DeliveryRow)
-                .Int64("@alert_id", alertId)
-                .Text("@channel", channel)
-                .Timestamp(_dialect, "@queued_at", queuedAt)
-                .Text("@severity", severity.ToName())
-                .Value("@event_count", eventCount)
-                .Text("@reason", ReasonName(reason)));
-        }
+            statements.Add(new DeliveryRow(alertId, channel, queuedAt, severityName, eventCount, reasonName));
     }
 
     // The names delivery rows and the alert JSON share (Alerting's NotifyReasonNames).

@@ -445,5 +445,15 @@ internal static class StoreMigrations
                     PRIMARY KEY (host, key_id, epoch)
                 );
                 """),
+
+        // The daemon keeps silences and acks in memory and, once a batch, asks whether anyone changed them
+        // (AdoStore.GetNoiseControlVersionAsync): the acks' half of that question reads only acknowledged rows.
+        new(14, "index of acknowledged alerts (the daemon's check for changed acks)",
+            Sqlite: """
+                CREATE INDEX ix_alert_history_acked_at ON alert_history (acked_at) WHERE acked_at IS NOT NULL;
+                """,
+            Postgres: """
+                CREATE INDEX ix_alert_history_acked_at ON blueteam.alert_history (acked_at) WHERE acked_at IS NOT NULL;
+                """),
     ];
 }

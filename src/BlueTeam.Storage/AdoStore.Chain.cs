@@ -99,13 +99,25 @@ public abstract partial class AdoStore
         /// <param name="state">The alert's state as stored in this transaction.</param>
         public async Task AppendAsync(long alertId, string kind, string host, AlertSnapshot state, CancellationToken ct)
         {
-            var head = await HeadAsync(host, ct).ConfigureAwait(false);
+            await HeadAsync(host, ct).ConfigureAwait(false);
+            Append(Next(alertId, kind, host, state));
+        }
+
+        /// <summary>The entry that would follow the head of <paramref name="host"/>'s chain, locked before (<see cref="LockAsync"/>); nothing is recorded.</summary>
+        public ChainEntry Next(long alertId, string kind, string host, AlertSnapshot state)
+        {
+            if (!_heads.TryGetValue(host, out var head))
+                throw new InvalidOperationException($"the chain of {host} was not locked in this transaction");
             var seq = (head?.Seq ?? 0) + 1;
             var prev = head?.Hash ?? AlertChain.Genesis;
-            var hash = AlertChain.Hash(prev, host, seq, alertId, kind, state);
-            _heads[host] = new ChainHead(host, seq, hash);
+            return new ChainEntry(host, seq, alertId, kind, state, prev, AlertChain.Hash(prev, host, seq, alertId, kind, state));
+        }
 
-            statements.Add(new ChainEntry(host, seq, alertId, kind, state, prev, hash));
+        /// <summary>Records <paramref name="entry"/> (made by <see cref="Next"/> from the current head) as the new head, to be written at the flush.</summary>
+        public void Append(ChainEntry entry)
+        {
+            _heads[entry.Host] = new ChainHead(entry.Host, entry.Seq, entry.EntryHash);
+            statements.Add(entry);
         }
 
         private async Task<ChainHead?> HeadAsync(string host, CancellationToken ct)

@@ -75,6 +75,8 @@ public abstract partial class AdoStore
         // the same hosts queue up instead of each holding a row the other waits for.
         await chain.LockAsync(saves.Select(s => s.Host), ct).ConfigureAwait(false);
 
+        if (statements.Rows.InsertsOneByOne) return await SaveOneByOneAsync(statements, chain, saves, now, ct).ConfigureAwait(false);
+
         // Insert-first for the whole batch, in order: the new fingerprints come back with their
         // stored state; the known ones, and a fingerprint's repeats in the batch, come back with
         // nothing and are updated next, in order. Each incident's JSON is rendered once, here.
@@ -101,6 +103,36 @@ public abstract partial class AdoStore
                 // Chained on the host of the stored alert, which in a fleet may be another host's.
                 await chain.AppendAsync(updatedId, AlertChain.Updated, storedHost, state, ct).ConfigureAwait(false);
             }
+        }
+        await statements.FlushAsync(ct).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>
+    /// The same saves for a writer that inserts one by one, each new alert with its creation link: in order, each
+    /// an insert or (its fingerprint known, or repeated) an update, so ids, rows and chain come out as above.
+    /// </summary>
+    private async Task<AlertSaveResult[]> SaveOneByOneAsync(TransactionStatements statements, ChainAppender chain,
+        IReadOnlyList<AlertSaveRequest> saves, DateTimeOffset now, CancellationToken ct)
+    {
+        var results = new AlertSaveResult[saves.Count];
+        for (var i = 0; i < saves.Count; i++)
+        {
+            var (incident, host, channels) = saves[i];
+            var row = InsertRow(incident, host);
+            var created = await statements.Rows.TryInsertLinkedAsync(row, now, AlertChain.Sha256Hex(row.IncidentJson),
+                (id, state) => chain.Next(id, AlertChain.Created, host, state), ct).ConfigureAwait(false);
+            if (created is not null)
+            {
+                chain.Append(created);
+                results[i] = new AlertSaveResult(created.AlertId, IsNew: true);
+                QueueDeliveries(statements, created.AlertId, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
+                    incident.Severity, incident.EventCount, now);
+                continue;
+            }
+            var (updatedId, storedHost, state) = await UpdateAsync(statements, incident, now, ct).ConfigureAwait(false);
+            results[i] = new AlertSaveResult(updatedId, IsNew: false);
+            await chain.AppendAsync(updatedId, AlertChain.Updated, storedHost, state, ct).ConfigureAwait(false);
         }
         await statements.FlushAsync(ct).ConfigureAwait(false);
         return results;

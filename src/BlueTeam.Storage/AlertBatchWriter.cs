@@ -59,7 +59,22 @@ internal abstract class AlertBatchWriter : IAsyncDisposable
     public abstract Task<InsertedAlert?[]> InsertAlertsAsync(IReadOnlyList<AlertInsertRow> rows, DateTimeOffset now,
         Func<DbDataReader, InsertedAlert> read, CancellationToken ct);
 
-    /// <summary>Writes the entries, and for each creation entry its link (seq, prev_hash, row_hash) into its alert row.</summary>
+    /// <summary>
+    /// True when new alerts go one at a time, each with its creation link in the same insert
+    /// (<see cref="TryInsertLinkedAsync"/>), instead of <see cref="InsertAlertsAsync"/> and the link written after.
+    /// </summary>
+    public virtual bool InsertsOneByOne => false;
+
+    /// <summary>
+    /// Inserts <paramref name="row"/> with the id it gets and the creation link <paramref name="link"/> makes of that id
+    /// and of the row's state as stored, unless its fingerprint is stored already: null then, and nothing was written.
+    /// </summary>
+    /// <param name="incidentSha256">The hash of <see cref="AlertInsertRow.IncidentJson"/>.</param>
+    public virtual Task<ChainEntry?> TryInsertLinkedAsync(AlertInsertRow row, DateTimeOffset now, string incidentSha256,
+        Func<long, AlertSnapshot, ChainEntry> link, CancellationToken ct) =>
+        throw new NotSupportedException("this writer inserts alerts in batches (InsertAlertsAsync)");
+
+    /// <summary>Writes the entries, and for each creation entry not linked at its insert its link (seq, prev_hash, row_hash) into its alert row.</summary>
     public abstract Task WriteChainAsync(IReadOnlyList<ChainEntry> entries, CancellationToken ct);
 
     /// <summary>Inserts the delivery rows in order.</summary>

@@ -7,11 +7,19 @@ namespace BlueTeam.Storage;
 /// SQLite's <see cref="AlertBatchWriter"/>: per kind of row, one single-row command whose parameters are made
 /// once; every row only sets their values. The statement is compiled at its first run and kept by the command.
 /// </summary>
+/// <remarks>
+/// New alerts go one by one with their id and creation link (<see cref="InsertsOneByOne"/>): the write transaction
+/// holds SQLite's only write lock, so the next AUTOINCREMENT id is known, and the row is written once instead of
+/// inserted and then rewritten (a 3 KB row) for its link.
+/// </remarks>
 internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, SqliteTransaction transaction, AlertTables tables) : AlertBatchWriter
 {
     private static readonly SqliteDialect Dialect = SqliteDialect.Instance;
 
     private SqliteCommand? _insertAlert;
+    private SqliteCommand? _insertLinkedAlert;
+    private readonly HashSet<long> _linkedAtInsert = [];
+    private long? _nextId;
     private SqliteCommand? _insertChain;
     private SqliteCommand? _linkAlert;
     private SqliteCommand? _insertDelivery;
@@ -26,31 +34,89 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
             ON CONFLICT (fingerprint) DO NOTHING
             RETURNING {ReturnedColumns}
             """, 17);
-        var p = command.Parameters;
-        p[15].Value = Timestamp(now);
         var returned = new List<InsertedAlert>(rows.Count);
         foreach (var row in rows)
         {
-            p[0].Value = row.Fingerprint;
-            p[1].Value = row.Host;
-            p[2].Value = row.RuleId;
-            p[3].Value = row.RuleName;
-            p[4].Value = row.Severity;
-            p[5].Value = row.Title;
-            p[6].Value = row.Description;
-            p[7].Value = row.DetectedBy;
-            p[8].Value = row.NistControls;
-            p[9].Value = row.CuiInvolved ? 1L : 0L;
-            p[10].Value = (object?)row.SourceIp ?? DBNull.Value;
-            p[11].Value = (object?)row.UserName ?? DBNull.Value;
-            p[12].Value = (long)row.EventCount;
-            p[13].Value = Timestamp(row.FirstSeen);
-            p[14].Value = Timestamp(row.LastSeen);
-            p[16].Value = row.IncidentJson;
+            SetAlertValues(command.Parameters, row, now);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             if (await reader.ReadAsync(ct).ConfigureAwait(false)) returned.Add(read(reader));
         }
         return ByFirstRow(rows, returned);
+    }
+
+    // $1..$17 of both alert inserts.
+    private static void SetAlertValues(SqliteParameterCollection p, AlertInsertRow row, DateTimeOffset now)
+    {
+        p[0].Value = row.Fingerprint;
+        p[1].Value = row.Host;
+        p[2].Value = row.RuleId;
+        p[3].Value = row.RuleName;
+        p[4].Value = row.Severity;
+        p[5].Value = row.Title;
+        p[6].Value = row.Description;
+        p[7].Value = row.DetectedBy;
+        p[8].Value = row.NistControls;
+        p[9].Value = row.CuiInvolved ? 1L : 0L;
+        p[10].Value = (object?)row.SourceIp ?? DBNull.Value;
+        p[11].Value = (object?)row.UserName ?? DBNull.Value;
+        p[12].Value = (long)row.EventCount;
+        p[13].Value = Timestamp(row.FirstSeen);
+        p[14].Value = Timestamp(row.LastSeen);
+        p[15].Value = Timestamp(now);
+        p[16].Value = row.IncidentJson;
+    }
+
+    public override bool InsertsOneByOne => true;
+
+    public override async Task<ChainEntry?> TryInsertLinkedAsync(AlertInsertRow row, DateTimeOffset now, string incidentSha256,
+        Func<long, AlertSnapshot, ChainEntry> link, CancellationToken ct)
+    {
+        var id = _nextId ??= await NextIdAsync(ct).ConfigureAwait(false);
+        var entry = link(id, StoredState(row, now, incidentSha256));
+        var command = _insertLinkedAlert ??= Command($"""
+            INSERT INTO {tables.Alerts} (fingerprint, host, rule_id, rule_name, severity, title, description, detected_by,
+                nist_controls, cui_involved, source_ip, user_name, event_count, first_seen, last_seen, created_at, updated_at, incident_json,
+                id, chain_seq, prev_hash, row_hash)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21)
+            ON CONFLICT (fingerprint) DO NOTHING
+            """, 21);
+        var p = command.Parameters;
+        SetAlertValues(p, row, now);
+        p[17].Value = id;
+        p[18].Value = entry.Seq;
+        p[19].Value = entry.PrevHash;
+        p[20].Value = entry.EntryHash;
+        var inserted = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        // Taken either way: AUTOINCREMENT records an id in sqlite_sequence before the conflict check, as an
+        // insert without an id would have used it up.
+        _nextId = id + 1;
+        if (!inserted) return null;
+        _linkedAtInsert.Add(id);
+        return entry;
+    }
+
+    /// <summary>
+    /// What a new row reads back as: SQLite keeps text as its UTF-8 (an unpaired surrogate becomes U+FFFD, as the
+    /// chain's encoding makes it too) and a timestamp as its text, exact to the tick; what the chain hashes.
+    /// </summary>
+    private static AlertSnapshot StoredState(AlertInsertRow row, DateTimeOffset now, string incidentSha256) => new(
+        row.Fingerprint, row.RuleId, row.RuleName, row.Severity, row.Title, row.EventCount,
+        Utc(row.FirstSeen), Utc(row.LastSeen), Utc(now), Utc(now), incidentSha256,
+        AckedAt: null, AckedBy: null, AckNote: null, AckedSeverity: null, SilenceId: null);
+
+    private static DateTimeOffset Utc(DateTimeOffset value) => new(value.UtcTicks, TimeSpan.Zero);
+
+    // AUTOINCREMENT gives max(the highest id ever, the highest id now) + 1; sqlite_sequence holds the former. The
+    // write transaction holds the database's only write lock, so nobody else takes it meanwhile.
+    private async Task<long> NextIdAsync(CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{tables.Alerts}'), 0),
+                       COALESCE((SELECT MAX(id) FROM {tables.Alerts}), 0)) + 1
+            """;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public override async Task WriteChainAsync(IReadOnlyList<ChainEntry> entries, CancellationToken ct)
@@ -89,7 +155,7 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
             p[21].Value = entry.EntryHash;
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
 
-            if (!AlertChain.IsCreation(entry.Kind)) continue;
+            if (!AlertChain.IsCreation(entry.Kind) || _linkedAtInsert.Contains(entry.AlertId)) continue;
             var link = _linkAlert ??= Command($"UPDATE {tables.Alerts} SET chain_seq = $2, prev_hash = $3, row_hash = $4 WHERE id = $1", 4);
             link.Parameters[0].Value = entry.AlertId;
             link.Parameters[1].Value = entry.Seq;
@@ -120,7 +186,7 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
 
     public override async ValueTask DisposeAsync()
     {
-        foreach (var command in new[] { _insertAlert, _insertChain, _linkAlert, _insertDelivery })
+        foreach (var command in new[] { _insertAlert, _insertLinkedAlert, _insertChain, _linkAlert, _insertDelivery })
             if (command is not null) await command.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -38,9 +38,10 @@ public abstract partial class AdoStore
     /// One transaction and one connection for the batch. The inserts go first, in order, through the
     /// dialect's <see cref="AlertBatchWriter"/>; the fingerprints already stored (or repeated in the
     /// batch) are then updated in order; the delivery rows and chain entries, which nothing in the
-    /// batch reads back, are written together at the end by the same writer. The ids, flags, rows and chain come out as
-    /// from the same saves one by one (a failed insert consumes a PostgreSQL sequence value either
-    /// way). Every save of the batch is stamped with the same time.
+    /// batch reads back, are written together at the end by the same writer. (SQLite's writer inserts
+    /// one by one, each new alert with its chain link, the updates in between: the same order.) The
+    /// ids, flags, rows and chain come out as from the same saves one by one (a failed insert consumes
+    /// an id either way). Every save of the batch is stamped with the same time.
     /// </remarks>
     public Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken)
     {

@@ -5,7 +5,7 @@ namespace BlueTeam.Storage;
 /// <summary>The tables a batch writes, with the dialect's prefix.</summary>
 internal sealed record AlertTables(string Alerts, string Chain, string Deliveries);
 
-/// <summary>A new alert row as the save path inserts it; the JSON is rendered once, before.</summary>
+/// <summary>A new alert row as the save path inserts it; the JSON (and its hash, for the chain) rendered once, before.</summary>
 internal sealed record AlertInsertRow(
     string Fingerprint,
     string Host,
@@ -22,7 +22,8 @@ internal sealed record AlertInsertRow(
     int EventCount,
     DateTimeOffset FirstSeen,
     DateTimeOffset LastSeen,
-    string IncidentJson);
+    string IncidentJson,
+    string IncidentSha256);
 
 /// <summary>A pending delivery row of the outbox.</summary>
 internal sealed record DeliveryRow(long AlertId, string Channel, DateTimeOffset QueuedAt, string Severity, int EventCount, string Reason);
@@ -69,8 +70,7 @@ internal abstract class AlertBatchWriter : IAsyncDisposable
     /// Inserts <paramref name="row"/> with the id it gets and the creation link <paramref name="link"/> makes of that id
     /// and of the row's state as stored, unless its fingerprint is stored already: null then, and nothing was written.
     /// </summary>
-    /// <param name="incidentSha256">The hash of <see cref="AlertInsertRow.IncidentJson"/>.</param>
-    public virtual Task<ChainEntry?> TryInsertLinkedAsync(AlertInsertRow row, DateTimeOffset now, string incidentSha256,
+    public virtual Task<ChainEntry?> TryInsertLinkedAsync(AlertInsertRow row, DateTimeOffset now,
         Func<long, AlertSnapshot, ChainEntry> link, CancellationToken ct) =>
         throw new NotSupportedException("this writer inserts alerts in batches (InsertAlertsAsync)");
 

@@ -68,11 +68,11 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
 
     public override bool InsertsOneByOne => true;
 
-    public override async Task<ChainEntry?> TryInsertLinkedAsync(AlertInsertRow row, DateTimeOffset now, string incidentSha256,
+    public override async Task<ChainEntry?> TryInsertLinkedAsync(AlertInsertRow row, DateTimeOffset now,
         Func<long, AlertSnapshot, ChainEntry> link, CancellationToken ct)
     {
         var id = _nextId ??= await NextIdAsync(ct).ConfigureAwait(false);
-        var entry = link(id, StoredState(row, now, incidentSha256));
+        var entry = link(id, StoredState(row, now));
         var command = _insertLinkedAlert ??= Command($"""
             INSERT INTO {tables.Alerts} (fingerprint, host, rule_id, rule_name, severity, title, description, detected_by,
                 nist_controls, cui_involved, source_ip, user_name, event_count, first_seen, last_seen, created_at, updated_at, incident_json,
@@ -99,9 +99,9 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
     /// What a new row reads back as: SQLite keeps text as its UTF-8 (an unpaired surrogate becomes U+FFFD, as the
     /// chain's encoding makes it too) and a timestamp as its text, exact to the tick; what the chain hashes.
     /// </summary>
-    private static AlertSnapshot StoredState(AlertInsertRow row, DateTimeOffset now, string incidentSha256) => new(
+    private static AlertSnapshot StoredState(AlertInsertRow row, DateTimeOffset now) => new(
         row.Fingerprint, row.RuleId, row.RuleName, row.Severity, row.Title, row.EventCount,
-        Utc(row.FirstSeen), Utc(row.LastSeen), Utc(now), Utc(now), incidentSha256,
+        Utc(row.FirstSeen), Utc(row.LastSeen), Utc(now), Utc(now), row.IncidentSha256,
         AckedAt: null, AckedBy: null, AckNote: null, AckedSeverity: null, SilenceId: null);
 
     private static DateTimeOffset Utc(DateTimeOffset value) => new(value.UtcTicks, TimeSpan.Zero);

@@ -85,9 +85,18 @@ public abstract partial class AdoStore
     /// n entries reads it once, not n times; the entries themselves (and the creation entry's link
     /// in the alert row, so a row swapped for another is caught) are written at the transaction's flush.
     /// </summary>
-    private sealed class ChainAppender(AdoStore store, TransactionStatements statements)
+    private sealed class ChainAppender
     {
         private readonly Dictionary<string, ChainHead?> _heads = new(StringComparer.Ordinal);
+        private readonly AdoStore _store;
+        private readonly TransactionStatements _statements;
+
+        public ChainAppender(AdoStore store, TransactionStatements statements)
+        {
+            _store = store;
+            _statements = statements;
+            statements.UseRowsOf(store);
+        }
 
         /// <summary>Takes the chain locks of <paramref name="hosts"/> now, in ordinal order, and reads their heads.</summary>
         public async Task LockAsync(IEnumerable<string> hosts, CancellationToken ct)
@@ -117,15 +126,15 @@ public abstract partial class AdoStore
         public void Append(ChainEntry entry)
         {
             _heads[entry.Host] = new ChainHead(entry.Host, entry.Seq, entry.EntryHash);
-            statements.Add(entry);
+            _statements.Add(entry);
         }
 
         private async Task<ChainHead?> HeadAsync(string host, CancellationToken ct)
         {
             if (_heads.TryGetValue(host, out var known)) return known;
-            if (store._dialect.ChainLockSql is { } lockSql)
-                await statements.ExecuteAsync(new Statement(lockSql).Int64("@lock_key", AlertChain.LockKey(host)), ct).ConfigureAwait(false);
-            var head = await store.ReadHeadAsync(statements.Connection, statements.Transaction, host, ct).ConfigureAwait(false);
+            if (_store._dialect.ChainLockSql is { } lockSql)
+                await _statements.ExecuteAsync(new Statement(lockSql).Int64("@lock_key", AlertChain.LockKey(host)), ct).ConfigureAwait(false);
+            var head = await _store.ReadHeadAsync(_statements.Connection, _statements.Transaction, host, ct).ConfigureAwait(false);
             _heads[host] = head;
             return head;
         }

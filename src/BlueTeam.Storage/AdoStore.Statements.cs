@@ -54,8 +54,16 @@ public abstract partial class AdoStore
     /// and delivery rows, which nothing in the transaction reads back, are collected and written by
     /// <see cref="Rows"/> at <see cref="FlushAsync"/>.
     /// </summary>
-    private sealed class TransactionStatements(DbConnection connection, DbTransaction transaction, AlertBatchWriter rows) : IAsyncDisposable
+    private sealed class TransactionStatements(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
     {
+        private AlertBatchWriter? _rows;
+
+        public TransactionStatements(DbConnection connection, DbTransaction transaction, AlertBatchWriter rows)
+            : this(connection, transaction)
+        {
+            _rows = rows;
+        }
+
         private readonly Dictionary<string, ReusedCommand> _commands = new(StringComparer.Ordinal);
         private readonly List<ChainEntry> _chain = [];
         private readonly List<DeliveryRow> _deliveries = [];
@@ -65,7 +73,10 @@ public abstract partial class AdoStore
         public DbTransaction Transaction => transaction;
 
         /// <summary>The dialect's writer of rows many at a time.</summary>
-        public AlertBatchWriter Rows => rows;
+        public AlertBatchWriter Rows => _rows ?? throw new InvalidOperationException("these statements have no batch writer (made without AdoStore.Statements)");
+
+        /// <summary>Takes <paramref name="store"/>'s batch writer when made without one (a chain appender needs it to flush).</summary>
+        public void UseRowsOf(AdoStore store) => _rows ??= store._dialect.BatchWriter(connection, transaction, store._tables);
 
         public async Task<DbDataReader> ReadAsync(Statement statement, CancellationToken ct)
         {
@@ -88,8 +99,9 @@ public abstract partial class AdoStore
         /// <summary>Writes the delivery rows, then the chain entries (and creation links), each in the order added.</summary>
         public async Task FlushAsync(CancellationToken ct)
         {
-            await rows.WriteDeliveriesAsync(_deliveries, ct).ConfigureAwait(false);
-            await rows.WriteChainAsync(_chain, ct).ConfigureAwait(false);
+            if (_deliveries.Count == 0 && _chain.Count == 0) return;
+            await Rows.WriteDeliveriesAsync(_deliveries, ct).ConfigureAwait(false);
+            await Rows.WriteChainAsync(_chain, ct).ConfigureAwait(false);
             _deliveries.Clear();
             _chain.Clear();
         }
@@ -98,7 +110,7 @@ public abstract partial class AdoStore
         {
             foreach (var reused in _commands.Values) await reused.Command.DisposeAsync().ConfigureAwait(false);
             _commands.Clear();
-            await rows.DisposeAsync().ConfigureAwait(false);
+            if (_rows is not null) await _rows.DisposeAsync().ConfigureAwait(false);
         }
 
         private async Task<DbCommand> CommandAsync(Statement statement, CancellationToken ct)

@@ -29,6 +29,8 @@ internal sealed class PostgresAlertBatchWriter(NpgsqlConnection connection, Npgs
             ON CONFLICT (fingerprint) DO NOTHING
             RETURNING {ReturnedColumns}
             """);
+        // One array per column, in the order of the $n above: a list, not a loop over column descriptions, so that
+        // each array keeps its element type (text[], boolean[], integer[], timestamptz[]) and nothing is boxed.
         Add(command, Column(rows, r => r.Fingerprint));
         Add(command, Column(rows, r => r.Host));
         Add(command, Column(rows, r => r.RuleId));

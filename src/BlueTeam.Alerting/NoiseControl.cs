@@ -106,3 +106,21 @@ public interface IAckSource
     /// <summary>The alert's acknowledgement, or null when nobody acknowledged it.</summary>
     Task<AlertAck?> GetAckAsync(long alertId, CancellationToken cancellationToken);
 }
+
+/// <summary>What silences and acknowledgements look like now: two tokens that change when they change.</summary>
+/// <param name="Silences">Changes when a silence is added, expired or deleted, by any process.</param>
+/// <param name="Acks">Changes when an alert is acknowledged, by any process.</param>
+public readonly record struct NoiseControlVersion(string Silences, string Acks);
+
+/// <summary>
+/// What lets a reader keep silences and acknowledgements in memory (<see cref="NoiseControlCache"/>): a cheap
+/// question whether they changed, and the silences that can still apply.
+/// </summary>
+public interface INoiseControlChanges
+{
+    /// <summary>The current tokens; one short read, whatever the number of alerts.</summary>
+    Task<NoiseControlVersion> GetNoiseControlVersionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Silences not ended (nor expired) at <paramref name="now"/>, those that start later included.</summary>
+    Task<IReadOnlyList<Silence>> GetSilencesNotEndedAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}

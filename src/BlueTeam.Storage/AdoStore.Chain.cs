@@ -74,7 +74,7 @@ public abstract partial class AdoStore
             (host, state, _) = ReadSnapshotRow(reader);
         }
 
-        await using var statements = new TransactionStatements(connection, transaction);
+        await using var statements = Statements(connection, transaction);
         await new ChainAppender(this, statements).AppendAsync(alertId, kind, host, state, ct).ConfigureAwait(false);
         await statements.FlushAsync(ct).ConfigureAwait(false);
     }
@@ -82,12 +82,21 @@ public abstract partial class AdoStore
     /// <summary>
     /// Appends entries to the hosts' chains within one write transaction. Each host's head is read
     /// once, under its chain lock (held to the commit), and then followed in memory, so a batch of
-    /// n entries reads it once, not n times; the entries themselves are deferred to the
-    /// transaction's flush.
+    /// n entries reads it once, not n times; the entries themselves (and the creation entry's link
+    /// in the alert row, so a row swapped for another is caught) are written at the transaction's flush.
     /// </summary>
-    private sealed class ChainAppender(AdoStore store, TransactionStatements statements)
+    private sealed class ChainAppender
     {
         private readonly Dictionary<string, ChainHead?> _heads = new(StringComparer.Ordinal);
+        private readonly AdoStore _store;
+        private readonly TransactionStatements _statements;
+
+        public ChainAppender(AdoStore store, TransactionStatements statements)
+        {
+            _store = store;
+            _statements = statements;
+            statements.UseRowsOf(store);
+        }
 
         /// <summary>Takes the chain locks of <paramref name="hosts"/> now, in ordinal order, and reads their heads.</summary>
         public async Task LockAsync(IEnumerable<string> hosts, CancellationToken ct)
@@ -99,81 +108,37 @@ public abstract partial class AdoStore
         /// <param name="state">The alert's state as stored in this transaction.</param>
         public async Task AppendAsync(long alertId, string kind, string host, AlertSnapshot state, CancellationToken ct)
         {
-            var head = await HeadAsync(host, ct).ConfigureAwait(false);
+            await HeadAsync(host, ct).ConfigureAwait(false);
+            Append(Next(alertId, kind, host, state));
+        }
+
+        /// <summary>The entry that would follow the head of <paramref name="host"/>'s chain, locked before (<see cref="LockAsync"/>); nothing is recorded.</summary>
+        public ChainEntry Next(long alertId, string kind, string host, AlertSnapshot state)
+        {
+            if (!_heads.TryGetValue(host, out var head))
+                throw new InvalidOperationException($"the chain of {host} was not locked in this transaction");
             var seq = (head?.Seq ?? 0) + 1;
             var prev = head?.Hash ?? AlertChain.Genesis;
-            var hash = AlertChain.Hash(prev, host, seq, alertId, kind, state);
-            _heads[host] = new ChainHead(host, seq, hash);
+            return new ChainEntry(host, seq, alertId, kind, state, prev, AlertChain.Hash(prev, host, seq, alertId, kind, state));
+        }
 
-            var dialect = store._dialect;
-            statements.Defer(store.InsertChainEntries, new Statement(ChainEntryRow)
-                .Text("@host", host)
-                .Int64("@seq", seq)
-                .Int64("@alert_id", alertId)
-                .Text("@kind", kind)
-                .Text("@fingerprint", state.Fingerprint)
-                .Text("@rule_id", state.RuleId)
-                .Text("@rule_name", state.RuleName)
-                .Text("@severity", state.Severity)
-                .Text("@title", state.Title)
-                .Int64("@event_count", state.EventCount)
-                .Timestamp(dialect, "@first_seen", state.FirstSeen)
-                .Timestamp(dialect, "@last_seen", state.LastSeen)
-                .Timestamp(dialect, "@created_at", state.CreatedAt)
-                .Timestamp(dialect, "@updated_at", state.UpdatedAt)
-                .Text("@incident_sha256", state.IncidentSha256)
-                .Timestamp(dialect, "@acked_at", state.AckedAt)
-                .Text("@acked_by", state.AckedBy)
-                .Text("@ack_note", state.AckNote)
-                .Text("@acked_severity", state.AckedSeverity)
-                .Int64("@silence_id", state.SilenceId)
-                .Text("@prev_hash", prev)
-                .Text("@entry_hash", hash));
-
-            if (AlertChain.IsCreation(kind))
-            {
-                statements.Defer(store.LinkCreatedAlerts, new Statement(LinkRow)
-                    .Int64("@id", alertId)
-                    .Int64("@seq", seq)
-                    .Text("@prev_hash", prev)
-                    .Text("@row_hash", hash));
-            }
+        /// <summary>Records <paramref name="entry"/> (made by <see cref="Next"/> from the current head) as the new head, to be written at the flush.</summary>
+        public void Append(ChainEntry entry)
+        {
+            _heads[entry.Host] = new ChainHead(entry.Host, entry.Seq, entry.EntryHash);
+            _statements.Add(entry);
         }
 
         private async Task<ChainHead?> HeadAsync(string host, CancellationToken ct)
         {
             if (_heads.TryGetValue(host, out var known)) return known;
-            if (store._dialect.ChainLockSql is { } lockSql)
-                await statements.ExecuteAsync(new Statement(lockSql).Int64("@lock_key", AlertChain.LockKey(host)), ct).ConfigureAwait(false);
-            var head = await store.ReadHeadAsync(statements.Connection, statements.Transaction, host, ct).ConfigureAwait(false);
+            if (_store._dialect.ChainLockSql is { } lockSql)
+                await _statements.ExecuteAsync(new Statement(lockSql).Int64("@lock_key", AlertChain.LockKey(host)), ct).ConfigureAwait(false);
+            var head = await _store.ReadHeadAsync(_statements.Connection, _statements.Transaction, host, ct).ConfigureAwait(false);
             _heads[host] = head;
             return head;
         }
     }
-
-    private RowsStatement? _insertChainEntries;
-    private RowsStatement? _linkCreatedAlerts;
-
-    private const string ChainEntryRow = """
-        (@host, @seq, @alert_id, @kind, @fingerprint, @rule_id, @rule_name, @severity, @title, @event_count,
-            @first_seen, @last_seen, @created_at, @updated_at, @incident_sha256, @acked_at, @acked_by, @ack_note, @acked_severity,
-            @silence_id, @prev_hash, @entry_hash)
-        """;
-
-    private const string LinkRow = "(@id, @seq, @prev_hash, @row_hash)";
-
-    private RowsStatement InsertChainEntries => _insertChainEntries ??= new RowsStatement($"""
-        INSERT INTO {_chain} (host, seq, alert_id, kind, fingerprint, rule_id, rule_name, severity, title, event_count,
-            first_seen, last_seen, created_at, updated_at, incident_sha256, acked_at, acked_by, ack_note, acked_severity,
-            silence_id, prev_hash, entry_hash)
-        VALUES
-        """, "", _dialect.RowsPerStatement);
-
-    // The creation entry is also written into the row, so a row swapped for another is caught.
-    // VALUES names its columns column1, column2, ... on both SQLite and PostgreSQL.
-    private RowsStatement LinkCreatedAlerts => _linkCreatedAlerts ??= new RowsStatement(
-        $"UPDATE {_alerts} AS a SET chain_seq = v.column2, prev_hash = v.column3, row_hash = v.column4 FROM (VALUES",
-        ") AS v WHERE a.id = v.column1", _dialect.RowsPerStatement);
 
     /// <summary>Migration 4: alerts stored before the chain existed are chained as they are now, oldest first.</summary>
     private async Task ChainExistingAlertsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)
@@ -302,7 +267,8 @@ public abstract partial class AdoStore
         return new ChainVerification(host, checkedEntries, head, first, prune);
     }
 
-    private (string Host, AlertSnapshot State, (long? Seq, string? PrevHash, string? RowHash) Link) ReadSnapshotRow(DbDataReader reader)
+    /// <param name="incidentSha256">The hash of the JSON the statement wrote, when it returns the JSON as null (<see cref="AlertBatchWriter.ReturnedColumns"/>).</param>
+    private (string Host, AlertSnapshot State, (long? Seq, string? PrevHash, string? RowHash) Link) ReadSnapshotRow(DbDataReader reader, string? incidentSha256 = null)
     {
         var state = new AlertSnapshot(
             Fingerprint: reader.GetString(2),
@@ -315,7 +281,7 @@ public abstract partial class AdoStore
             LastSeen: _dialect.ReadTimestamp(reader, 9),
             CreatedAt: _dialect.ReadTimestamp(reader, 10),
             UpdatedAt: _dialect.ReadTimestamp(reader, 11),
-            IncidentSha256: AlertChain.Sha256Hex(reader.GetString(12)),
+            IncidentSha256: incidentSha256 ?? AlertChain.Sha256Hex(reader.GetString(12)),
             AckedAt: reader.IsDBNull(13) ? null : _dialect.ReadTimestamp(reader, 13),
             AckedBy: NullableString(reader, 14),
             AckNote: NullableString(reader, 15),

@@ -8,7 +8,7 @@ namespace BlueTeam.Storage;
 // What the alert engine needs to keep noise down (INotificationLog, ISilenceSource, IAckSource),
 // over the outbox rows, the silences table and the ack columns. Semantics are those of the
 // in-memory reference store the engine's tests use.
-public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckSource
+public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckSource, INoiseControlChanges
 {
     /// <inheritdoc />
     public NoiseControlSources NoiseControl => NoiseControlSources.Of(this);
@@ -56,7 +56,7 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
                 if (Convert.ToInt64(await exists.ExecuteScalarAsync(ct).ConfigureAwait(false)) == 0)
                     throw new StoreException($"queue deliveries of alert {alertId}", Description, "no such alert");
             }
-            await using (var statements = new TransactionStatements(connection, transaction))
+            await using (var statements = Statements(connection, transaction))
             {
                 QueueDeliveries(statements, alertId, distinct, reason, severity, eventCount, queuedAt);
                 await statements.FlushAsync(ct).ConfigureAwait(false);
@@ -74,11 +74,44 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
     /// ends_at (or expired_at, whichever is first) → <see cref="AlertSilence.EndsAt"/>.
     /// </remarks>
     public Task<IReadOnlyList<AlertSilence>> GetActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<AlertSilence>>("read active silences", async (connection, ct) =>
+        ReadEngineSilencesAsync("read active silences", "starts_at <= @now AND ", now, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>As <see cref="GetActiveSilencesAsync"/>, without the condition on the start.</remarks>
+    public Task<IReadOnlyList<AlertSilence>> GetSilencesNotEndedAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadEngineSilencesAsync("read silences not ended", "", now, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Silences are only ever added, expired (expired_at set once) or deleted, so their count, highest id and
+    /// number expired change with any of those. An ack sets acked_at to the time of the ack: the number of
+    /// acknowledged alerts and the newest ack time change with any ack, bar a re-acknowledgement stamped earlier
+    /// than the newest one (two hosts' clocks apart), which is seen with the next change. Read through the
+    /// partial index of migration 14, so the cost is that of the acknowledged rows, not of the history.
+    /// </remarks>
+    public Task<NoiseControlVersion> GetNoiseControlVersionAsync(CancellationToken cancellationToken) =>
+        RunAsync("read the silences' and acks' version", async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, $"""
+                SELECT (SELECT COUNT(*) FROM {_silences}), (SELECT MAX(id) FROM {_silences}), (SELECT COUNT(expired_at) FROM {_silences}),
+                       (SELECT COUNT(*) FROM {_alerts} WHERE acked_at IS NOT NULL), (SELECT MAX(acked_at) FROM {_alerts} WHERE acked_at IS NOT NULL)
+                """);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                throw new StoreException("read the silences' and acks' version", Description, "the query returned no row");
+            var maxId = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
+            var newestAck = reader.IsDBNull(4) ? 0 : _dialect.ReadTimestamp(reader, 4).UtcTicks;
+            return new NoiseControlVersion(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{reader.GetInt64(0)}:{maxId}:{reader.GetInt64(2)}"),
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{reader.GetInt64(3)}:{newestAck}"));
+        }, cancellationToken);
+
+    private Task<IReadOnlyList<AlertSilence>> ReadEngineSilencesAsync(string operation, string startCondition, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<AlertSilence>>(operation, async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
                 SELECT {SilenceColumns} FROM {_silences}
-                WHERE starts_at <= @now AND ends_at > @now AND (expired_at IS NULL OR expired_at > @now)
+                WHERE {startCondition}ends_at > @now AND (expired_at IS NULL OR expired_at > @now)
                 ORDER BY id
                 """);
             AddTimestamp(command, "@now", now);
@@ -138,29 +171,14 @@ public abstract partial class AdoStore : INotificationLog, ISilenceSource, IAckS
             return result;
         }, cancellationToken);
 
-    private RowsStatement? _insertDeliveries;
-
-    private const string DeliveryRow = "(@alert_id, @channel, 'pending', 0, @queued_at, @queued_at, @queued_at, @severity, @event_count, @reason)";
-
-    private RowsStatement InsertDeliveries => _insertDeliveries ??= new RowsStatement($"""
-        INSERT INTO {_deliveries} (alert_id, channel, status, attempts, next_attempt_at, created_at, queued_at, severity, event_count, reason)
-        VALUES
-        """, "", _dialect.RowsPerStatement);
-
-    /// <summary>Defers one pending delivery row per channel (the outbox), due at <paramref name="queuedAt"/>, to the transaction's flush.</summary>
-    private void QueueDeliveries(TransactionStatements statements, long alertId, IReadOnlyList<string> channels,
+    /// <summary>Adds one pending delivery row per channel (the outbox), due at <paramref name="queuedAt"/>, to the transaction's flush.</summary>
+    private static void QueueDeliveries(TransactionStatements statements, long alertId, IReadOnlyList<string> channels,
         NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt)
     {
+        var severityName = severity.ToName();
+        var reasonName = ReasonName(reason);
         foreach (var channel in channels)
-        {
-            statements.Defer(InsertDeliveries, new Statement(DeliveryRow)
-                .Int64("@alert_id", alertId)
-                .Text("@channel", channel)
-                .Timestamp(_dialect, "@queued_at", queuedAt)
-                .Text("@severity", severity.ToName())
-                .Value("@event_count", eventCount)
-                .Text("@reason", ReasonName(reason)));
-        }
+            statements.Add(new DeliveryRow(alertId, channel, queuedAt, severityName, eventCount, reasonName));
     }
 
     // The names delivery rows and the alert JSON share (Alerting's NotifyReasonNames).

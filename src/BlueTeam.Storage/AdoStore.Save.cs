@@ -7,40 +7,21 @@ namespace BlueTeam.Storage;
 // single save is a batch of one, so both go through exactly the same statements.
 public abstract partial class AdoStore
 {
-    private RowsStatement? _insertAlerts;
     private string? _selectExistingSql;
     private string? _updateAlertSql;
-
-    // The alert's state as stored, returned by the statement that wrote it: the chain hashes what
-    // the database kept (PostgreSQL keeps microseconds, SQLite 100 ns ticks) without reading it back.
-    private static readonly string SnapshotReturning = SnapshotColumns.Replace("a.", "", StringComparison.Ordinal);
-
-    private const string InsertAlertRow = """
-        (@fingerprint, @host, @rule_id, @rule_name, @severity, @title, @description, @detected_by,
-            @nist_controls, @cui_involved, @source_ip, @user_name, @event_count, @first_seen, @last_seen, @now, @now, @incident_json)
-        """;
-
-    // Insert-first: ON CONFLICT DO NOTHING makes a concurrent insert of the same fingerprint wait
-    // for the other transaction and then fall through to the update, instead of failing on the
-    // unique constraint; a fingerprint repeated in the statement is inserted once, at its first row.
-    private RowsStatement InsertAlerts => _insertAlerts ??= new RowsStatement($"""
-        INSERT INTO {_alerts} (fingerprint, host, rule_id, rule_name, severity, title, description, detected_by,
-            nist_controls, cui_involved, source_ip, user_name, event_count, first_seen, last_seen, created_at, updated_at, incident_json)
-        VALUES
-        """, $"""
-        ON CONFLICT (fingerprint) DO NOTHING
-        RETURNING {SnapshotReturning}
-        """, _dialect.RowsPerStatement);
 
     private string SelectExistingSql => _selectExistingSql ??=
         $"SELECT id, severity FROM {_alerts} WHERE fingerprint = @fingerprint{_dialect.LockRowsClause}";
 
+    // The alert's state as stored, returned by the statement that wrote it: the chain hashes what
+    // the database kept (PostgreSQL keeps microseconds, SQLite 100 ns ticks) without reading it back.
+    // The JSON is the exception: the database keeps the text as sent, so its hash is taken from that.
     private string UpdateAlertSql => _updateAlertSql ??= $"""
         UPDATE {_alerts}
         SET event_count = @event_count, last_seen = @last_seen, severity = @severity, title = @title,
             description = @description, incident_json = @incident_json, updated_at = @now
         WHERE id = @id
-        RETURNING {SnapshotReturning}
+        RETURNING {AlertBatchWriter.ReturnedColumns}
         """;
 
     public async Task<AlertSaveResult> SaveAlertAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken)
@@ -54,12 +35,13 @@ public abstract partial class AdoStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// One transaction and one connection for the batch. The inserts go first, in order, many rows
-    /// to a statement; the fingerprints already stored (or repeated in the batch) are then updated
-    /// in order; the delivery rows and chain entries, which nothing in the batch reads back, are
-    /// written together at the end, many to a statement. The ids, flags, rows and chain come out as
-    /// from the same saves one by one (a failed insert consumes a PostgreSQL sequence value either
-    /// way). Every save of the batch is stamped with the same time.
+    /// One transaction and one connection for the batch. The inserts go first, in order, through the
+    /// dialect's <see cref="AlertBatchWriter"/>; the fingerprints already stored (or repeated in the
+    /// batch) are then updated in order; the delivery rows and chain entries, which nothing in the
+    /// batch reads back, are written together at the end by the same writer. (SQLite's writer inserts
+    /// one by one, each new alert with its chain link, the updates in between: the same order.) The
+    /// ids, flags, rows and chain come out as from the same saves one by one (a failed insert consumes
+    /// an id either way). Every save of the batch is stamped with the same time.
     /// </remarks>
     public Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken)
     {
@@ -78,39 +60,31 @@ public abstract partial class AdoStore
         var operation = saves.Count == 1 ? $"save alert {saves[0].Incident.Fingerprint}" : $"save {saves.Count} alerts";
         return RunAsync<IReadOnlyList<AlertSaveResult>>(operation, async (connection, ct) =>
         {
+            // Rendered before the write transaction, so the write lock is not held while the JSON is written.
+            var rows = InsertRows(saves);
             var now = _time.GetUtcNow();
             await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            await using var statements = new TransactionStatements(connection, transaction);
-            var results = await SaveAllAsync(statements, saves, now, ct).ConfigureAwait(false);
+            await using var statements = Statements(connection, transaction);
+            var results = await SaveAllAsync(statements, saves, rows, now, ct).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return results;
         }, cancellationToken);
     }
 
-    private async Task<AlertSaveResult[]> SaveAllAsync(TransactionStatements statements, IReadOnlyList<AlertSaveRequest> saves, DateTimeOffset now, CancellationToken ct)
+    private async Task<AlertSaveResult[]> SaveAllAsync(TransactionStatements statements, IReadOnlyList<AlertSaveRequest> saves,
+        AlertInsertRow[] rows, DateTimeOffset now, CancellationToken ct)
     {
         var chain = new ChainAppender(this, statements);
         // The chain locks of the hosts saved for are taken first, in one order, so two writers for
         // the same hosts queue up instead of each holding a row the other waits for.
         await chain.LockAsync(saves.Select(s => s.Host), ct).ConfigureAwait(false);
 
-        // Insert-first for the whole batch, in order, many rows to a statement: the new
-        // fingerprints come back with their stored state; the known ones, and a fingerprint's
-        // repeats in the batch, come back with nothing and are updated next, in order.
-        var inserted = new (long Id, string Host, AlertSnapshot State)?[saves.Count];
-        var rows = saves.Select(save => InsertRow(save.Incident, save.Host, now)).ToList();
-        foreach (var (statement, first, count) in InsertAlerts.For(rows))
-        {
-            var rowOf = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (var i = first; i < first + count; i++)
-                rowOf.TryAdd(saves[i].Incident.Fingerprint, i);
-            await using var reader = await statements.ReadAsync(statement, ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                var (host, state, _) = ReadSnapshotRow(reader);
-                inserted[rowOf[state.Fingerprint]] = (reader.GetInt64(0), host, state);
-            }
-        }
+        if (statements.Rows.InsertsOneByOne) return await SaveOneByOneAsync(statements, chain, saves, rows, now, ct).ConfigureAwait(false);
+
+        // Insert-first for the whole batch, in order: the new fingerprints come back with their
+        // stored state; the known ones, and a fingerprint's repeats in the batch, come back with
+        // nothing and are updated next, in order.
+        var inserted = await statements.Rows.InsertAlertsAsync(rows, now, ReadInserted, ct).ConfigureAwait(false);
 
         var results = new AlertSaveResult[saves.Count];
         for (var i = 0; i < saves.Count; i++)
@@ -121,11 +95,12 @@ public abstract partial class AdoStore
                 results[i] = new AlertSaveResult(row.Id, IsNew: true);
                 QueueDeliveries(statements, row.Id, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
                     incident.Severity, incident.EventCount, now);
-                await chain.AppendAsync(row.Id, AlertChain.Created, row.Host, row.State, ct).ConfigureAwait(false);
+                var state = row.State with { IncidentSha256 = rows[i].IncidentSha256 };
+                await chain.AppendAsync(row.Id, AlertChain.Created, row.Host, state, ct).ConfigureAwait(false);
             }
             else
             {
-                var (updatedId, storedHost, state) = await UpdateAsync(statements, incident, now, ct).ConfigureAwait(false);
+                var (updatedId, storedHost, state) = await UpdateAsync(statements, incident, rows[i], now, ct).ConfigureAwait(false);
                 results[i] = new AlertSaveResult(updatedId, IsNew: false);
                 // Chained on the host of the stored alert, which in a fleet may be another host's.
                 await chain.AppendAsync(updatedId, AlertChain.Updated, storedHost, state, ct).ConfigureAwait(false);
@@ -135,29 +110,84 @@ public abstract partial class AdoStore
         return results;
     }
 
-    private Statement InsertRow(SecurityIncident incident, string host, DateTimeOffset now) =>
-        new Statement(InsertAlertRow)
-            .Text("@fingerprint", incident.Fingerprint)
-            .Text("@host", host)
-            .Text("@rule_id", incident.Rule.Id)
-            .Text("@rule_name", incident.Rule.Name)
-            .Text("@severity", incident.Severity.ToName())
-            .Text("@title", incident.Title)
-            .Text("@description", incident.Description)
-            .Text("@detected_by", incident.DetectedBy)
-            .Text("@nist_controls", string.Join(',', incident.NistControls))
-            .Value("@cui_involved", _dialect.Boolean(incident.CuiInvolved))
-            .Text("@source_ip", incident.Source?.Ip)
-            .Text("@user_name", incident.User?.Name)
-            .Value("@event_count", incident.EventCount)
-            .Timestamp(_dialect, "@first_seen", incident.FirstSeen)
-            .Timestamp(_dialect, "@last_seen", incident.LastSeen)
-            .Timestamp(_dialect, "@now", now)
-            .Text("@incident_json", EcsJson.Serialize(incident));
+    /// <summary>
+    /// The same saves for a writer that inserts one by one, each new alert with its creation link: in order, each
+    /// an insert or (its fingerprint known, or repeated) an update, so ids, rows and chain come out as above.
+    /// </summary>
+    private async Task<AlertSaveResult[]> SaveOneByOneAsync(TransactionStatements statements, ChainAppender chain,
+        IReadOnlyList<AlertSaveRequest> saves, AlertInsertRow[] rows, DateTimeOffset now, CancellationToken ct)
+    {
+        var results = new AlertSaveResult[saves.Count];
+        for (var i = 0; i < saves.Count; i++)
+        {
+            var (incident, host, channels) = saves[i];
+            var created = await statements.Rows.TryInsertLinkedAsync(rows[i], now,
+                (id, state) => chain.Next(id, AlertChain.Created, host, state), ct).ConfigureAwait(false);
+            if (created is not null)
+            {
+                chain.Append(created);
+                results[i] = new AlertSaveResult(created.AlertId, IsNew: true);
+                QueueDeliveries(statements, created.AlertId, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
+                    incident.Severity, incident.EventCount, now);
+                continue;
+            }
+            var (updatedId, storedHost, state) = await UpdateAsync(statements, incident, rows[i], now, ct).ConfigureAwait(false);
+            results[i] = new AlertSaveResult(updatedId, IsNew: false);
+            await chain.AppendAsync(updatedId, AlertChain.Updated, storedHost, state, ct).ConfigureAwait(false);
+        }
+        await statements.FlushAsync(ct).ConfigureAwait(false);
+        return results;
+    }
+
+    private InsertedAlert ReadInserted(System.Data.Common.DbDataReader reader)
+    {
+        var (host, state, _) = ReadSnapshotRow(reader, incidentSha256: "");
+        return new InsertedAlert(reader.GetInt64(0), host, state);
+    }
+
+    // Below this many saves, rendering on the caller's thread costs less than handing the work out.
+    private const int ParallelRenderThreshold = 32;
+
+    /// <summary>
+    /// Each save's row: its JSON rendered once (a few KB, tens of µs) and hashed for the chain. A large batch
+    /// renders on the thread pool in parallel, so a daemon with a core to spare raises that much faster.
+    /// </summary>
+    private static AlertInsertRow[] InsertRows(IReadOnlyList<AlertSaveRequest> saves)
+    {
+        var rows = new AlertInsertRow[saves.Count];
+        if (saves.Count < ParallelRenderThreshold)
+        {
+            for (var i = 0; i < rows.Length; i++) rows[i] = InsertRow(saves[i].Incident, saves[i].Host);
+        }
+        else
+        {
+            try
+            {
+                Parallel.For(0, rows.Length, i => rows[i] = InsertRow(saves[i].Incident, saves[i].Host));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // As the sequential loop would fail: with the first error as it is, so a caller sees its type.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+        }
+        return rows;
+    }
+
+    private static AlertInsertRow InsertRow(SecurityIncident incident, string host)
+    {
+        var json = EcsJson.Serialize(incident);
+        return new AlertInsertRow(
+            incident.Fingerprint, host, incident.Rule.Id, incident.Rule.Name, incident.Severity.ToName(), incident.Title,
+            incident.Description, incident.DetectedBy, string.Join(',', incident.NistControls), incident.CuiInvolved,
+            incident.Source?.Ip, incident.User?.Name, incident.EventCount, incident.FirstSeen, incident.LastSeen,
+            json, AlertChain.Sha256Hex(json));
+    }
 
     /// <summary>Updates the stored alert with the incident's fingerprint; returns its id and its state as stored.</summary>
+    /// <param name="rendered">The incident's row as rendered for an insert: its JSON is stored unless the severity stays higher.</param>
     private async Task<(long Id, string Host, AlertSnapshot State)> UpdateAsync(
-        TransactionStatements statements, SecurityIncident incident, DateTimeOffset now, CancellationToken ct)
+        TransactionStatements statements, SecurityIncident incident, AlertInsertRow rendered, DateTimeOffset now, CancellationToken ct)
     {
         long existingId;
         Severity existingSeverity;
@@ -172,19 +202,22 @@ public abstract partial class AdoStore
         // A burst that has been critical stays critical: the stored severity never goes down, and
         // the stored JSON says the same as the column.
         var merged = incident.Severity >= existingSeverity ? incident : incident with { Severity = existingSeverity };
+        var (json, sha256) = ReferenceEquals(merged, incident)
+            ? (rendered.IncidentJson, rendered.IncidentSha256)
+            : (EcsJson.Serialize(merged), null);
         var update = new Statement(UpdateAlertSql)
             .Value("@event_count", merged.EventCount)
             .Timestamp(_dialect, "@last_seen", merged.LastSeen)
             .Text("@severity", merged.Severity.ToName())
             .Text("@title", merged.Title)
             .Text("@description", merged.Description)
-            .Text("@incident_json", EcsJson.Serialize(merged))
+            .Text("@incident_json", json)
             .Timestamp(_dialect, "@now", now)
             .Int64("@id", existingId);
         await using var updated = await statements.ReadAsync(update, ct).ConfigureAwait(false);
         if (!await updated.ReadAsync(ct).ConfigureAwait(false))
             throw new StoreException($"save alert {incident.Fingerprint}", Description, $"alert {existingId} vanished between its lookup and its update");
-        var (host, state, _) = ReadSnapshotRow(updated);
+        var (host, state, _) = ReadSnapshotRow(updated, sha256 ?? AlertChain.Sha256Hex(json));
         return (existingId, host, state);
     }
 }

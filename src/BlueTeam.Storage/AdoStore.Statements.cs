@@ -1,15 +1,16 @@
 using System.Data;
 using System.Data.Common;
-using System.Text;
-using System.Text.RegularExpressions;
 
 namespace BlueTeam.Storage;
 
 // The statements of one write transaction, run through commands that are prepared once and reused,
-// and rows written many to a statement: what lets a batch of saves cost a fraction of the same
-// saves one by one.
+// and the rows nothing reads back (chain entries, delivery rows) written together at the end by the
+// dialect's batch writer: what lets a batch of saves cost a fraction of the same saves one by one.
 public abstract partial class AdoStore
 {
+    private TransactionStatements Statements(DbConnection connection, DbTransaction transaction) =>
+        new(connection, transaction, _dialect.BatchWriter(connection, transaction, _tables));
+
     /// <summary>A statement's text and parameter values, built before it is known how (and with what) it runs.</summary>
     private sealed class Statement(string sql)
     {
@@ -48,89 +49,34 @@ public abstract partial class AdoStore
     }
 
     /// <summary>
-    /// A statement over many rows: <c>head</c>, then one <c>(…)</c> per row, then <c>tail</c>. Each
-    /// row is a <see cref="Statement"/> whose text is the row's template, e.g.
-    /// <c>(@alert_id, @channel)</c>; row i's parameters are renamed <c>@alert_id_i</c>.
-    /// </summary>
-    /// <remarks>
-    /// One statement instead of one per row: PostgreSQL plans and executes once per statement, and
-    /// the client waits once per round trip. How many rows go to a statement is the dialect's
-    /// <see cref="SqlDialect.RowsPerStatement"/>.
-    /// </remarks>
-    private sealed partial class RowsStatement(string head, string tail, int rowsPerStatement)
-    {
-        // Built once per row count and reused by every batch: the text of n rows, and row i's
-        // parameter names. Guarded by the lock: one store serves the pipeline, the outbox and the CLI.
-        private readonly Dictionary<int, string> _sqlByRowCount = [];
-        private readonly List<string[]> _namesByRow = [];
-        private readonly Lock _lock = new();
-
-        /// <summary>The statements that write <paramref name="rows"/>, in order, each with the range of rows it writes.</summary>
-        /// <param name="rows">Rows built from one template, with their arguments in one order.</param>
-        public IEnumerable<(Statement Statement, int FirstRow, int RowCount)> For(IReadOnlyList<Statement> rows)
-        {
-            for (var first = 0; first < rows.Count; first += rowsPerStatement)
-            {
-                var count = Math.Min(rowsPerStatement, rows.Count - first);
-                var statement = new Statement(Sql(rows[first], count));
-                for (var i = 0; i < count; i++)
-                {
-                    var row = rows[first + i];
-                    var names = Names(row, i);
-                    for (var j = 0; j < row.Arguments.Count; j++) statement.Arguments.Add(row.Arguments[j] with { Name = names[j] });
-                }
-                yield return (statement, first, count);
-            }
-        }
-
-        private string Sql(Statement template, int count)
-        {
-            lock (_lock)
-            {
-                if (_sqlByRowCount.TryGetValue(count, out var known)) return known;
-                var sql = new StringBuilder(head).Append('\n');
-                for (var i = 0; i < count; i++)
-                {
-                    if (i > 0) sql.Append(",\n");
-                    sql.Append(ParameterName().Replace(template.Sql, m => m.Value + Suffix(i)));
-                }
-                sql.Append('\n').Append(tail);
-                return _sqlByRowCount[count] = sql.ToString();
-            }
-        }
-
-        private string[] Names(Statement row, int index)
-        {
-            lock (_lock)
-            {
-                while (_namesByRow.Count <= index)
-                {
-                    var suffix = Suffix(_namesByRow.Count);
-                    _namesByRow.Add(row.Arguments.Select(a => a.Name + suffix).ToArray());
-                }
-                return _namesByRow[index];
-            }
-        }
-
-        private static string Suffix(int row) => "_" + row.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-        [GeneratedRegex(@"@\w+")]
-        private static partial Regex ParameterName();
-    }
-
-    /// <summary>
     /// Runs the statements of one write transaction. Each distinct statement text gets one command,
-    /// prepared at its second use and reused (parameters and all) for every later one. Rows whose
-    /// writes nobody reads back can be deferred to <see cref="FlushAsync"/>, to go many to a statement.
+    /// prepared at its second use and reused (parameters and all) for every later one. Chain entries
+    /// and delivery rows, which nothing in the transaction reads back, are collected and written by
+    /// <see cref="Rows"/> at <see cref="FlushAsync"/>.
     /// </summary>
     private sealed class TransactionStatements(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
     {
+        private AlertBatchWriter? _rows;
+
+        public TransactionStatements(DbConnection connection, DbTransaction transaction, AlertBatchWriter rows)
+            : this(connection, transaction)
+        {
+            _rows = rows;
+        }
+
         private readonly Dictionary<string, ReusedCommand> _commands = new(StringComparer.Ordinal);
-        private readonly List<(RowsStatement Statement, List<Statement> Rows)> _deferred = [];
+        private readonly List<ChainEntry> _chain = [];
+        private readonly List<DeliveryRow> _deliveries = [];
 
         public DbConnection Connection => connection;
 
         public DbTransaction Transaction => transaction;
+
+        /// <summary>The dialect's writer of rows many at a time.</summary>
+        public AlertBatchWriter Rows => _rows ?? throw new InvalidOperationException("these statements have no batch writer (made without AdoStore.Statements)");
+
+        /// <summary>Takes <paramref name="store"/>'s batch writer when made without one (a chain appender needs it to flush).</summary>
+        public void UseRowsOf(AdoStore store) => _rows ??= store._dialect.BatchWriter(connection, transaction, store._tables);
 
         public async Task<DbDataReader> ReadAsync(Statement statement, CancellationToken ct)
         {
@@ -144,31 +90,27 @@ public abstract partial class AdoStore
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
 
-        /// <summary>Writes <paramref name="row"/> through <paramref name="rows"/> at the next <see cref="FlushAsync"/>, after the rows deferred to it before.</summary>
-        public void Defer(RowsStatement rows, Statement row)
-        {
-            foreach (var (statement, list) in _deferred)
-            {
-                if (!ReferenceEquals(statement, rows)) continue;
-                list.Add(row);
-                return;
-            }
-            _deferred.Add((rows, [row]));
-        }
+        /// <summary>Writes <paramref name="entry"/> at the next <see cref="FlushAsync"/>, after the entries added before it.</summary>
+        public void Add(ChainEntry entry) => _chain.Add(entry);
 
-        /// <summary>Writes the deferred rows: each statement's in the order they were deferred, the statements in the order first used.</summary>
+        /// <summary>Writes <paramref name="delivery"/> at the next <see cref="FlushAsync"/>, after the rows added before it.</summary>
+        public void Add(DeliveryRow delivery) => _deliveries.Add(delivery);
+
+        /// <summary>Writes the delivery rows, then the chain entries (and creation links), each in the order added.</summary>
         public async Task FlushAsync(CancellationToken ct)
         {
-            foreach (var (rows, list) in _deferred)
-                foreach (var (statement, _, _) in rows.For(list))
-                    await ExecuteAsync(statement, ct).ConfigureAwait(false);
-            _deferred.Clear();
+            if (_deliveries.Count == 0 && _chain.Count == 0) return;
+            await Rows.WriteDeliveriesAsync(_deliveries, ct).ConfigureAwait(false);
+            await Rows.WriteChainAsync(_chain, ct).ConfigureAwait(false);
+            _deliveries.Clear();
+            _chain.Clear();
         }
 
         public async ValueTask DisposeAsync()
         {
             foreach (var reused in _commands.Values) await reused.Command.DisposeAsync().ConfigureAwait(false);
             _commands.Clear();
+            if (_rows is not null) await _rows.DisposeAsync().ConfigureAwait(false);
         }
 
         private async Task<DbCommand> CommandAsync(Statement statement, CancellationToken ct)

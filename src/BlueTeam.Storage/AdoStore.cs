@@ -36,6 +36,7 @@ public abstract partial class AdoStore : IBlueTeamStore
     private readonly string _silences;
     private readonly string _firstSeen;
     private readonly string _silenceClaims;
+    private readonly AlertTables _tables;
 
     private protected AdoStore(DbDataSource dataSource, SqlDialect dialect, TimeProvider timeProvider, string description)
     {
@@ -52,6 +53,7 @@ public abstract partial class AdoStore : IBlueTeamStore
         _silences = dialect.TablePrefix + "silences";
         _firstSeen = dialect.TablePrefix + "first_seen";
         _silenceClaims = dialect.TablePrefix + "host_silence_claims";
+        _tables = new AlertTables(_alerts, _chain, _deliveries);
     }
 
     public string Description { get; }

@@ -100,7 +100,22 @@ internal static class AlertChain
         return Convert.ToHexStringLower(SHA256.HashData(buffer.Written));
     }
 
-    public static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    public static string Sha256Hex(string text)
+    {
+        // Every stored incident's JSON (a few KB) is hashed once per save: encoded into a pooled buffer.
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(text, buffer);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(buffer.AsSpan(0, length), hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     public static bool IsCreation(string kind) => kind is Created or Sealed;
 

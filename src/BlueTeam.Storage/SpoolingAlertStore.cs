@@ -31,7 +31,10 @@ namespace BlueTeam.Storage;
 /// <see cref="NotSupportedException"/>. Two differ while the store is down: active silences are
 /// answered from the last list read (an incident must reach the spool, not fail on its silence
 /// lookup), and marking a spooled save as silenced does nothing (it was spooled with no channels,
-/// so it is still not delivered after the replay; only the mark is lost).
+/// so it is still not delivered after the replay; only the mark is lost). Silences and acks are
+/// kept in memory (<see cref="NoiseControlCache"/>) when the inner store can say whether they
+/// changed (<see cref="INoiseControlChanges"/>, as every <see cref="AdoStore"/> can): one short
+/// read per batch instead of the silences and an ack per updated alert.
 /// </para>
 /// </remarks>
 public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilenceSource, IAckSource, IDeliveryScheduler, IDisposable
@@ -58,6 +61,9 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     // The last active silences the store returned, for when it is down; replaced whole, never mutated.
     private IReadOnlyList<AlertSilence> _lastSilences = [];
 
+    // Silences and acks in memory, checked for changes once a batch; null when the inner store cannot say.
+    private readonly NoiseControlCache? _noise;
+
     public SpoolingAlertStore(IAlertStore inner, string spoolPath, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(inner);
@@ -65,6 +71,8 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
         _inner = inner;
         SpoolPath = Path.GetFullPath(spoolPath);
         _time = timeProvider ?? TimeProvider.System;
+        if (inner is ISilenceSource silences and IAckSource acks and INoiseControlChanges changes)
+            _noise = new NoiseControlCache(silences, acks, changes);
     }
 
     public string SpoolPath { get; }
@@ -244,10 +252,13 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     public Task EnqueueDeliveriesAsync(long alertId, IReadOnlyCollection<string> channels, NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt, CancellationToken cancellationToken) =>
         Inner<INotificationLog>().EnqueueDeliveriesAsync(alertId, channels, reason, severity, eventCount, queuedAt, cancellationToken);
 
-    /// <summary>The inner store's active silences; while it fails, the last ones it returned that are still active at <paramref name="now"/>.</summary>
+    /// <summary>
+    /// The inner store's active silences, kept in memory while the store says they did not change (see
+    /// <see cref="NoiseControlCache"/>); while it fails, the last ones it returned that are still active at <paramref name="now"/>.
+    /// </summary>
     public async Task<IReadOnlyList<AlertSilence>> GetActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var source = Inner<ISilenceSource>();
+        var source = _noise ?? Inner<ISilenceSource>();
         try
         {
             var active = await source.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
@@ -265,8 +276,9 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     public Task MarkSilencedAsync(long alertId, long silenceId, CancellationToken cancellationToken) =>
         alertId == SpooledAlertId ? Task.CompletedTask : Inner<ISilenceSource>().MarkSilencedAsync(alertId, silenceId, cancellationToken);
 
+    /// <summary>The alert's acknowledgement, from memory as of the last silences read when the store can say what changed.</summary>
     public Task<AlertAck?> GetAckAsync(long alertId, CancellationToken cancellationToken) =>
-        Inner<IAckSource>().GetAckAsync(alertId, cancellationToken);
+        (_noise ?? Inner<IAckSource>()).GetAckAsync(alertId, cancellationToken);
 
     /// <summary>Releases the spool lock; the inner store belongs to the caller and stays open.</summary>
     public void Dispose() => _gate.Dispose();

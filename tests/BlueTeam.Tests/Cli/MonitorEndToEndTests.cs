@@ -125,7 +125,7 @@ public class MonitorEndToEndTests : IDisposable
         // threshold 5 after SIGHUP: six failures from another source are
         await File.WriteAllTextAsync(_config, original.Replace("off_hours_login: {enabled: false}", "off_hours_login: {enabled: false}\n    ssh_brute_force: {threshold: 5}", StringComparison.Ordinal));
         daemon.Signal(BlueTeamProcess.SIGHUP);
-        await daemon.WaitForOutputAsync("Configuration reloaded", TimeSpan.FromSeconds(10));
+        await daemon.WaitForOutputAsync("Configuration reloaded", TimeSpan.FromSeconds(30)); // a reload builds every rule again: slow on a loaded CI machine
         await File.AppendAllLinesAsync(_log, AuthLogLines.FailedPasswords("203.0.113.20", 6, start.AddMinutes(20), TimeSpan.FromSeconds(5)));
         var alerts = await WaitForAlertsAsync(1, TimeSpan.FromSeconds(10));
         Assert.Equal("203.0.113.20", Assert.Single(alerts).GetProperty("source_ip").GetString());
@@ -133,7 +133,7 @@ public class MonitorEndToEndTests : IDisposable
         // a broken config on SIGHUP is refused and the running one (threshold 5) is kept
         await File.WriteAllTextAsync(_config, original + "\nbogus_key: 1\n");
         daemon.Signal(BlueTeamProcess.SIGHUP);
-        await daemon.WaitForOutputAsync("Configuration reload refused", TimeSpan.FromSeconds(10));
+        await daemon.WaitForOutputAsync("Configuration reload refused", TimeSpan.FromSeconds(30));
         Assert.Contains("bogus_key", daemon.Stderr);
         await File.AppendAllLinesAsync(_log, AuthLogLines.FailedPasswords("203.0.113.30", 6, start.AddMinutes(40), TimeSpan.FromSeconds(5)));
         Assert.Equal(2, (await WaitForAlertsAsync(2, TimeSpan.FromSeconds(10))).Count);

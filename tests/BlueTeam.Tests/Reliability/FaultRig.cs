@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using BlueTeam.Sources;
 using BlueTeam.Storage;
+using BlueTeam.Storage.Fleet;
 using BlueTeam.Tests.Support;
 
 namespace BlueTeam.Tests.Reliability;
@@ -59,10 +60,23 @@ internal static class FaultRig
           routing: {"{"}critical: [file], high: [file], medium: [file], low: [file], info: [file]{"}"}
         """;
 
+    /// <summary>The daemon's checkpoint of <paramref name="path"/>: kept under the daemon's host name (one row per host, migration 12).</summary>
     public static async Task<Checkpoint?> CheckpointAsync(string sqlitePath, string collector, string path)
     {
+        string? host;
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={sqlitePath};Mode=ReadOnly;Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT host FROM checkpoints WHERE collector = $collector AND path = $path";
+            command.Parameters.AddWithValue("$collector", collector);
+            command.Parameters.AddWithValue("$path", path);
+            host = (string?)await command.ExecuteScalarAsync();
+        }
+        if (host is null) return null;
         await using var store = new SqliteStore(sqlitePath);
-        return (await store.GetCheckpointsAsync(collector, CancellationToken.None)).SingleOrDefault(c => c.Path == path);
+        var perHost = HostCheckpointStore.For(store, host);
+        return (await perHost.GetCheckpointsAsync(collector, CancellationToken.None)).SingleOrDefault(c => c.Path == path);
     }
 
     public static async Task<List<JsonElement>> AlertsAsync(string config)

@@ -1,4 +1,5 @@
 using BlueTeam.Storage;
+using BlueTeam.Storage.Fleet;
 using BlueTeam.Tests.Support;
 using Xunit.Abstractions;
 
@@ -62,7 +63,8 @@ public class StoreOutageTests : IDisposable
         if (commitWhileRunning)
         {
             await using var store = PostgresStore.Create(pg.ConnectionString);
-            await FaultRig.WaitUntilAsync(async () => (await store.GetCheckpointsAsync("auth_log", default)).SingleOrDefault()?.Offset == length,
+            var checkpoints = HostCheckpointStore.For(store, host); // the daemon keeps its checkpoints under its host name
+            await FaultRig.WaitUntilAsync(async () => (await checkpoints.GetCheckpointsAsync("auth_log", default)).SingleOrDefault()?.Offset == length,
                 TimeSpan.FromSeconds(30), () => $"the store is back but the checkpoint was not committed up to {length} while the log is quiet\n{daemon.Stderr}");
         }
         var ips = writer.Attacks.Select(a => a.Ip).ToList();
@@ -73,7 +75,7 @@ public class StoreOutageTests : IDisposable
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
 
         await using (var store = PostgresStore.Create(pg.ConnectionString))
-            Assert.Equal(length, (await store.GetCheckpointsAsync("auth_log", default)).Single().Offset);
+            Assert.Equal(length, (await HostCheckpointStore.For(store, host).GetCheckpointsAsync("auth_log", default)).Single().Offset);
         alerts = await BruteForcesAsync(config);
         var perIp = alerts.Where(a => a.GetProperty("rule_name").GetString() == "ssh_brute_force")
             .GroupBy(a => a.GetProperty("source_ip").GetString()!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);

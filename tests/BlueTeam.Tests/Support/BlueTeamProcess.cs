@@ -35,7 +35,11 @@ internal sealed partial class BlueTeamProcess : IDisposable
 
     public static BlueTeamProcess Start(IEnumerable<string> args, IDictionary<string, string>? env = null, string? workingDirectory = null)
     {
-        var psi = new ProcessStartInfo(ExecutablePath)
+        // Through env(1) with the signals the tests send put back to their default: a suite started under nohup or as a
+        // background job hands its children SIGHUP and SIGINT ignored, and an ignored signal stays ignored in the
+        // daemon (the runtime keeps an inherited SIG_IGN), so the SIGHUP and SIGINT tests would wait for nothing.
+        // env execs the daemon: the process id is the daemon's.
+        var psi = new ProcessStartInfo("/usr/bin/env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -43,6 +47,8 @@ internal sealed partial class BlueTeamProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
+        psi.ArgumentList.Add("--default-signal=HUP,INT,QUIT,TERM");
+        psi.ArgumentList.Add(ExecutablePath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         // Tests must not pick up the machine's own config.
         psi.Environment["BLUETEAM_CONFIG"] = "";

@@ -130,9 +130,10 @@ if under_systemd; then
   "${sysd[@]}" systemctl is-enabled --quiet blueteam || fail "the service is not enabled"
   main=$("${sysd[@]}" systemctl show -p MainPID --value blueteam)
   [ "$("${sysd[@]}" ps -o user= -p "$main" | tr -d ' ')" = blueteam ] || fail "the service does not run as blueteam"
-  # Type=notify: active means the daemon itself said it was ready.
-  for i in $(seq 1 20); do "${sysd[@]}" journalctl -u blueteam --no-pager 2>/dev/null | grep -q "Started blueteam" && break; sleep 1; done
-  "${sysd[@]}" journalctl -u blueteam --no-pager | grep -q "Started blueteam" || fail "systemd's journal does not show the service started"
+  # Type=notify: active means the daemon itself said it was ready (READY=1), and running that it still runs.
+  [ "$("${sysd[@]}" systemctl show -p SubState --value blueteam)" = running ] || fail "the service is not running: $("${sysd[@]}" systemctl show -p SubState --value blueteam)"
+  # What the service said at start, for the log (the journal may lag behind under load; not an assertion).
+  "${sysd[@]}" journalctl -u blueteam --no-pager -n 8 2>/dev/null | sed 's/^/  journal: /' || true
   "${sysd[@]}" systemctl stop blueteam
   [ "$("${sysd[@]}" systemctl show -p Result --value blueteam)" = success ] || fail "the service did not stop cleanly: $("${sysd[@]}" systemctl show -p Result --value blueteam)"
   pass "installing started blueteam.service under systemd (enabled, ready, as user blueteam); it stopped cleanly"

@@ -13,7 +13,7 @@ using BlueTeam.Storage;
 namespace BlueTeam.Bench;
 
 /// <summary>
-/// `daemon-store [--attackers N] [--failures K] [--batch B] [--new-only] [--warmup W]`: the daemon's raise path with a stopwatch. Real incidents, made by the
+/// `daemon-store [--attackers N] [--failures K] [--batch B] [--new-only] [--warmup W] [--only sqlite|postgres]`: the daemon's raise path with a stopwatch. Real incidents, made by the
 /// engine from generated auth lines (N brute forces from N addresses, each going on past its threshold, so new
 /// incidents and updates of them with their evidence), raised as the pipeline worker raises them: through
 /// <see cref="AlertEngine.RaiseAllAsync"/> (routes, silences, dedup of updates per channel) over the spooling store
@@ -49,8 +49,11 @@ internal static class DaemonStoreHarness
             $"(rendering each incident's JSON, second pass: {serialize.Elapsed.TotalMilliseconds:F0} ms, {serialize.Elapsed.TotalMicroseconds / Math.Max(1, incidents.Count):F1} µs and {jsonBytes / Math.Max(1, incidents.Count):N0} chars each)"));
         Console.WriteLine($"{incidents.Count:N0} incidents to raise ({fresh:N0} new, {incidents.Count - fresh:N0} updates), batches of {batch:N0}, after {Math.Min(warmup, incidents.Count):N0} untimed");
         Console.WriteLine($"{"store",-10} {"incidents",10} {"seconds",8} {"incidents/s",12} {"cpu s",6} {"per cpu-s",10}  {"queued",7}  chain");
-        MeasureAsync("sqlite", null, incidents, batch, warmup).GetAwaiter().GetResult();
+        var only = Option(args, "--only");
+        if (only is not (null or "sqlite" or "postgres")) throw new ArgumentException("--only takes sqlite or postgres");
+        if (only is null or "sqlite") MeasureAsync("sqlite", null, incidents, batch, warmup).GetAwaiter().GetResult();
         var postgres = Environment.GetEnvironmentVariable("BLUETEAM_BENCH_POSTGRES");
+        if (only == "sqlite") return 0;
         if (!string.IsNullOrEmpty(postgres)) MeasureAsync("postgres", postgres, incidents, batch, warmup).GetAwaiter().GetResult();
         else Console.Error.WriteLine("BLUETEAM_BENCH_POSTGRES is not set: PostgreSQL skipped");
         return 0;

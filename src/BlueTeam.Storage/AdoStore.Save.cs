@@ -1,3 +1,4 @@
+using System.Data.Common;
 using BlueTeam.Alerting;
 using BlueTeam.Core.Events;
 
@@ -62,13 +63,33 @@ public abstract partial class AdoStore
         {
             // Rendered before the write transaction, so the write lock is not held while the JSON is written.
             var rows = InsertRows(saves);
-            var now = _time.GetUtcNow();
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            await using var statements = Statements(connection, transaction);
-            var results = await SaveAllAsync(statements, saves, rows, now, ct).ConfigureAwait(false);
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-            return results;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await SaveInTransactionAsync(connection, saves, rows, ct).ConfigureAwait(false);
+                }
+                catch (ConcurrentSaveException) when (attempt < MaxConcurrentSaveAttempts)
+                {
+                    // Another session stored one of the batch's new fingerprints first; the transaction was rolled
+                    // back whole, and the next attempt sees that alert and updates it.
+                }
+            }
         }, cancellationToken);
+    }
+
+    // A batch meets another session's new fingerprint only when two writers raise the same incident at once.
+    private const int MaxConcurrentSaveAttempts = 3;
+
+    private async Task<AlertSaveResult[]> SaveInTransactionAsync(DbConnection connection, IReadOnlyList<AlertSaveRequest> saves,
+        AlertInsertRow[] rows, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+        await using var statements = Statements(connection, transaction);
+        var results = await SaveAllAsync(statements, saves, rows, now, ct).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return results;
     }
 
     private async Task<AlertSaveResult[]> SaveAllAsync(TransactionStatements statements, IReadOnlyList<AlertSaveRequest> saves,
@@ -81,16 +102,28 @@ public abstract partial class AdoStore
 
         if (statements.Rows.InsertsOneByOne) return await SaveOneByOneAsync(statements, chain, saves, rows, now, ct).ConfigureAwait(false);
 
-        // Insert-first for the whole batch, in order: the new fingerprints come back with their
+        var results = new AlertSaveResult[saves.Count];
+        // The leading run of new alerts, each written once with its id and creation link, where the writer can.
+        var linked = await statements.Rows.InsertLeadingNewLinkedAsync(rows, now, (i, id, state) =>
+        {
+            var entry = chain.Next(id, AlertChain.Created, saves[i].Host, state);
+            chain.Append(entry);
+            results[i] = new AlertSaveResult(id, IsNew: true);
+            QueueDeliveries(statements, id, saves[i].Channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
+                saves[i].Incident.Severity, saves[i].Incident.EventCount, now);
+            return entry;
+        }, ct).ConfigureAwait(false);
+
+        // Insert-first for the rest of the batch, in order: the new fingerprints come back with their
         // stored state; the known ones, and a fingerprint's repeats in the batch, come back with
         // nothing and are updated next, in order.
-        var inserted = await statements.Rows.InsertAlertsAsync(rows, now, ReadInserted, ct).ConfigureAwait(false);
+        var rest = linked == 0 ? rows : rows[linked..];
+        var inserted = rest.Length == 0 ? [] : await statements.Rows.InsertAlertsAsync(rest, now, ReadInserted, ct).ConfigureAwait(false);
 
-        var results = new AlertSaveResult[saves.Count];
-        for (var i = 0; i < saves.Count; i++)
+        for (var i = linked; i < saves.Count; i++)
         {
             var (incident, _, channels) = saves[i];
-            if (inserted[i] is { } row)
+            if (inserted[i - linked] is { } row)
             {
                 results[i] = new AlertSaveResult(row.Id, IsNew: true);
                 QueueDeliveries(statements, row.Id, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,

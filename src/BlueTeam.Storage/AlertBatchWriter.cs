@@ -74,6 +74,24 @@ internal abstract class AlertBatchWriter : IAsyncDisposable
         Func<long, AlertSnapshot, ChainEntry> link, CancellationToken ct) =>
         throw new NotSupportedException("this writer inserts alerts in batches (InsertAlertsAsync)");
 
+    /// <summary>
+    /// Inserts the leading run of <paramref name="rows"/> that are new (up to the first fingerprint already stored or
+    /// repeated in the batch), each with the id it gets and the creation link <paramref name="link"/> makes of its
+    /// index, that id and its state as stored, in one go; returns how many rows that was (0: none, or this writer
+    /// links after inserting). <paramref name="link"/> is called in order, once per row inserted.
+    /// </summary>
+    public virtual Task<int> InsertLeadingNewLinkedAsync(IReadOnlyList<AlertInsertRow> rows, DateTimeOffset now,
+        Func<int, long, AlertSnapshot, ChainEntry> link, CancellationToken ct) => Task.FromResult(0);
+
+    /// <summary>How many rows from the front of <paramref name="rows"/> have fingerprints not repeated before them in the batch.</summary>
+    protected static int LeadingDistinct(IReadOnlyList<AlertInsertRow> rows)
+    {
+        var seen = new HashSet<string>(rows.Count, StringComparer.Ordinal);
+        var count = 0;
+        while (count < rows.Count && seen.Add(rows[count].Fingerprint)) count++;
+        return count;
+    }
+
     /// <summary>Writes the entries, and for each creation entry not linked at its insert its link (seq, prev_hash, row_hash) into its alert row.</summary>
     public abstract Task WriteChainAsync(IReadOnlyList<ChainEntry> entries, CancellationToken ct);
 

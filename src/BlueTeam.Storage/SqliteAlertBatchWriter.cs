@@ -4,8 +4,9 @@ using Microsoft.Data.Sqlite;
 namespace BlueTeam.Storage;
 
 /// <summary>
-/// SQLite's <see cref="AlertBatchWriter"/>: per kind of row, one single-row command whose parameters are made
-/// once; every row only sets their values. The statement is compiled at its first run and kept by the command.
+/// SQLite's <see cref="AlertBatchWriter"/>: per kind of row, one single-row statement compiled once per transaction;
+/// every row only binds its values. The rows written for every incident (new alert, chain entry, delivery) go through
+/// <see cref="SqliteRowStatement"/>, bound by index; the rarer ones through a command.
 /// </summary>
 /// <remarks>
 /// New alerts go one by one with their id and creation link (<see cref="InsertsOneByOne"/>): the write transaction
@@ -17,12 +18,12 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
     private static readonly SqliteDialect Dialect = SqliteDialect.Instance;
 
     private SqliteCommand? _insertAlert;
-    private SqliteCommand? _insertLinkedAlert;
+    private SqliteRowStatement? _insertLinkedAlert;
     private readonly HashSet<long> _linkedAtInsert = [];
     private long? _nextId;
-    private SqliteCommand? _insertChain;
+    private SqliteRowStatement? _insertChain;
     private SqliteCommand? _linkAlert;
-    private SqliteCommand? _insertDelivery;
+    private SqliteRowStatement? _insertDelivery;
 
     public override async Task<InsertedAlert?[]> InsertAlertsAsync(IReadOnlyList<AlertInsertRow> rows, DateTimeOffset now,
         Func<DbDataReader, InsertedAlert> read, CancellationToken ct)
@@ -73,20 +74,35 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
     {
         var id = _nextId ??= await NextIdAsync(ct).ConfigureAwait(false);
         var entry = link(id, StoredState(row, now));
-        var command = _insertLinkedAlert ??= Command($"""
+        var statement = _insertLinkedAlert ??= new SqliteRowStatement(connection, $"""
             INSERT INTO {tables.Alerts} (fingerprint, host, rule_id, rule_name, severity, title, description, detected_by,
                 nist_controls, cui_involved, source_ip, user_name, event_count, first_seen, last_seen, created_at, updated_at, incident_json,
                 id, chain_seq, prev_hash, row_hash)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21)
             ON CONFLICT (fingerprint) DO NOTHING
             """, 21);
-        var p = command.Parameters;
-        SetAlertValues(p, row, now);
-        p[17].Value = id;
-        p[18].Value = entry.Seq;
-        p[19].Value = entry.PrevHash;
-        p[20].Value = entry.EntryHash;
-        var inserted = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        statement.Text(1, row.Fingerprint);
+        statement.Text(2, row.Host);
+        statement.Text(3, row.RuleId);
+        statement.Text(4, row.RuleName);
+        statement.Text(5, row.Severity);
+        statement.Text(6, row.Title);
+        statement.Text(7, row.Description);
+        statement.Text(8, row.DetectedBy);
+        statement.Text(9, row.NistControls);
+        statement.Int64(10, row.CuiInvolved ? 1L : 0L);
+        statement.Text(11, row.SourceIp);
+        statement.Text(12, row.UserName);
+        statement.Int64(13, row.EventCount);
+        statement.Text(14, TimestampText(row.FirstSeen));
+        statement.Text(15, TimestampText(row.LastSeen));
+        statement.Text(16, TimestampText(now));
+        statement.Text(17, row.IncidentJson);
+        statement.Int64(18, id);
+        statement.Int64(19, entry.Seq);
+        statement.Text(20, entry.PrevHash);
+        statement.Text(21, entry.EntryHash);
+        var inserted = statement.Execute() == 1;
         // Taken either way: AUTOINCREMENT records an id in sqlite_sequence before the conflict check, as an
         // insert without an id would have used it up.
         _nextId = id + 1;
@@ -123,37 +139,36 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
     {
         foreach (var entry in entries)
         {
-            var command = _insertChain ??= Command($"""
+            var statement = _insertChain ??= new SqliteRowStatement(connection, $"""
                 INSERT INTO {tables.Chain} (host, seq, alert_id, kind, fingerprint, rule_id, rule_name, severity, title, event_count,
                     first_seen, last_seen, created_at, updated_at, incident_sha256, acked_at, acked_by, ack_note, acked_severity,
                     silence_id, prev_hash, entry_hash)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
                 """, 22);
-            var p = command.Parameters;
             var s = entry.State;
-            p[0].Value = entry.Host;
-            p[1].Value = entry.Seq;
-            p[2].Value = entry.AlertId;
-            p[3].Value = entry.Kind;
-            p[4].Value = s.Fingerprint;
-            p[5].Value = s.RuleId;
-            p[6].Value = s.RuleName;
-            p[7].Value = s.Severity;
-            p[8].Value = s.Title;
-            p[9].Value = s.EventCount;
-            p[10].Value = Timestamp(s.FirstSeen);
-            p[11].Value = Timestamp(s.LastSeen);
-            p[12].Value = Timestamp(s.CreatedAt);
-            p[13].Value = Timestamp(s.UpdatedAt);
-            p[14].Value = s.IncidentSha256;
-            p[15].Value = Timestamp(s.AckedAt);
-            p[16].Value = (object?)s.AckedBy ?? DBNull.Value;
-            p[17].Value = (object?)s.AckNote ?? DBNull.Value;
-            p[18].Value = (object?)s.AckedSeverity ?? DBNull.Value;
-            p[19].Value = (object?)s.SilenceId ?? DBNull.Value;
-            p[20].Value = entry.PrevHash;
-            p[21].Value = entry.EntryHash;
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            statement.Text(1, entry.Host);
+            statement.Int64(2, entry.Seq);
+            statement.Int64(3, entry.AlertId);
+            statement.Text(4, entry.Kind);
+            statement.Text(5, s.Fingerprint);
+            statement.Text(6, s.RuleId);
+            statement.Text(7, s.RuleName);
+            statement.Text(8, s.Severity);
+            statement.Text(9, s.Title);
+            statement.Int64(10, s.EventCount);
+            statement.Text(11, TimestampText(s.FirstSeen));
+            statement.Text(12, TimestampText(s.LastSeen));
+            statement.Text(13, TimestampText(s.CreatedAt));
+            statement.Text(14, TimestampText(s.UpdatedAt));
+            statement.Text(15, s.IncidentSha256);
+            statement.Text(16, TimestampText(s.AckedAt));
+            statement.Text(17, s.AckedBy);
+            statement.Text(18, s.AckNote);
+            statement.Text(19, s.AckedSeverity);
+            statement.Int64(20, s.SilenceId);
+            statement.Text(21, entry.PrevHash);
+            statement.Text(22, entry.EntryHash);
+            statement.Execute();
 
             if (!AlertChain.IsCreation(entry.Kind) || _linkedAtInsert.Contains(entry.AlertId)) continue;
             var link = _linkAlert ??= Command($"UPDATE {tables.Alerts} SET chain_seq = $2, prev_hash = $3, row_hash = $4 WHERE id = $1", 4);
@@ -165,32 +180,38 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
         }
     }
 
-    public override async Task WriteDeliveriesAsync(IReadOnlyList<DeliveryRow> rows, CancellationToken ct)
+    public override Task WriteDeliveriesAsync(IReadOnlyList<DeliveryRow> rows, CancellationToken ct)
     {
         foreach (var row in rows)
         {
-            var command = _insertDelivery ??= Command($"""
+            ct.ThrowIfCancellationRequested();
+            var statement = _insertDelivery ??= new SqliteRowStatement(connection, $"""
                 INSERT INTO {tables.Deliveries} (alert_id, channel, status, attempts, next_attempt_at, created_at, queued_at, severity, event_count, reason)
                 VALUES ($1, $2, 'pending', 0, $3, $3, $3, $4, $5, $6)
                 """, 6);
-            var p = command.Parameters;
-            p[0].Value = row.AlertId;
-            p[1].Value = row.Channel;
-            p[2].Value = Timestamp(row.QueuedAt);
-            p[3].Value = row.Severity;
-            p[4].Value = (long)row.EventCount;
-            p[5].Value = row.Reason;
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            statement.Int64(1, row.AlertId);
+            statement.Text(2, row.Channel);
+            statement.Text(3, TimestampText(row.QueuedAt));
+            statement.Text(4, row.Severity);
+            statement.Int64(5, row.EventCount);
+            statement.Text(6, row.Reason);
+            statement.Execute();
         }
+        return Task.CompletedTask;
     }
 
     public override async ValueTask DisposeAsync()
     {
-        foreach (var command in new[] { _insertAlert, _insertLinkedAlert, _insertChain, _linkAlert, _insertDelivery })
+        foreach (var command in new[] { _insertAlert, _linkAlert })
             if (command is not null) await command.DisposeAsync().ConfigureAwait(false);
+        _insertLinkedAlert?.Dispose();
+        _insertChain?.Dispose();
+        _insertDelivery?.Dispose();
     }
 
     private static object Timestamp(DateTimeOffset? value) => Dialect.Timestamp(value).Value;
+
+    private static string? TimestampText(DateTimeOffset? value) => Timestamp(value) as string;
 
     // Parameters $1..$n, made once: SQLite numbers "$1" as parameter 1 whatever its place in the text, so a
     // number used twice ($16 above) is one parameter bound once.

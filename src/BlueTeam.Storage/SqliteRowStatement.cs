@@ -7,8 +7,9 @@ namespace BlueTeam.Storage;
 /// One single-row write statement of SQLite's batch writer, compiled once per transaction and bound by index for every row.
 /// </summary>
 /// <remarks>
-/// Microsoft.Data.Sqlite looks each parameter up by its name (converted to UTF-8) on every execution: for the 50 or so
-/// values of a new alert, its chain entry and its delivery rows that was a quarter of the process's time per incident.
+/// Microsoft.Data.Sqlite looks each parameter up by its name (converted to UTF-8) on every execution, for the 50 or so
+/// values of a new alert, its chain entry and its delivery rows; bound by index, the daemon-store benchmark's CPU per
+/// incident fell by about 8 %.
 /// Here the names are looked up once; the values are bound with the same sqlite3_bind_* calls the provider makes, so a
 /// value is stored exactly as through a command. It runs on the connection of the write transaction, inside it.
 /// </remarks>

@@ -1,5 +1,6 @@
 using BlueTeam.Alerting;
 using BlueTeam.Core.Events;
+using BlueTeam.Storage.Ado;
 
 namespace BlueTeam.Storage;
 
@@ -74,7 +75,7 @@ public abstract partial class AdoStore
     private async Task<AlertSaveResult[]> SaveAllAsync(TransactionStatements statements, IReadOnlyList<AlertSaveRequest> saves,
         AlertInsertRow[] rows, DateTimeOffset now, CancellationToken ct)
     {
-        var chain = new ChainAppender(this, statements);
+        var chain = _chain.Appender(statements);
         // The chain locks of the hosts saved for are taken first, in one order, so two writers for
         // the same hosts queue up instead of each holding a row the other waits for.
         await chain.LockAsync(saves.Select(s => s.Host), ct).ConfigureAwait(false);

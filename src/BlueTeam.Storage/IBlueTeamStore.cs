@@ -1,5 +1,7 @@
 using BlueTeam.Alerting;
+using BlueTeam.Response;
 using BlueTeam.Sources;
+using BlueTeam.Storage.Fleet;
 
 namespace BlueTeam.Storage;
 
@@ -15,7 +17,7 @@ namespace BlueTeam.Storage;
 /// because <see cref="ISilenceSource"/> and <see cref="ISilenceStore"/> both declare MarkSilencedAsync
 /// (returning Task and Task&lt;bool&gt;).
 /// </remarks>
-public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, Sealing.ISealStore, IHeartbeatStore, ISilenceStore, IAlertHistoryReader, IFirstSeenPairStore, Retention.IRetentionStore, IAsyncDisposable
+public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IHostCheckpointStore, IDeliveryScheduler, IBanStore, IAuditChain, Sealing.ISealStore, IHeartbeatStore, ISilenceStore, IAlertHistoryReader, IFirstSeenPairStore, Retention.IRetentionStore, IAsyncDisposable
 {
     /// <summary>Applies the versioned migrations not yet applied; returns the versions applied now.</summary>
     Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken);

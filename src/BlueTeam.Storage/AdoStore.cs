@@ -41,6 +41,7 @@ public abstract partial class AdoStore : IBlueTeamStore, INotificationLog, ISile
     private readonly StoreDatabase _db;
     private readonly StoreRows _rows;
     private readonly AdoMigrator _migrator;
+    private readonly AdoIncidentStore _incidents;
     private readonly AdoOutbox _outbox;
     private readonly AdoDeliveryScheduler _scheduler;
     private readonly AdoHistoryReader _history;
@@ -59,6 +60,7 @@ public abstract partial class AdoStore : IBlueTeamStore, INotificationLog, ISile
         _rows = new StoreRows(_db);
         _chain = new AdoAuditChain(_db, _rows);
         _migrator = new AdoMigrator(_db, _chain);
+        _incidents = new AdoIncidentStore(_db, _rows, _chain);
         _outbox = new AdoOutbox(_db, _rows);
         _scheduler = new AdoDeliveryScheduler(_db, _outbox);
         _history = new AdoHistoryReader(_db, _rows);
@@ -85,6 +87,10 @@ public abstract partial class AdoStore : IBlueTeamStore, INotificationLog, ISile
 
     /// <summary>Applies the missing migrations up to and including <paramref name="lastVersion"/> (tests build old schemas with it).</summary>
     internal Task<IReadOnlyList<int>> MigrateAsync(int lastVersion, CancellationToken cancellationToken) => _migrator.MigrateAsync(lastVersion, cancellationToken);
+
+    // Saving incidents (IAlertStore).
+    public Task<AlertSaveResult> SaveAlertAsync(SecurityIncident incident, string host, IReadOnlyCollection<string> channels, CancellationToken cancellationToken) => _incidents.SaveAlertAsync(incident, host, channels, cancellationToken);
+    public Task<IReadOnlyList<AlertSaveResult>> SaveAlertsAsync(IReadOnlyList<AlertSaveRequest> saves, CancellationToken cancellationToken) => _incidents.SaveAlertsAsync(saves, cancellationToken);
 
     // The outbox (IAlertStore, INotificationLog) and its scheduling (IDeliveryScheduler).
     public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) => _outbox.GetDueDeliveriesAsync(now, max, cancellationToken);
@@ -158,15 +164,4 @@ public abstract partial class AdoStore : IBlueTeamStore, INotificationLog, ISile
 
     /// <summary>Releases the data source (and with it the pooled connections).</summary>
     protected virtual ValueTask DisposeCoreAsync() => _db.DisposeAsync();
-
-    // Until the save path moves to its own part: what it used of the store.
-    private SqlDialect _dialect => _db.Dialect;
-    private TimeProvider _time => _db.Time;
-    private string _alerts => _db.Alerts;
-    private Task<T> RunAsync<T>(string operation, Func<DbConnection, CancellationToken, Task<T>> body, CancellationToken cancellationToken) => _db.RunAsync(operation, body, cancellationToken);
-    private TransactionStatements Statements(DbConnection connection, DbTransaction transaction) => _db.Statements(connection, transaction);
-    private static void QueueDeliveries(TransactionStatements statements, long alertId, IReadOnlyList<string> channels, NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt) =>
-        AdoOutbox.QueueDeliveries(statements, alertId, channels, reason, severity, eventCount, queuedAt);
-    private (string Host, AlertSnapshot State, (long? Seq, string? PrevHash, string? RowHash) Link) ReadSnapshotRow(DbDataReader reader, string? incidentSha256 = null) => _rows.ReadSnapshot(reader, incidentSha256);
-    private static Severity ReadSeverity(DbDataReader reader, int ordinal) => StoreRows.ReadSeverity(reader, ordinal);
 }

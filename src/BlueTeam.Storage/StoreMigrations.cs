@@ -7,7 +7,7 @@ internal sealed record StoreMigration(int Version, string Description, string Sq
 internal enum MigrationStep
 {
     None,
-    /// <summary>Chains the alerts stored before the audit chain existed, in id order (see <see cref="AdoStore"/>).</summary>
+    /// <summary>Chains the alerts stored before the audit chain existed, in id order (see <see cref="Ado.AdoAuditChain.ChainExistingAlertsAsync"/>).</summary>
     ChainExistingAlerts,
 }
 
@@ -493,7 +493,7 @@ internal static class StoreMigrations
                 """),
 
         // The daemon keeps silences and acks in memory and, once a batch, asks whether anyone changed them
-        // (AdoStore.GetNoiseControlVersionAsync): the acks' half of that question reads only acknowledged rows.
+        // (AdoSilenceStore.GetNoiseControlVersionAsync): the acks' half of that question reads only acknowledged rows.
         // PostgreSQL compresses every incident JSON (about 3 KB) as it stores it; lz4 does so several times
         // faster than the default pglz (≈ 15 against 25-65 µs a row measured, at about the same size), which
         // is much of the server's time per new alert. Rows already stored keep pglz; a server built without
@@ -514,7 +514,7 @@ internal static class StoreMigrations
                 END
                 $$;
                 """),
-        // Retention (Storage/AdoStore.Retention.cs): one row per prune of a host's chain. The chain entry at `seq`
+        // Retention (Storage/Ado/AdoRetentionStore.cs): one row per prune of a host's chain. The chain entry at `seq`
         // (kind 'pruned') holds the SHA-256 of this row, so the record is as tamper-evident as the history it
         // replaces; `verify` starts the host's walk after `pruned_through` with `through_hash` as the link.
         new(15, "retention prunes of the audit chain",

@@ -69,19 +69,15 @@ internal sealed class AdoCheckpointStore(StoreDatabase db) : ICheckpointStore, I
         ArgumentNullException.ThrowIfNull(checkpoints);
         if (checkpoints.Count == 0) return Task.CompletedTask;
 
-        return db.RunAsync($"save {checkpoints.Count} checkpoint(s)", async (connection, ct) =>
-        {
-            await using var transaction = await db.Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            foreach (var checkpoint in checkpoints)
+        return db.WriteEachAsync($"save {checkpoints.Count} checkpoint(s)", checkpoints, $"""
+            INSERT INTO {db.Checkpoints} (host, collector, path, device, inode, head_hash, "offset", updated_at, replay_from, cursor)
+            VALUES (@host, @collector, @path, @device, @inode, @head_hash, @offset, @updated_at, @replay_from, @cursor)
+            ON CONFLICT (host, collector, path) DO UPDATE
+            SET device = excluded.device, inode = excluded.inode, head_hash = excluded.head_hash,
+                "offset" = excluded."offset", updated_at = excluded.updated_at, replay_from = excluded.replay_from,
+                cursor = excluded.cursor
+            """, (command, checkpoint) =>
             {
-                await using var command = Command(connection, transaction, $"""
-                    INSERT INTO {db.Checkpoints} (host, collector, path, device, inode, head_hash, "offset", updated_at, replay_from, cursor)
-                    VALUES (@host, @collector, @path, @device, @inode, @head_hash, @offset, @updated_at, @replay_from, @cursor)
-                    ON CONFLICT (host, collector, path) DO UPDATE
-                    SET device = excluded.device, inode = excluded.inode, head_hash = excluded.head_hash,
-                        "offset" = excluded."offset", updated_at = excluded.updated_at, replay_from = excluded.replay_from,
-                        cursor = excluded.cursor
-                    """);
                 AddText(command, "@host", host);
                 AddText(command, "@collector", checkpoint.Collector);
                 AddText(command, "@path", checkpoint.Path);
@@ -93,10 +89,6 @@ internal sealed class AdoCheckpointStore(StoreDatabase db) : ICheckpointStore, I
                 Add(command, "@replay_from", checkpoint.EffectiveReplayFrom);
                 AddText(command, "@cursor", checkpoint.Cursor);
                 db.AddTimestamp(command, "@updated_at", checkpoint.UpdatedAt);
-                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
+            }, cancellationToken);
     }
 }

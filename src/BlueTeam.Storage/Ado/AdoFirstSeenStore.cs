@@ -43,23 +43,15 @@ internal sealed class AdoFirstSeenStore(StoreDatabase db) : IFirstSeenPairStore
     {
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count == 0) return Task.CompletedTask;
-        return db.RunAsync($"save {pairs.Count} first-seen value(s)", async (connection, ct) =>
-        {
-            await using var transaction = await db.Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            foreach (var pair in pairs)
+        return db.WriteEachAsync($"save {pairs.Count} first-seen value(s)", pairs, $"""
+            INSERT INTO {db.FirstSeen} (rule, key, value, first_seen_at) VALUES (@rule, @key, @value, @first_seen_at)
+            ON CONFLICT (rule, key, value) DO NOTHING
+            """, (command, pair) =>
             {
-                await using var command = Command(connection, transaction, $"""
-                    INSERT INTO {db.FirstSeen} (rule, key, value, first_seen_at) VALUES (@rule, @key, @value, @first_seen_at)
-                    ON CONFLICT (rule, key, value) DO NOTHING
-                    """);
                 AddText(command, "@rule", pair.Rule);
                 AddText(command, "@key", pair.Key);
                 AddText(command, "@value", pair.Value);
                 db.AddTimestamp(command, "@first_seen_at", pair.FirstSeenAt);
-                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
+            }, cancellationToken);
     }
 }

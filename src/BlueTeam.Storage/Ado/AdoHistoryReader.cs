@@ -77,7 +77,7 @@ internal sealed class AdoHistoryReader(StoreDatabase db, StoreRows rows) : IAler
             foreach (var batch in alertIds.Distinct().Order().Chunk(IdBatch))
             {
                 await using var command = Command(connection, null, "");
-                command.CommandText = $"SELECT id, acked_at, acked_by, ack_note, acked_severity, silence_id FROM {db.Alerts} WHERE id IN ({IdParameters(command, batch)}) ORDER BY id";
+                command.CommandText = $"SELECT id, acked_at, acked_by, ack_note, acked_severity, silence_id FROM {db.Alerts} WHERE id IN ({AddList(command, "@id", batch)}) ORDER BY id";
                 await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
@@ -105,7 +105,7 @@ internal sealed class AdoHistoryReader(StoreDatabase db, StoreRows rows) : IAler
             foreach (var batch in alertIds.Distinct().Order().Chunk(IdBatch))
             {
                 await using var command = Command(connection, null, "");
-                command.CommandText = $"SELECT {StoreRows.DeliveryColumns} FROM {db.Deliveries} d WHERE d.alert_id IN ({IdParameters(command, batch)}) ORDER BY d.alert_id, d.id";
+                command.CommandText = $"SELECT {StoreRows.DeliveryColumns} FROM {db.Deliveries} d WHERE d.alert_id IN ({AddList(command, "@id", batch)}) ORDER BY d.alert_id, d.id";
                 await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false)) result.Add(rows.ReadDelivery(reader, 0));
             }
@@ -125,17 +125,6 @@ internal sealed class AdoHistoryReader(StoreDatabase db, StoreRows rows) : IAler
             return result;
         }, cancellationToken);
 
-    private static string IdParameters(DbCommand command, long[] ids)
-    {
-        var names = new string[ids.Length];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            names[i] = "@id" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            Add(command, names[i], ids[i]);
-        }
-        return string.Join(", ", names);
-    }
-
     public Task<IReadOnlyList<QueuedNotification>> GetNotificationHistoryAsync(long alertId, CancellationToken cancellationToken) =>
         db.RunAsync<IReadOnlyList<QueuedNotification>>($"read the notification history of alert {alertId}", async (connection, ct) =>
         {
@@ -153,5 +142,4 @@ internal sealed class AdoHistoryReader(StoreDatabase db, StoreRows rows) : IAler
             }
             return result;
         }, cancellationToken);
-
 }

@@ -89,6 +89,21 @@ internal sealed class StoreDatabase
         }
     }
 
+    /// <summary>Runs <paramref name="sql"/> once per item (its parameters set by <paramref name="bind"/>), all in one write transaction.</summary>
+    public Task WriteEachAsync<T>(string operation, IEnumerable<T> items, string sql, Action<DbCommand, T> bind, CancellationToken cancellationToken) =>
+        RunAsync(operation, async (connection, ct) =>
+        {
+            await using var transaction = await Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            foreach (var item in items)
+            {
+                await using var command = Command(connection, transaction, sql);
+                bind(command, item);
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
     /// <summary>The statements of one write transaction, with the dialect's batch writer.</summary>
     public TransactionStatements Statements(DbConnection connection, DbTransaction transaction) =>
         new(connection, transaction, BatchWriter(connection, transaction));

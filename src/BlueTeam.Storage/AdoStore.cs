@@ -1,13 +1,9 @@
-using System.Data.Common;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
 using BlueTeam.Response;
 using BlueTeam.Sources;
 using BlueTeam.Storage.Ado;
 using BlueTeam.Storage.Fleet;
 using BlueTeam.Storage.Retention;
 using BlueTeam.Storage.Sealing;
-using AlertSilence = BlueTeam.Alerting.Silence;
 
 namespace BlueTeam.Storage;
 

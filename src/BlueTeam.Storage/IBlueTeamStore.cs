@@ -1,4 +1,3 @@
-using BlueTeam.Alerting;
 using BlueTeam.Response;
 using BlueTeam.Sources;
 using BlueTeam.Storage.Fleet;

@@ -1,8 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-using AlertSilence = BlueTeam.Alerting.Silence;
 
 namespace BlueTeam.Storage;
 

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using BlueTeam.Storage.Retention;
 
 namespace BlueTeam.Storage.Ado;
@@ -79,7 +78,11 @@ internal sealed class AdoAuditChain(StoreDatabase db, StoreRows rows) : IAuditCh
     }
 
     /// <summary>An appender to the hosts' chains for the write transaction of <paramref name="statements"/>.</summary>
-    public ChainAppender Appender(TransactionStatements statements) => new(db, this, statements);
+    public ChainAppender Appender(TransactionStatements statements)
+    {
+        statements.UseRowsOf(db);
+        return new ChainAppender(db.Dialect, this, statements);
+    }
 
     /// <summary>Migration 4: alerts stored before the chain existed are chained as they are now, oldest first.</summary>
     public async Task ChainExistingAlertsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using BlueTeam.Response;
 
 namespace BlueTeam.Storage.Ado;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using BlueTeam.Alerting;
 
 namespace BlueTeam.Storage.Ado;
 

@@ -1,7 +1,3 @@
-using System.Data.Common;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Storage.Ado;
 
 // Reads of the alert history: the listing, one alert, and bulk reads for `blueteam incidents`, `alerts show`

@@ -1,6 +1,3 @@
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Storage.Ado;
 
 // Saving incidents: the insert-or-update by fingerprint, its outbox rows and its chain entry. A

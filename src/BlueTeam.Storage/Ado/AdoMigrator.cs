@@ -1,4 +1,3 @@
-using System.Data.Common;
 using BlueTeam.Storage.Fleet;
 
 namespace BlueTeam.Storage.Ado;

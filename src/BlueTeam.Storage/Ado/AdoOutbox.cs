@@ -1,7 +1,3 @@
-using System.Data.Common;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Storage.Ado;
 
 // The outbox: one delivery row per channel and notification, read when due, updated per attempt.

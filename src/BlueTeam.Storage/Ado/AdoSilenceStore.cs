@@ -1,8 +1,4 @@
-using System.Data.Common;
 using System.Text.Json;
-using AlertSilence = BlueTeam.Alerting.Silence;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Storage.Ado;
 

@@ -6,20 +6,10 @@ namespace BlueTeam.Storage.Ado;
 /// n entries reads it once, not n times; the entries themselves (and the creation entry's link
 /// in the alert row, so a row swapped for another is caught) are written at the transaction's flush.
 /// </summary>
-internal sealed class ChainAppender
+/// <remarks>Made by <see cref="AdoAuditChain.Appender"/>, which gives <paramref name="statements"/> the batch writer that flush needs.</remarks>
+internal sealed class ChainAppender(SqlDialect dialect, AdoAuditChain chain, TransactionStatements statements)
 {
     private readonly Dictionary<string, ChainHead?> _heads = new(StringComparer.Ordinal);
-    private readonly StoreDatabase _db;
-    private readonly AdoAuditChain _chain;
-    private readonly TransactionStatements _statements;
-
-    public ChainAppender(StoreDatabase db, AdoAuditChain chain, TransactionStatements statements)
-    {
-        _db = db;
-        _chain = chain;
-        _statements = statements;
-        statements.UseRowsOf(db);
-    }
 
     /// <summary>Takes the chain locks of <paramref name="hosts"/> now, in ordinal order, and reads their heads.</summary>
     public async Task LockAsync(IEnumerable<string> hosts, CancellationToken ct)
@@ -49,15 +39,15 @@ internal sealed class ChainAppender
     public void Append(ChainEntry entry)
     {
         _heads[entry.Host] = new ChainHead(entry.Host, entry.Seq, entry.EntryHash);
-        _statements.Add(entry);
+        statements.Add(entry);
     }
 
     private async Task<ChainHead?> HeadAsync(string host, CancellationToken ct)
     {
         if (_heads.TryGetValue(host, out var known)) return known;
-        if (_db.Dialect.ChainLockSql is { } lockSql)
-            await _statements.ExecuteAsync(new Statement(lockSql).Int64("@lock_key", AlertChain.LockKey(host)), ct).ConfigureAwait(false);
-        var head = await _chain.ReadHeadAsync(_statements.Connection, _statements.Transaction, host, ct).ConfigureAwait(false);
+        if (dialect.ChainLockSql is { } lockSql)
+            await statements.ExecuteAsync(new Statement(lockSql).Int64("@lock_key", AlertChain.LockKey(host)), ct).ConfigureAwait(false);
+        var head = await chain.ReadHeadAsync(statements.Connection, statements.Transaction, host, ct).ConfigureAwait(false);
         _heads[host] = head;
         return head;
     }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Text.Json;
 
 namespace BlueTeam.Storage.Ado;
@@ -12,65 +11,33 @@ namespace BlueTeam.Storage.Ado;
 /// one row) and closes it, so one store can be shared by the pipeline, the outbox and the CLI.
 /// Provider failures surface as <see cref="StoreException"/>; cancellation passes through as is.
 /// </remarks>
-internal sealed class StoreDatabase
+internal sealed class StoreDatabase(DbDataSource dataSource, SqlDialect dialect, TimeProvider time, string description)
 {
-    private readonly DbDataSource _dataSource;
+    public SqlDialect Dialect { get; } = dialect;
 
-    public StoreDatabase(DbDataSource dataSource, SqlDialect dialect, TimeProvider time, string description)
-    {
-        _dataSource = dataSource;
-        Dialect = dialect;
-        Time = time;
-        Description = description;
-        var prefix = dialect.TablePrefix;
-        Alerts = prefix + "alert_history";
-        Deliveries = prefix + "alert_deliveries";
-        Checkpoints = prefix + "checkpoints";
-        Migrations = prefix + "schema_migrations";
-        Chain = prefix + "alert_chain";
-        Heartbeats = prefix + "heartbeats";
-        Silences = prefix + "silences";
-        FirstSeen = prefix + "first_seen";
-        SilenceClaims = prefix + "host_silence_claims";
-        Seals = prefix + "seals";
-        Bans = prefix + "bans";
-        Prunes = prefix + "chain_prunes";
-        AlertTables = new AlertTables(Alerts, Chain, Deliveries);
-    }
-
-    public SqlDialect Dialect { get; }
-
-    public TimeProvider Time { get; }
+    public TimeProvider Time { get; } = time;
 
     /// <summary>Where the data is, for messages (never includes a password).</summary>
-    public string Description { get; }
+    public string Description { get; } = description;
 
-    public string Alerts { get; }
+    // The tables, with the dialect's prefix (the schema on PostgreSQL).
+    public string Alerts { get; } = dialect.TablePrefix + "alert_history";
+    public string Deliveries { get; } = dialect.TablePrefix + "alert_deliveries";
+    public string Checkpoints { get; } = dialect.TablePrefix + "checkpoints";
+    public string Migrations { get; } = dialect.TablePrefix + "schema_migrations";
+    public string Chain { get; } = dialect.TablePrefix + "alert_chain";
+    public string Heartbeats { get; } = dialect.TablePrefix + "heartbeats";
+    public string Silences { get; } = dialect.TablePrefix + "silences";
+    public string FirstSeen { get; } = dialect.TablePrefix + "first_seen";
+    public string SilenceClaims { get; } = dialect.TablePrefix + "host_silence_claims";
+    public string Seals { get; } = dialect.TablePrefix + "seals";
+    public string Bans { get; } = dialect.TablePrefix + "bans";
+    public string Prunes { get; } = dialect.TablePrefix + "chain_prunes";
 
-    public string Deliveries { get; }
-
-    public string Checkpoints { get; }
-
-    public string Migrations { get; }
-
-    public string Chain { get; }
-
-    public string Heartbeats { get; }
-
-    public string Silences { get; }
-
-    public string FirstSeen { get; }
-
-    public string SilenceClaims { get; }
-
-    public string Seals { get; }
-
-    public string Bans { get; }
-
-    public string Prunes { get; }
+    private AlertTables? _alertTables;
 
     /// <summary>The tables the dialect's batch writer writes.</summary>
-    public AlertTables AlertTables { get; }
+    public AlertTables AlertTables => _alertTables ??= new(Alerts, Chain, Deliveries);
 
     /// <summary>
     /// Opens a connection, runs <paramref name="body"/> and turns provider failures into a
@@ -80,7 +47,7 @@ internal sealed class StoreDatabase
     {
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             return await body(connection, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex))
@@ -120,7 +87,7 @@ internal sealed class StoreDatabase
     }
 
     /// <summary>Releases the data source (and with it the pooled connections).</summary>
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 
     // Database, file-system and decoding failures are the store's to report; a bug (null reference,
     // invalid argument) or cancellation passes through unchanged.

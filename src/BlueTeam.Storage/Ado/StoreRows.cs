@@ -1,7 +1,3 @@
-using System.Data.Common;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Storage.Ado;
 
 /// <summary>The rows more than one part of the store reads (alerts, deliveries, an alert's chained state), and the names stored for enums.</summary>

@@ -75,6 +75,9 @@ public abstract partial class AdoStore : IBlueTeamStore, INotificationLog, ISile
     public NoiseControlSources NoiseControl => NoiseControlSources.Of(this);
 
     /// <inheritdoc />
+    public ISilenceSource SilenceSource => this;
+
+    /// <inheritdoc />
     /// <remarks>
     /// Each migration runs in its own transaction and re-checks, inside it, whether another process
     /// applied it meanwhile; PostgreSQL additionally serializes migrators with an advisory lock.

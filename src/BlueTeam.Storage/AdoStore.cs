@@ -25,7 +25,7 @@ namespace BlueTeam.Storage;
 /// interfaces they use, so splitting the store changed none of them.
 /// </para>
 /// </remarks>
-public abstract partial class AdoStore : IBlueTeamStore, INotificationLog, ISilenceSource, IAckSource, INoiseControlChanges
+public abstract class AdoStore : IBlueTeamStore, INotificationLog, ISilenceSource, IAckSource, INoiseControlChanges
 {
     /// <summary>
     /// The host of the checkpoints read and written through <see cref="ICheckpointStore"/>, which

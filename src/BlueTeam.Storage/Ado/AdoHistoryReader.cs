@@ -4,7 +4,7 @@ namespace BlueTeam.Storage.Ado;
 // and `report` (a few statements per page of alerts instead of one per alert).
 internal sealed class AdoHistoryReader(StoreDatabase db, StoreRows rows) : IAlertHistoryReader
 {
-    /// <inheritdoc />
+    /// <inheritdoc cref="IAlertStore.ListAlertsAsync"/>
     /// <remarks>
     /// Newest activity first (last_seen, then id). <see cref="AlertQuery.RuleName"/> matches the
     /// rule's name or its id; <see cref="AlertQuery.Since"/> keeps alerts last seen at or after it.

@@ -30,7 +30,7 @@ internal sealed class AdoIncidentStore(StoreDatabase db, StoreRows rowReader, Ad
         return results[0];
     }
 
-    /// <inheritdoc />
+    /// <inheritdoc cref="IAlertStore.SaveAlertsAsync"/>
     /// <remarks>
     /// One transaction and one connection for the batch. The inserts go first, in order, through the
     /// dialect's <see cref="AlertBatchWriter"/>; the fingerprints already stored (or repeated in the

@@ -5,15 +5,11 @@ namespace BlueTeam.Storage.Ado;
 // The versioned migrations (StoreMigrations), applied once each, and the check that lets a fleet role skip them.
 internal sealed class AdoMigrator(StoreDatabase db, AdoAuditChain chain)
 {
-
-    /// <inheritdoc />
+    /// <summary>Applies the missing migrations up to and including <paramref name="lastVersion"/> (tests build old schemas with it).</summary>
     /// <remarks>
     /// Each migration runs in its own transaction and re-checks, inside it, whether another process
     /// applied it meanwhile; PostgreSQL additionally serializes migrators with an advisory lock.
     /// </remarks>
-    public Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(int.MaxValue, cancellationToken);
-
-    /// <summary>Applies the missing migrations up to and including <paramref name="lastVersion"/> (tests build old schemas with it).</summary>
     public Task<IReadOnlyList<int>> MigrateAsync(int lastVersion, CancellationToken cancellationToken) =>
         db.RunAsync<IReadOnlyList<int>>("migrate", async (connection, ct) =>
         {
@@ -64,13 +60,15 @@ internal sealed class AdoMigrator(StoreDatabase db, AdoAuditChain chain)
             await ExecuteAsync(connection, transaction, sql, ct).ConfigureAwait(false);
     }
 
-    // What lets a fleet host's least-privilege role use the store at all: a daemon migrates at start,
-    // and such a role may not create anything, so a schema that is already current is left alone.
     /// <summary>
     /// True when every migration up to <paramref name="lastVersion"/> is recorded: then there is
     /// nothing to do, and no lock nor right to create anything is needed. PostgreSQL only: an
     /// SQLite file has no roles, and its migration already runs as a reader would.
     /// </summary>
+    /// <remarks>
+    /// What lets a fleet host's least-privilege role use the store at all: a daemon migrates at start,
+    /// and such a role may not create anything, so a schema that is already current is left alone.
+    /// </remarks>
     /// <exception cref="StoreException">The schema is behind and this connection is a fleet role, which may not migrate it.</exception>
     private async Task<bool> IsSchemaCurrentAsync(DbConnection connection, int lastVersion, CancellationToken ct)
     {

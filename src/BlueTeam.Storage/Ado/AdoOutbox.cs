@@ -48,7 +48,7 @@ internal sealed class AdoOutbox(StoreDatabase db, StoreRows rows) : INotificatio
             return result;
         }, cancellationToken);
 
-    /// <inheritdoc />
+    /// <inheritdoc cref="IAlertStore.RecordDeliveryAttemptAsync"/>
     /// <remarks>
     /// <paramref name="nextAttemptAt"/> is required when the status stays
     /// <see cref="DeliveryStatus.Pending"/> (otherwise the row would never be due again) and is
@@ -78,10 +78,6 @@ internal sealed class AdoOutbox(StoreDatabase db, StoreRows rows) : INotificatio
             return true;
         }, cancellationToken);
     }
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// Newest activity first (last_seen, then id). <see cref="AlertQuery.RuleName"/> matches the
 
     public Task<IReadOnlyList<DeliveryRecord>> GetDeliveriesAsync(long alertId, CancellationToken cancellationToken) =>
         db.RunAsync<IReadOnlyList<DeliveryRecord>>($"read deliveries of alert {alertId}", async (connection, ct) =>

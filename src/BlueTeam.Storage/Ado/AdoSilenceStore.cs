@@ -3,8 +3,7 @@ using System.Text.Json;
 namespace BlueTeam.Storage.Ado;
 
 // Silences and what people did about an alert (ack, silenced mark). Changes to an alert row are
-// chained like every other change to it.
-// Also what the alert engine reads of them (ISilenceSource, IAckSource, INoiseControlChanges), with the
+// chained like every other change to it. Also what the alert engine reads of them (ISilenceSource, IAckSource, INoiseControlChanges), with the
 // semantics of the in-memory reference store the engine's tests use.
 internal sealed class AdoSilenceStore(StoreDatabase db, AdoAuditChain chain) : ISilenceStore, ISilenceSource, IAckSource, INoiseControlChanges
 {

@@ -1,6 +1,3 @@
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Storage;
 
 /// <summary>

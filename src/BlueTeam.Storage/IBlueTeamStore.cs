@@ -1,5 +1,6 @@
-using BlueTeam.Alerting;
+using BlueTeam.Response;
 using BlueTeam.Sources;
+using BlueTeam.Storage.Fleet;
 
 namespace BlueTeam.Storage;
 
@@ -9,13 +10,13 @@ namespace BlueTeam.Storage;
 /// backends (SQLite by default, PostgreSQL for a fleet), checked by one contract test suite.
 /// </summary>
 /// <remarks>
-/// Both backends (<see cref="AdoStore"/>) also implement the alert engine's noise-control
-/// interfaces <see cref="INotificationLog"/>, <see cref="ISilenceSource"/> and
-/// <see cref="IAckSource"/>, offered typed as <see cref="NoiseControl"/>. They are not base interfaces here
-/// because <see cref="ISilenceSource"/> and <see cref="ISilenceStore"/> both declare MarkSilencedAsync
-/// (returning Task and Task&lt;bool&gt;).
+/// It is also the alert engine's send history, ack source and change feed (<see cref="INotificationLog"/>,
+/// <see cref="IAckSource"/>, <see cref="INoiseControlChanges"/>). Its <see cref="ISilenceSource"/> is offered as
+/// <see cref="SilenceSource"/> (and all of them as <see cref="NoiseControl"/>), not as a base interface, because
+/// <see cref="ISilenceSource"/> and <see cref="ISilenceStore"/> both declare MarkSilencedAsync (returning Task and
+/// Task&lt;bool&gt;, and failing differently on a missing alert).
 /// </remarks>
-public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, Sealing.ISealStore, IHeartbeatStore, ISilenceStore, IAlertHistoryReader, IFirstSeenPairStore, Retention.IRetentionStore, IAsyncDisposable
+public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IHostCheckpointStore, IDeliveryScheduler, IBanStore, IAuditChain, Sealing.ISealStore, IHeartbeatStore, ISilenceStore, IAlertHistoryReader, IFirstSeenPairStore, Retention.IRetentionStore, INotificationLog, IAckSource, INoiseControlChanges, IAsyncDisposable
 {
     /// <summary>Applies the versioned migrations not yet applied; returns the versions applied now.</summary>
     Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken);
@@ -25,4 +26,7 @@ public interface IBlueTeamStore : IAlertStore, ICheckpointStore, IAuditChain, Se
 
     /// <summary>The store's send history, silences and acks, for an alert engine over it.</summary>
     NoiseControlSources NoiseControl { get; }
+
+    /// <summary>The store's silences as the alert engine reads them (MarkSilencedAsync throws on a missing alert).</summary>
+    ISilenceSource SilenceSource { get; }
 }

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using BlueTeam.Alerting;
 
 namespace BlueTeam.Storage;
 

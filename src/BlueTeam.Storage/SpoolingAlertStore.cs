@@ -1,8 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-using AlertSilence = BlueTeam.Alerting.Silence;
 
 namespace BlueTeam.Storage;
 
@@ -26,15 +23,13 @@ namespace BlueTeam.Storage;
 /// </para>
 /// <para>
 /// The engine's noise-control interfaces are passed through to the inner store, so the daemon can
-/// hand this wrapper to the engine as its store and as its noise control (NoiseControlSources.Of). They need the inner store
-/// to implement them (every <see cref="AdoStore"/> does), else they throw
-/// <see cref="NotSupportedException"/>. Two differ while the store is down: active silences are
-/// answered from the last list read (an incident must reach the spool, not fail on its silence
-/// lookup), and marking a spooled save as silenced does nothing (it was spooled with no channels,
-/// so it is still not delivered after the replay; only the mark is lost). Silences and acks are
-/// kept in memory (<see cref="NoiseControlCache"/>) when the inner store can say whether they
-/// changed (<see cref="INoiseControlChanges"/>, as every <see cref="AdoStore"/> can): one short
-/// read per batch instead of the silences and an ack per updated alert.
+/// hand this wrapper to the engine as its store and as its noise control (NoiseControlSources.Of). Two
+/// differ while the store is down: active silences are answered from the last list read (an incident
+/// must reach the spool, not fail on its silence lookup), and marking a spooled save as silenced does
+/// nothing (it was spooled with no channels, so it is still not delivered after the replay; only the
+/// mark is lost). Silences and acks are kept in memory (<see cref="NoiseControlCache"/>), checked with
+/// the store's <see cref="INoiseControlChanges"/>: one short read per batch instead of the silences and
+/// an ack per updated alert.
 /// </para>
 /// </remarks>
 public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilenceSource, IAckSource, IDeliveryScheduler, IDisposable
@@ -50,7 +45,7 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     private const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode DirectoryMode700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    private readonly IAlertStore _inner;
+    private readonly IBlueTeamStore _inner;
     private readonly TimeProvider _time;
 
     // One writer at a time for the spool file and the "spool is non-empty" state below; held across
@@ -61,18 +56,17 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     // The last active silences the store returned, for when it is down; replaced whole, never mutated.
     private IReadOnlyList<AlertSilence> _lastSilences = [];
 
-    // Silences and acks in memory, checked for changes once a batch; null when the inner store cannot say.
-    private readonly NoiseControlCache? _noise;
+    // Silences and acks in memory, checked for changes once a batch.
+    private readonly NoiseControlCache _noise;
 
-    public SpoolingAlertStore(IAlertStore inner, string spoolPath, TimeProvider? timeProvider = null)
+    public SpoolingAlertStore(IBlueTeamStore inner, string spoolPath, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentException.ThrowIfNullOrEmpty(spoolPath);
         _inner = inner;
         SpoolPath = Path.GetFullPath(spoolPath);
         _time = timeProvider ?? TimeProvider.System;
-        if (inner is ISilenceSource silences and IAckSource acks and INoiseControlChanges changes)
-            _noise = new NoiseControlCache(silences, acks, changes);
+        _noise = new NoiseControlCache(inner.SilenceSource, inner, inner);
     }
 
     public string SpoolPath { get; }
@@ -168,11 +162,10 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     }
 
     // The outbox scheduling is the store's: while it is down these fail as the store does.
-    private IDeliveryScheduler Scheduler => _inner as IDeliveryScheduler ?? throw new NotSupportedException("the inner store does not schedule deliveries");
-    public Task<IReadOnlyList<string>> GetDueChannelsAsync(DateTimeOffset now, CancellationToken cancellationToken) => Scheduler.GetDueChannelsAsync(now, cancellationToken);
-    public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesForChannelAsync(string channel, DateTimeOffset now, int max, CancellationToken cancellationToken) => Scheduler.GetDueDeliveriesForChannelAsync(channel, now, max, cancellationToken);
-    public Task<int> DeferAsync(IReadOnlyCollection<long> deliveryIds, DateTimeOffset until, CancellationToken cancellationToken) => Scheduler.DeferAsync(deliveryIds, until, cancellationToken);
-    public Task<IReadOnlyList<ChannelSend>> GetSendsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) => Scheduler.GetSendsSinceAsync(since, cancellationToken);
+    public Task<IReadOnlyList<string>> GetDueChannelsAsync(DateTimeOffset now, CancellationToken cancellationToken) => _inner.GetDueChannelsAsync(now, cancellationToken);
+    public Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesForChannelAsync(string channel, DateTimeOffset now, int max, CancellationToken cancellationToken) => _inner.GetDueDeliveriesForChannelAsync(channel, now, max, cancellationToken);
+    public Task<int> DeferAsync(IReadOnlyCollection<long> deliveryIds, DateTimeOffset until, CancellationToken cancellationToken) => _inner.DeferAsync(deliveryIds, until, cancellationToken);
+    public Task<IReadOnlyList<ChannelSend>> GetSendsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) => _inner.GetSendsSinceAsync(since, cancellationToken);
 
     /// <summary>Lines waiting in the spool.</summary>
     public async Task<long> GetSpooledCountAsync(CancellationToken cancellationToken)
@@ -247,10 +240,10 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
         _inner.GetDeliveriesAsync(alertId, cancellationToken);
 
     public Task<IReadOnlyList<ChannelNotification>> GetLastNotificationsAsync(long alertId, CancellationToken cancellationToken) =>
-        Inner<INotificationLog>().GetLastNotificationsAsync(alertId, cancellationToken);
+        _inner.GetLastNotificationsAsync(alertId, cancellationToken);
 
     public Task EnqueueDeliveriesAsync(long alertId, IReadOnlyCollection<string> channels, NotifyReason reason, Severity severity, int eventCount, DateTimeOffset queuedAt, CancellationToken cancellationToken) =>
-        Inner<INotificationLog>().EnqueueDeliveriesAsync(alertId, channels, reason, severity, eventCount, queuedAt, cancellationToken);
+        _inner.EnqueueDeliveriesAsync(alertId, channels, reason, severity, eventCount, queuedAt, cancellationToken);
 
     /// <summary>
     /// The inner store's active silences, kept in memory while the store says they did not change (see
@@ -258,10 +251,9 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
     /// </summary>
     public async Task<IReadOnlyList<AlertSilence>> GetActiveSilencesAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var source = _noise ?? Inner<ISilenceSource>();
         try
         {
-            var active = await source.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
+            var active = await _noise.GetActiveSilencesAsync(now, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _lastSilences, active);
             return active;
         }
@@ -274,17 +266,14 @@ public sealed class SpoolingAlertStore : IAlertStore, INotificationLog, ISilence
 
     /// <summary>Marks the stored alert; does nothing for <see cref="SpooledAlertId"/> (see the class remarks).</summary>
     public Task MarkSilencedAsync(long alertId, long silenceId, CancellationToken cancellationToken) =>
-        alertId == SpooledAlertId ? Task.CompletedTask : Inner<ISilenceSource>().MarkSilencedAsync(alertId, silenceId, cancellationToken);
+        alertId == SpooledAlertId ? Task.CompletedTask : _inner.SilenceSource.MarkSilencedAsync(alertId, silenceId, cancellationToken);
 
-    /// <summary>The alert's acknowledgement, from memory as of the last silences read when the store can say what changed.</summary>
+    /// <summary>The alert's acknowledgement, from memory as of the last check for changes.</summary>
     public Task<AlertAck?> GetAckAsync(long alertId, CancellationToken cancellationToken) =>
-        (_noise ?? Inner<IAckSource>()).GetAckAsync(alertId, cancellationToken);
+        _noise.GetAckAsync(alertId, cancellationToken);
 
     /// <summary>Releases the spool lock; the inner store belongs to the caller and stays open.</summary>
     public void Dispose() => _gate.Dispose();
-
-    private T Inner<T>() where T : class =>
-        _inner as T ?? throw new NotSupportedException($"the store behind the spool does not implement {typeof(T).Name}");
 
     private long SpooledLinesLocked()
     {

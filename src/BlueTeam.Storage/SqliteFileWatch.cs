@@ -1,5 +1,4 @@
 using System.Data;
-using BlueTeam.Core.Events;
 using Microsoft.Data.Sqlite;
 
 namespace BlueTeam.Storage;

@@ -52,7 +52,7 @@ internal static class BansCommand
         if (ignore.Covering(target.Value) is { } ignored)
             return await Usage.ErrorAsync($"{target} overlaps {ignored} in the ignore list (loopback, this host's addresses and response.ignore are never banned)").ConfigureAwait(false);
 
-        var store = (IBanStore)await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
         var now = app.Time.GetUtcNow();
         var enforce = Enforcing(config);
         if (enforce)
@@ -89,7 +89,7 @@ internal static class BansCommand
     {
         if (!BanTarget.TryParse(targetText, out var target))
             return await Usage.ErrorAsync($"'{Inert.Plain(targetText, 64)}' is not an address or a CIDR prefix (203.0.113.7, 2001:db8::/64)").ConfigureAwait(false);
-        var store = (IBanStore)await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
         var lifted = await store.LiftBansAsync(target.Value.ToString(), InvokingUser(), app.Time.GetUtcNow(), ct).ConfigureAwait(false);
         if (lifted.Count == 0)
         {
@@ -115,7 +115,7 @@ internal static class BansCommand
 
     private static async Task<int> ListAsync(AppServices app, bool all, string format, CancellationToken ct)
     {
-        var store = (IBanStore)await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
+        var store = await app.OpenMigratedStoreAsync(ct).ConfigureAwait(false);
         var now = app.Time.GetUtcNow();
         var host = app.Config.Response.Share == ResponseShare.Fleet ? null : app.Config.Host;
         var bans = await store.ListBansAsync(activeOnly: !all, host, now, ct).ConfigureAwait(false);

@@ -139,7 +139,7 @@ internal static class ScanCommand
             // instead of paying a transaction (and an fsync) per incident.
             // Silences in force now mark what they match, as the daemon marks them: a scan stored over a
             // maintenance window shows its incidents as silenced, not as open alerts someone must triage.
-            var silenceSource = store as ISilenceSource;
+            var silenceSource = store.NoiseControl.Silences;
             var silences = silenceSource is null ? [] : await silenceSource.GetActiveSilencesAsync(app.Time.GetUtcNow(), ct).ConfigureAwait(false);
             var silenced = 0;
             foreach (var chunk in incidents.Chunk(StoreBatch))

@@ -23,7 +23,9 @@ internal static class FleetRolesSchema
     // SQLite has no roles: one file, one host. Checkpoints get the host column and the key the
     // PostgreSQL table gets, so both dialects run the same checkpoint SQL. SQLite cannot change a
     // primary key, so the table is rebuilt; rows from before are the one host's, taken over under
-    // its name the first time it reads them (host '' until then, see AdoStore.GetCheckpointsAsync).
+    // its name the first time it reads them (host '' until then, see AdoCheckpointStore.GetCheckpointsAsync).
+    // The new table repeats migration 1's columns on purpose: a shipped migration is never edited, so
+    // neither can refer to the other.
     public const string Sqlite = """
         CREATE TABLE checkpoints_v12 (
             host        TEXT    NOT NULL,

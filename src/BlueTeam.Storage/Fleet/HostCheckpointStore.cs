@@ -24,9 +24,8 @@ public sealed class HostCheckpointStore : ICheckpointStore
         _host = host;
     }
 
-    /// <summary><paramref name="host"/>'s view when <paramref name="store"/> keeps checkpoints per host, else the store itself.</summary>
-    public static ICheckpointStore For(ICheckpointStore store, string host) =>
-        store is IHostCheckpointStore perHost ? new HostCheckpointStore(perHost, host) : store;
+    /// <summary><paramref name="host"/>'s view of <paramref name="store"/>'s checkpoints (every <see cref="IBlueTeamStore"/> keeps them per host).</summary>
+    public static ICheckpointStore For(IHostCheckpointStore store, string host) => new HostCheckpointStore(store, host);
 
     public Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(string collector, CancellationToken cancellationToken) =>
         _store.GetCheckpointsAsync(_host, collector, cancellationToken);

@@ -11,7 +11,7 @@ public abstract partial class StoreContractTests
 
     private string SpoolPath => Path.Combine(_spoolDirectory, "alerts.spool");
 
-    private SpoolingAlertStore Spooling(IAlertStore inner)
+    private SpoolingAlertStore Spooling(IBlueTeamStore inner)
     {
         Directory.CreateDirectory(_spoolDirectory);
         return new SpoolingAlertStore(inner, SpoolPath, Time);

@@ -1,15 +1,15 @@
-namespace BlueTeam.Storage;
+namespace BlueTeam.Storage.Ado;
 
 // The first-seen table: loaded once at start and written behind by PersistentFirstSeenStore.
-public abstract partial class AdoStore
+internal sealed class AdoFirstSeenStore(StoreDatabase db) : IFirstSeenPairStore
 {
     public Task<IReadOnlyList<FirstSeenPair>> LoadFirstSeenAsync(int max, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        return RunAsync<IReadOnlyList<FirstSeenPair>>("load the first-seen memory", async (connection, ct) =>
+        return db.RunAsync<IReadOnlyList<FirstSeenPair>>("load the first-seen memory", async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
-                SELECT rule, key, value, first_seen_at FROM {_firstSeen}
+                SELECT rule, key, value, first_seen_at FROM {db.FirstSeen}
                 ORDER BY first_seen_at DESC, rule, key, value
                 LIMIT @max
                 """);
@@ -17,7 +17,7 @@ public abstract partial class AdoStore
             var result = new List<FirstSeenPair>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                result.Add(new FirstSeenPair(reader.GetString(0), reader.GetString(1), reader.GetString(2), _dialect.ReadTimestamp(reader, 3)));
+                result.Add(new FirstSeenPair(reader.GetString(0), reader.GetString(1), reader.GetString(2), db.Dialect.ReadTimestamp(reader, 3)));
             return result;
         }, cancellationToken);
     }
@@ -26,15 +26,15 @@ public abstract partial class AdoStore
     {
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(key);
-        return RunAsync<IReadOnlyList<FirstSeenPair>>($"read first-seen values of {rule}", async (connection, ct) =>
+        return db.RunAsync<IReadOnlyList<FirstSeenPair>>($"read first-seen values of {rule}", async (connection, ct) =>
         {
-            await using var command = Command(connection, null, $"SELECT value, first_seen_at FROM {_firstSeen} WHERE rule = @rule AND key = @key");
+            await using var command = Command(connection, null, $"SELECT value, first_seen_at FROM {db.FirstSeen} WHERE rule = @rule AND key = @key");
             AddText(command, "@rule", rule);
             AddText(command, "@key", key);
             var result = new List<FirstSeenPair>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                result.Add(new FirstSeenPair(rule, key, reader.GetString(0), _dialect.ReadTimestamp(reader, 1)));
+                result.Add(new FirstSeenPair(rule, key, reader.GetString(0), db.Dialect.ReadTimestamp(reader, 1)));
             return result;
         }, cancellationToken);
     }
@@ -43,23 +43,15 @@ public abstract partial class AdoStore
     {
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count == 0) return Task.CompletedTask;
-        return RunAsync($"save {pairs.Count} first-seen value(s)", async (connection, ct) =>
-        {
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            foreach (var pair in pairs)
+        return db.WriteEachAsync($"save {pairs.Count} first-seen value(s)", pairs, $"""
+            INSERT INTO {db.FirstSeen} (rule, key, value, first_seen_at) VALUES (@rule, @key, @value, @first_seen_at)
+            ON CONFLICT (rule, key, value) DO NOTHING
+            """, (command, pair) =>
             {
-                await using var command = Command(connection, transaction, $"""
-                    INSERT INTO {_firstSeen} (rule, key, value, first_seen_at) VALUES (@rule, @key, @value, @first_seen_at)
-                    ON CONFLICT (rule, key, value) DO NOTHING
-                    """);
                 AddText(command, "@rule", pair.Rule);
                 AddText(command, "@key", pair.Key);
                 AddText(command, "@value", pair.Value);
-                AddTimestamp(command, "@first_seen_at", pair.FirstSeenAt);
-                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
+                db.AddTimestamp(command, "@first_seen_at", pair.FirstSeenAt);
+            }, cancellationToken);
     }
 }

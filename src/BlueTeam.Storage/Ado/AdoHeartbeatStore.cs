@@ -1,9 +1,9 @@
 using System.Text.Json;
 
-namespace BlueTeam.Storage;
+namespace BlueTeam.Storage.Ado;
 
 // Heartbeats and the outbox backlog: what `blueteam status` and the fleet's host_silent rule read.
-public abstract partial class AdoStore
+internal sealed class AdoHeartbeatStore(StoreDatabase db) : IHeartbeatStore
 {
     // Names "the blueteam silent-host claim lock" ("bluesilc" in ASCII); chain locks hash host names.
     private const long SilenceClaimLockKey = 0x626c756573696c63;
@@ -15,10 +15,10 @@ public abstract partial class AdoStore
         var counters = JsonSerializer.Serialize(new Dictionary<string, long>(heartbeat.Counters, StringComparer.Ordinal), StoreJsonContext.Default.DictionaryStringInt64);
         var sources = JsonSerializer.Serialize(new Dictionary<string, string>(heartbeat.Sources, StringComparer.Ordinal), StoreJsonContext.Default.DictionaryStringString);
 
-        return RunAsync($"save heartbeat of {heartbeat.Host}", async (connection, ct) =>
+        return db.RunAsync($"save heartbeat of {heartbeat.Host}", async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
-                INSERT INTO {_heartbeats} (host, version, started_at, last_beat, uptime_ms, counters_json, sources_json, outbox_backlog)
+                INSERT INTO {db.Heartbeats} (host, version, started_at, last_beat, uptime_ms, counters_json, sources_json, outbox_backlog)
                 VALUES (@host, @version, @started_at, @last_beat, @uptime_ms, @counters_json, @sources_json, @outbox_backlog)
                 ON CONFLICT (host) DO UPDATE
                 SET version = excluded.version, started_at = excluded.started_at, last_beat = excluded.last_beat,
@@ -27,8 +27,8 @@ public abstract partial class AdoStore
                 """);
             AddText(command, "@host", heartbeat.Host);
             AddText(command, "@version", heartbeat.Version);
-            AddTimestamp(command, "@started_at", heartbeat.StartedAt);
-            AddTimestamp(command, "@last_beat", heartbeat.LastBeat);
+            db.AddTimestamp(command, "@started_at", heartbeat.StartedAt);
+            db.AddTimestamp(command, "@last_beat", heartbeat.LastBeat);
             Add(command, "@uptime_ms", (long)heartbeat.Uptime.TotalMilliseconds);
             AddText(command, "@counters_json", counters);
             AddText(command, "@sources_json", sources);
@@ -39,10 +39,10 @@ public abstract partial class AdoStore
     }
 
     public Task<IReadOnlyList<Heartbeat>> GetHeartbeatsAsync(CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<Heartbeat>>("read heartbeats", async (connection, ct) =>
+        db.RunAsync<IReadOnlyList<Heartbeat>>("read heartbeats", async (connection, ct) =>
         {
             await using var command = Command(connection, null,
-                $"SELECT host, version, started_at, last_beat, uptime_ms, counters_json, sources_json, outbox_backlog FROM {_heartbeats} ORDER BY host");
+                $"SELECT host, version, started_at, last_beat, uptime_ms, counters_json, sources_json, outbox_backlog FROM {db.Heartbeats} ORDER BY host");
             var result = new List<Heartbeat>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -51,8 +51,8 @@ public abstract partial class AdoStore
                 {
                     Host = reader.GetString(0),
                     Version = reader.GetString(1),
-                    StartedAt = _dialect.ReadTimestamp(reader, 2),
-                    LastBeat = _dialect.ReadTimestamp(reader, 3),
+                    StartedAt = db.Dialect.ReadTimestamp(reader, 2),
+                    LastBeat = db.Dialect.ReadTimestamp(reader, 3),
                     Uptime = TimeSpan.FromMilliseconds(reader.GetInt64(4)),
                     Counters = JsonSerializer.Deserialize(reader.GetString(5), StoreJsonContext.Default.DictionaryStringInt64)
                         ?? throw new JsonException($"heartbeat of {reader.GetString(0)}: counters_json is null"),
@@ -65,11 +65,11 @@ public abstract partial class AdoStore
         }, cancellationToken);
 
     public Task<IReadOnlyList<ChannelBacklog>> GetOutboxBacklogAsync(CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<ChannelBacklog>>("read the outbox backlog", async (connection, ct) =>
+        db.RunAsync<IReadOnlyList<ChannelBacklog>>("read the outbox backlog", async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
                 SELECT channel, COUNT(*), MIN(next_attempt_at)
-                FROM {_deliveries}
+                FROM {db.Deliveries}
                 WHERE status = 'pending'
                 GROUP BY channel
                 ORDER BY channel
@@ -77,16 +77,16 @@ public abstract partial class AdoStore
             var result = new List<ChannelBacklog>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                result.Add(new ChannelBacklog(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : _dialect.ReadTimestamp(reader, 2)));
+                result.Add(new ChannelBacklog(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : db.Dialect.ReadTimestamp(reader, 2)));
             return result;
         }, cancellationToken);
 
     public Task<IReadOnlyList<HostChannelBacklog>> GetOutboxBacklogByHostAsync(CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<HostChannelBacklog>>("read the outbox backlog per host", async (connection, ct) =>
+        db.RunAsync<IReadOnlyList<HostChannelBacklog>>("read the outbox backlog per host", async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
                 SELECT a.host, d.channel, COUNT(*), MIN(d.next_attempt_at)
-                FROM {_deliveries} d JOIN {_alerts} a ON a.id = d.alert_id
+                FROM {db.Deliveries} d JOIN {db.Alerts} a ON a.id = d.alert_id
                 WHERE d.status = 'pending'
                 GROUP BY a.host, d.channel
                 ORDER BY a.host, d.channel
@@ -96,7 +96,7 @@ public abstract partial class AdoStore
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 result.Add(new HostChannelBacklog(reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
-                    reader.IsDBNull(3) ? null : _dialect.ReadTimestamp(reader, 3)));
+                    reader.IsDBNull(3) ? null : db.Dialect.ReadTimestamp(reader, 3)));
             }
             return result;
         }, cancellationToken);
@@ -113,10 +113,10 @@ public abstract partial class AdoStore
     public Task<IReadOnlyList<SilentHost>> ClaimSilentHostsAsync(DateTimeOffset silentBefore, string claimedBy, string? excludeHost, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(claimedBy);
-        return RunAsync<IReadOnlyList<SilentHost>>("claim silent hosts", async (connection, ct) =>
+        return db.RunAsync<IReadOnlyList<SilentHost>>("claim silent hosts", async (connection, ct) =>
         {
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            if (_dialect.ChainLockSql is { } lockSql)
+            await using var transaction = await db.Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            if (db.Dialect.ChainLockSql is { } lockSql)
             {
                 // Claimers take turns (the unique key alone would do for the inserts, but two
                 // transactions pruning and inserting several rows in different orders could deadlock).
@@ -125,8 +125,8 @@ public abstract partial class AdoStore
                 await lockCommand.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             await using (var prune = Command(connection, transaction, $"""
-                DELETE FROM {_silenceClaims}
-                WHERE EXISTS (SELECT 1 FROM {_heartbeats} h WHERE h.host = {_silenceClaims}.host AND h.last_beat > {_silenceClaims}.last_beat)
+                DELETE FROM {db.SilenceClaims}
+                WHERE EXISTS (SELECT 1 FROM {db.Heartbeats} h WHERE h.host = {db.SilenceClaims}.host AND h.last_beat > {db.SilenceClaims}.last_beat)
                 """))
             {
                 await prune.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -134,8 +134,8 @@ public abstract partial class AdoStore
 
             var claimed = new List<(string Host, DateTimeOffset LastBeat)>();
             await using (var claim = Command(connection, transaction, $"""
-                INSERT INTO {_silenceClaims} (host, last_beat, claimed_by, claimed_at)
-                SELECT h.host, h.last_beat, @claimed_by, @now FROM {_heartbeats} h
+                INSERT INTO {db.SilenceClaims} (host, last_beat, claimed_by, claimed_at)
+                SELECT h.host, h.last_beat, @claimed_by, @now FROM {db.Heartbeats} h
                 WHERE h.last_beat < @silent_before AND (@exclude_host IS NULL OR h.host <> @exclude_host)
                 ORDER BY h.host
                 ON CONFLICT (host, last_beat) DO NOTHING
@@ -143,17 +143,17 @@ public abstract partial class AdoStore
                 """))
             {
                 AddText(claim, "@claimed_by", claimedBy);
-                AddTimestamp(claim, "@now", _time.GetUtcNow());
-                AddTimestamp(claim, "@silent_before", silentBefore);
+                db.AddTimestamp(claim, "@now", db.Time.GetUtcNow());
+                db.AddTimestamp(claim, "@silent_before", silentBefore);
                 AddText(claim, "@exclude_host", excludeHost);
                 await using var reader = await claim.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                while (await reader.ReadAsync(ct).ConfigureAwait(false)) claimed.Add((reader.GetString(0), _dialect.ReadTimestamp(reader, 1)));
+                while (await reader.ReadAsync(ct).ConfigureAwait(false)) claimed.Add((reader.GetString(0), db.Dialect.ReadTimestamp(reader, 1)));
             }
 
             var result = new List<SilentHost>(claimed.Count);
             foreach (var (host, lastBeat) in claimed.OrderBy(c => c.Host, StringComparer.Ordinal))
             {
-                await using var version = Command(connection, transaction, $"SELECT version FROM {_heartbeats} WHERE host = @host");
+                await using var version = Command(connection, transaction, $"SELECT version FROM {db.Heartbeats} WHERE host = @host");
                 AddText(version, "@host", host);
                 result.Add(new SilentHost(host, lastBeat, await version.ExecuteScalarAsync(ct).ConfigureAwait(false) as string ?? ""));
             }

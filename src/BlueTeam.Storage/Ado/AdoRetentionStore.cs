@@ -1,17 +1,11 @@
-using System.Data.Common;
 using System.Globalization;
 using BlueTeam.Storage.Retention;
 
-namespace BlueTeam.Storage;
+namespace BlueTeam.Storage.Ado;
 
 // Retention (migration 15): removes the oldest part of a host's history and records the prune in its chain.
-public abstract partial class AdoStore : IRetentionStore
+internal sealed class AdoRetentionStore(StoreDatabase db, AdoAuditChain auditChain) : IRetentionStore
 {
-    private string Prunes => _dialect.TablePrefix + "chain_prunes";
-
-    private const string PruneColumns =
-        "host, seq, pruned_through, through_hash, retention_days, cutoff, entries_removed, alerts_removed, deliveries_removed, pruned_at";
-
     /// <inheritdoc />
     /// <remarks>
     /// The cut is a prefix of the chain: entries 1..S where S is the last entry before the first one changed after the
@@ -23,16 +17,16 @@ public abstract partial class AdoStore : IRetentionStore
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(retentionDays, 1);
-        return RunAsync($"prune the history of {host} older than {retentionDays} days", async (connection, ct) =>
+        return db.RunAsync($"prune the history of {host} older than {retentionDays} days", async (connection, ct) =>
         {
             var cutoff = PruneRecord.ToMicroseconds(now - TimeSpan.FromDays(retentionDays));
             var prunedAt = PruneRecord.ToMicroseconds(now);
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            await using var transaction = await db.Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
             await using var statements = new TransactionStatements(connection, transaction);
-            var chain = new ChainAppender(this, statements);
+            var chain = auditChain.Appender(statements);
             await chain.LockAsync([host], ct).ConfigureAwait(false);
 
-            var previous = await ReadLatestPruneAsync(connection, transaction, host, ct).ConfigureAwait(false);
+            var previous = await auditChain.ReadLatestPruneAsync(connection, transaction, host, ct).ConfigureAwait(false);
             var from = previous?.PrunedThrough ?? 0;
             var through = await PruneBoundaryAsync(connection, transaction, host, from, cutoff, ct).ConfigureAwait(false);
             if (through <= from)
@@ -42,22 +36,22 @@ public abstract partial class AdoStore : IRetentionStore
             }
 
             string throughHash;
-            await using (var hash = Command(connection, transaction, $"SELECT entry_hash FROM {_chain} WHERE host = @host AND seq = @seq"))
+            await using (var hash = Command(connection, transaction, $"SELECT entry_hash FROM {db.Chain} WHERE host = @host AND seq = @seq"))
             {
                 AddText(hash, "@host", host);
                 Add(hash, "@seq", through);
                 throughHash = (string)(await hash.ExecuteScalarAsync(ct).ConfigureAwait(false)
-                    ?? throw new StoreException($"prune {host}", Description, $"chain entry {through} is not there"));
+                    ?? throw new StoreException($"prune {host}", db.Description, $"chain entry {through} is not there"));
             }
 
             // Incidents all of whose entries are in the prefix (entries of earlier prunes have alert id 0 and no row).
-            var gone = $"SELECT alert_id FROM {_chain} WHERE host = @host AND alert_id <> 0 GROUP BY alert_id HAVING MAX(seq) <= @through";
-            var deliveries = await PruneExecuteAsync(connection, transaction, $"DELETE FROM {_deliveries} WHERE alert_id IN ({gone})", host, through, ct).ConfigureAwait(false);
-            var alerts = await PruneExecuteAsync(connection, transaction, $"DELETE FROM {_alerts} WHERE host = @host AND id IN ({gone})", host, through, ct).ConfigureAwait(false);
-            var entries = await PruneExecuteAsync(connection, transaction, $"DELETE FROM {_chain} WHERE host = @host AND seq <= @through", host, through, ct).ConfigureAwait(false);
+            var gone = $"SELECT alert_id FROM {db.Chain} WHERE host = @host AND alert_id <> 0 GROUP BY alert_id HAVING MAX(seq) <= @through";
+            var deliveries = await PruneExecuteAsync(connection, transaction, $"DELETE FROM {db.Deliveries} WHERE alert_id IN ({gone})", host, through, ct).ConfigureAwait(false);
+            var alerts = await PruneExecuteAsync(connection, transaction, $"DELETE FROM {db.Alerts} WHERE host = @host AND id IN ({gone})", host, through, ct).ConfigureAwait(false);
+            var entries = await PruneExecuteAsync(connection, transaction, $"DELETE FROM {db.Chain} WHERE host = @host AND seq <= @through", host, through, ct).ConfigureAwait(false);
             var other = await PruneOtherAsync(connection, transaction, host, cutoff, ct).ConfigureAwait(false);
 
-            var head = await ReadHeadAsync(connection, transaction, host, ct).ConfigureAwait(false);
+            var head = await auditChain.ReadHeadAsync(connection, transaction, host, ct).ConfigureAwait(false);
             var record = new PruneRecord(host, (head?.Seq ?? through) + 1, through, throughHash, retentionDays, cutoff, entries, alerts, deliveries, prunedAt);
             var state = new AlertSnapshot(
                 Fingerprint: "retention", RuleId: "retention", RuleName: "retention", Severity: "info",
@@ -68,7 +62,7 @@ public abstract partial class AdoStore : IRetentionStore
             await statements.FlushAsync(ct).ConfigureAwait(false);
 
             await using (var insert = Command(connection, transaction, $"""
-                INSERT INTO {Prunes} ({PruneColumns})
+                INSERT INTO {db.Prunes} ({AdoAuditChain.PruneColumns})
                 VALUES (@host, @seq, @through, @through_hash, @days, @cutoff, @entries, @alerts, @deliveries, @pruned_at)
                 """))
             {
@@ -77,11 +71,11 @@ public abstract partial class AdoStore : IRetentionStore
                 Add(insert, "@through", through);
                 AddText(insert, "@through_hash", throughHash);
                 Add(insert, "@days", retentionDays);
-                AddTimestamp(insert, "@cutoff", cutoff);
+                db.AddTimestamp(insert, "@cutoff", cutoff);
                 Add(insert, "@entries", entries);
                 Add(insert, "@alerts", alerts);
                 Add(insert, "@deliveries", deliveries);
-                AddTimestamp(insert, "@pruned_at", prunedAt);
+                db.AddTimestamp(insert, "@pruned_at", prunedAt);
                 await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
@@ -94,51 +88,40 @@ public abstract partial class AdoStore : IRetentionStore
     public Task<PruneRecord?> GetLatestPruneAsync(string host, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
-        return RunAsync($"read the latest prune of {host}", (connection, ct) => ReadLatestPruneAsync(connection, null, host, ct), cancellationToken);
+        return db.RunAsync($"read the latest prune of {host}", (connection, ct) => auditChain.ReadLatestPruneAsync(connection, null, host, ct), cancellationToken);
     }
 
     public Task<IReadOnlyList<string>> GetChainHostsAsync(CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<string>>("list the hosts of the chain", async (connection, ct) =>
+        db.RunAsync<IReadOnlyList<string>>("list the hosts of the chain", async (connection, ct) =>
         {
-            await using var command = Command(connection, null, $"SELECT DISTINCT host FROM {_chain} ORDER BY host");
+            await using var command = Command(connection, null, $"SELECT DISTINCT host FROM {db.Chain} ORDER BY host");
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             var hosts = new List<string>();
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) hosts.Add(reader.GetString(0));
             return hosts;
         }, cancellationToken);
 
-    private async Task<PruneRecord?> ReadLatestPruneAsync(DbConnection connection, DbTransaction? transaction, string host, CancellationToken ct)
-    {
-        await using var command = Command(connection, transaction,
-            $"SELECT {PruneColumns} FROM {Prunes} WHERE host = @host ORDER BY pruned_through DESC, seq DESC LIMIT 1");
-        AddText(command, "@host", host);
-        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        if (!await reader.ReadAsync(ct).ConfigureAwait(false)) return null;
-        return new PruneRecord(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt32(4),
-            _dialect.ReadTimestamp(reader, 5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), _dialect.ReadTimestamp(reader, 9));
-    }
-
     /// <summary>The last chain position that may go: before the first entry changed after the cutoff and before the first entry of an incident still owing a delivery.</summary>
     private async Task<long> PruneBoundaryAsync(DbConnection connection, DbTransaction transaction, string host, long from, DateTimeOffset cutoff, CancellationToken ct)
     {
         long? firstKept, firstOwing, head;
         await using (var command = Command(connection, transaction,
-            $"SELECT MIN(seq) FROM {_chain} WHERE host = @host AND seq > @from AND updated_at >= @cutoff"))
+            $"SELECT MIN(seq) FROM {db.Chain} WHERE host = @host AND seq > @from AND updated_at >= @cutoff"))
         {
             AddText(command, "@host", host);
             Add(command, "@from", from);
-            AddTimestamp(command, "@cutoff", cutoff);
+            db.AddTimestamp(command, "@cutoff", cutoff);
             firstKept = ScalarInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false));
         }
         await using (var command = Command(connection, transaction, $"""
-            SELECT MIN(c.seq) FROM {_chain} c
-            WHERE c.host = @host AND c.alert_id IN (SELECT d.alert_id FROM {_deliveries} d WHERE d.status = 'pending')
+            SELECT MIN(c.seq) FROM {db.Chain} c
+            WHERE c.host = @host AND c.alert_id IN (SELECT d.alert_id FROM {db.Deliveries} d WHERE d.status = 'pending')
             """))
         {
             AddText(command, "@host", host);
             firstOwing = ScalarInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false));
         }
-        head = (await ReadHeadAsync(connection, transaction, host, ct).ConfigureAwait(false))?.Seq;
+        head = (await auditChain.ReadHeadAsync(connection, transaction, host, ct).ConfigureAwait(false))?.Seq;
         var through = firstKept is { } k ? k - 1 : head ?? 0;
         if (firstOwing is { } o) through = Math.Min(through, o - 1);
         return through;
@@ -158,9 +141,9 @@ public abstract partial class AdoStore : IRetentionStore
     /// </summary>
     private async Task<long> PruneOtherAsync(DbConnection connection, DbTransaction transaction, string host, DateTimeOffset cutoff, CancellationToken ct)
     {
-        await using var claims = Command(connection, transaction, $"DELETE FROM {_silenceClaims} WHERE claimed_by = @host AND claimed_at < @cutoff");
+        await using var claims = Command(connection, transaction, $"DELETE FROM {db.SilenceClaims} WHERE claimed_by = @host AND claimed_at < @cutoff");
         AddText(claims, "@host", host);
-        AddTimestamp(claims, "@cutoff", cutoff);
+        db.AddTimestamp(claims, "@cutoff", cutoff);
         return await claims.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 

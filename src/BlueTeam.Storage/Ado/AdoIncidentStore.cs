@@ -1,24 +1,20 @@
-using System.Data.Common;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-
-namespace BlueTeam.Storage;
+namespace BlueTeam.Storage.Ado;
 
 // Saving incidents: the insert-or-update by fingerprint, its outbox rows and its chain entry. A
 // single save is a batch of one, so both go through exactly the same statements.
-public abstract partial class AdoStore
+internal sealed class AdoIncidentStore(StoreDatabase db, StoreRows rowReader, AdoAuditChain auditChain)
 {
     private string? _selectExistingSql;
     private string? _updateAlertSql;
 
     private string SelectExistingSql => _selectExistingSql ??=
-        $"SELECT id, severity FROM {_alerts} WHERE fingerprint = @fingerprint{_dialect.LockRowsClause}";
+        $"SELECT id, severity FROM {db.Alerts} WHERE fingerprint = @fingerprint{db.Dialect.LockRowsClause}";
 
     // The alert's state as stored, returned by the statement that wrote it: the chain hashes what
     // the database kept (PostgreSQL keeps microseconds, SQLite 100 ns ticks) without reading it back.
     // The JSON is the exception: the database keeps the text as sent, so its hash is taken from that.
     private string UpdateAlertSql => _updateAlertSql ??= $"""
-        UPDATE {_alerts}
+        UPDATE {db.Alerts}
         SET event_count = @event_count, last_seen = @last_seen, severity = @severity, title = @title,
             description = @description, incident_json = @incident_json, updated_at = @now
         WHERE id = @id
@@ -34,7 +30,7 @@ public abstract partial class AdoStore
         return results[0];
     }
 
-    /// <inheritdoc />
+    /// <inheritdoc cref="IAlertStore.SaveAlertsAsync"/>
     /// <remarks>
     /// One transaction and one connection for the batch. The inserts go first, in order, through the
     /// dialect's <see cref="AlertBatchWriter"/>; the fingerprints already stored (or repeated in the
@@ -59,7 +55,7 @@ public abstract partial class AdoStore
         if (saves.Count == 0) return Task.FromResult<IReadOnlyList<AlertSaveResult>>([]);
 
         var operation = saves.Count == 1 ? $"save alert {saves[0].Incident.Fingerprint}" : $"save {saves.Count} alerts";
-        return RunAsync<IReadOnlyList<AlertSaveResult>>(operation, async (connection, ct) =>
+        return db.RunAsync<IReadOnlyList<AlertSaveResult>>(operation, async (connection, ct) =>
         {
             // Rendered before the write transaction, so the write lock is not held while the JSON is written.
             var rows = InsertRows(saves);
@@ -84,9 +80,9 @@ public abstract partial class AdoStore
     private async Task<AlertSaveResult[]> SaveInTransactionAsync(DbConnection connection, IReadOnlyList<AlertSaveRequest> saves,
         AlertInsertRow[] rows, CancellationToken ct)
     {
-        var now = _time.GetUtcNow();
-        await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-        await using var statements = Statements(connection, transaction);
+        var now = db.Time.GetUtcNow();
+        await using var transaction = await db.Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+        await using var statements = db.Statements(connection, transaction);
         var results = await SaveAllAsync(statements, saves, rows, now, ct).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return results;
@@ -95,7 +91,7 @@ public abstract partial class AdoStore
     private async Task<AlertSaveResult[]> SaveAllAsync(TransactionStatements statements, IReadOnlyList<AlertSaveRequest> saves,
         AlertInsertRow[] rows, DateTimeOffset now, CancellationToken ct)
     {
-        var chain = new ChainAppender(this, statements);
+        var chain = auditChain.Appender(statements);
         // The chain locks of the hosts saved for are taken first, in one order, so two writers for
         // the same hosts queue up instead of each holding a row the other waits for.
         await chain.LockAsync(saves.Select(s => s.Host), ct).ConfigureAwait(false);
@@ -109,7 +105,7 @@ public abstract partial class AdoStore
             var entry = chain.Next(id, AlertChain.Created, saves[i].Host, state);
             chain.Append(entry);
             results[i] = new AlertSaveResult(id, IsNew: true);
-            QueueDeliveries(statements, id, saves[i].Channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
+            AdoOutbox.QueueDeliveries(statements, id, saves[i].Channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
                 saves[i].Incident.Severity, saves[i].Incident.EventCount, now);
             return entry;
         }, ct).ConfigureAwait(false);
@@ -126,7 +122,7 @@ public abstract partial class AdoStore
             if (inserted[i - linked] is { } row)
             {
                 results[i] = new AlertSaveResult(row.Id, IsNew: true);
-                QueueDeliveries(statements, row.Id, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
+                AdoOutbox.QueueDeliveries(statements, row.Id, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
                     incident.Severity, incident.EventCount, now);
                 var state = row.State with { IncidentSha256 = rows[i].IncidentSha256 };
                 await chain.AppendAsync(row.Id, AlertChain.Created, row.Host, state, ct).ConfigureAwait(false);
@@ -160,7 +156,7 @@ public abstract partial class AdoStore
             {
                 chain.Append(created);
                 results[i] = new AlertSaveResult(created.AlertId, IsNew: true);
-                QueueDeliveries(statements, created.AlertId, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
+                AdoOutbox.QueueDeliveries(statements, created.AlertId, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
                     incident.Severity, incident.EventCount, now);
                 continue;
             }
@@ -174,7 +170,7 @@ public abstract partial class AdoStore
 
     private InsertedAlert ReadInserted(System.Data.Common.DbDataReader reader)
     {
-        var (host, state, _) = ReadSnapshotRow(reader, incidentSha256: "");
+        var (host, state, _) = rowReader.ReadSnapshot(reader, incidentSha256: "");
         return new InsertedAlert(reader.GetInt64(0), host, state);
     }
 
@@ -227,9 +223,9 @@ public abstract partial class AdoStore
         await using (var existing = await statements.ReadAsync(new Statement(SelectExistingSql).Text("@fingerprint", incident.Fingerprint), ct).ConfigureAwait(false))
         {
             if (!await existing.ReadAsync(ct).ConfigureAwait(false))
-                throw new StoreException($"save alert {incident.Fingerprint}", Description, "the alert was neither inserted nor found (deleted concurrently?)");
+                throw new StoreException($"save alert {incident.Fingerprint}", db.Description, "the alert was neither inserted nor found (deleted concurrently?)");
             existingId = existing.GetInt64(0);
-            existingSeverity = ReadSeverity(existing, 1);
+            existingSeverity = StoreRows.ReadSeverity(existing, 1);
         }
 
         // A burst that has been critical stays critical: the stored severity never goes down, and
@@ -240,17 +236,17 @@ public abstract partial class AdoStore
             : (EcsJson.Serialize(merged), null);
         var update = new Statement(UpdateAlertSql)
             .Value("@event_count", merged.EventCount)
-            .Timestamp(_dialect, "@last_seen", merged.LastSeen)
+            .Timestamp(db.Dialect, "@last_seen", merged.LastSeen)
             .Text("@severity", merged.Severity.ToName())
             .Text("@title", merged.Title)
             .Text("@description", merged.Description)
             .Text("@incident_json", json)
-            .Timestamp(_dialect, "@now", now)
+            .Timestamp(db.Dialect, "@now", now)
             .Int64("@id", existingId);
         await using var updated = await statements.ReadAsync(update, ct).ConfigureAwait(false);
         if (!await updated.ReadAsync(ct).ConfigureAwait(false))
-            throw new StoreException($"save alert {incident.Fingerprint}", Description, $"alert {existingId} vanished between its lookup and its update");
-        var (host, state, _) = ReadSnapshotRow(updated, sha256 ?? AlertChain.Sha256Hex(json));
+            throw new StoreException($"save alert {incident.Fingerprint}", db.Description, $"alert {existingId} vanished between its lookup and its update");
+        var (host, state, _) = rowReader.ReadSnapshot(updated, sha256 ?? AlertChain.Sha256Hex(json));
         return (existingId, host, state);
     }
 }

@@ -1,15 +1,12 @@
-using System.Data.Common;
 using BlueTeam.Response;
 
-namespace BlueTeam.Storage;
+namespace BlueTeam.Storage.Ado;
 
 // The bans table: every decision of the response stage and of people (bans add/remove), kept for
 // the record; lifting sets lifted_at, nothing is ever deleted.
-public abstract partial class AdoStore : IBanStore
+internal sealed class AdoBanStore(StoreDatabase db) : IBanStore
 {
     private const string BanColumns = "id, host, target, rule, incident_fingerprint, reason, evidence, by_whom, action, from_at, until_at, lifted_at, lifted_by";
-
-    private string Bans => _dialect.TablePrefix + "bans";
 
     public Task<BanRecord> AddBanAsync(NewBan ban, CancellationToken cancellationToken)
     {
@@ -17,10 +14,10 @@ public abstract partial class AdoStore : IBanStore
         ArgumentException.ThrowIfNullOrWhiteSpace(ban.Target);
         ArgumentException.ThrowIfNullOrWhiteSpace(ban.By);
         if (ban.Until < ban.From) throw new ArgumentException($"a ban cannot end ({ban.Until:O}) before it starts ({ban.From:O})", nameof(ban));
-        return RunAsync($"record ban of {ban.Target}", async (connection, ct) =>
+        return db.RunAsync($"record ban of {ban.Target}", async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
-                INSERT INTO {Bans} (host, target, rule, incident_fingerprint, reason, evidence, by_whom, action, from_at, until_at)
+                INSERT INTO {db.Bans} (host, target, rule, incident_fingerprint, reason, evidence, by_whom, action, from_at, until_at)
                 VALUES (@host, @target, @rule, @fingerprint, @reason, @evidence, @by, @action, @from, @until)
                 RETURNING {BanColumns}
                 """);
@@ -32,24 +29,24 @@ public abstract partial class AdoStore : IBanStore
             AddText(command, "@evidence", ban.Evidence);
             AddText(command, "@by", ban.By);
             AddText(command, "@action", BanActionNames.Name(ban.Action));
-            AddTimestamp(command, "@from", ban.From);
-            AddTimestamp(command, "@until", ban.Until);
+            db.AddTimestamp(command, "@from", ban.From);
+            db.AddTimestamp(command, "@until", ban.Until);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             if (!await reader.ReadAsync(ct).ConfigureAwait(false))
-                throw new StoreException("record ban", Description, "the insert returned no row");
+                throw new StoreException("record ban", db.Description, "the insert returned no row");
             return ReadBan(reader);
         }, cancellationToken);
     }
 
     public Task<IReadOnlyList<BanRecord>> ListBansAsync(bool activeOnly, string? host, DateTimeOffset now, CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<BanRecord>>(activeOnly ? "list active bans" : "list bans", async (connection, ct) =>
+        db.RunAsync<IReadOnlyList<BanRecord>>(activeOnly ? "list active bans" : "list bans", async (connection, ct) =>
         {
             var where = new List<string>();
             if (activeOnly) where.Add("lifted_at IS NULL AND until_at > @now");
             if (host is not null) where.Add("host = @host");
             await using var command = Command(connection, null,
-                $"SELECT {BanColumns} FROM {Bans}{(where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where))} ORDER BY id");
-            if (activeOnly) AddTimestamp(command, "@now", now);
+                $"SELECT {BanColumns} FROM {db.Bans}{(where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where))} ORDER BY id");
+            if (activeOnly) db.AddTimestamp(command, "@now", now);
             if (host is not null) AddText(command, "@host", host);
             var result = new List<BanRecord>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -58,9 +55,9 @@ public abstract partial class AdoStore : IBanStore
         }, cancellationToken);
 
     public Task<int> CountEnforcedBansAsync(string target, CancellationToken cancellationToken) =>
-        RunAsync($"count bans of {target}", async (connection, ct) =>
+        db.RunAsync($"count bans of {target}", async (connection, ct) =>
         {
-            await using var command = Command(connection, null, $"SELECT COUNT(*) FROM {Bans} WHERE target = @target AND action = 'enforced'");
+            await using var command = Command(connection, null, $"SELECT COUNT(*) FROM {db.Bans} WHERE target = @target AND action = 'enforced'");
             AddText(command, "@target", target);
             return (int)Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false));
         }, cancellationToken);
@@ -68,15 +65,15 @@ public abstract partial class AdoStore : IBanStore
     public Task<IReadOnlyList<BanRecord>> LiftBansAsync(string target, string liftedBy, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(liftedBy);
-        return RunAsync<IReadOnlyList<BanRecord>>($"lift bans of {target}", async (connection, ct) =>
+        return db.RunAsync<IReadOnlyList<BanRecord>>($"lift bans of {target}", async (connection, ct) =>
         {
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            await using var transaction = await db.Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
             await using var command = Command(connection, transaction, $"""
-                UPDATE {Bans} SET lifted_at = @now, lifted_by = @by
+                UPDATE {db.Bans} SET lifted_at = @now, lifted_by = @by
                 WHERE target = @target AND lifted_at IS NULL AND until_at > @now
                 RETURNING {BanColumns}
                 """);
-            AddTimestamp(command, "@now", now);
+            db.AddTimestamp(command, "@now", now);
             AddText(command, "@by", liftedBy);
             AddText(command, "@target", target);
             var result = new List<BanRecord>();
@@ -100,9 +97,9 @@ public abstract partial class AdoStore : IBanStore
         Evidence = reader.GetString(6),
         By = reader.GetString(7),
         Action = BanActionNames.Parse(reader.GetString(8)),
-        From = _dialect.ReadTimestamp(reader, 9),
-        Until = _dialect.ReadTimestamp(reader, 10),
-        LiftedAt = reader.IsDBNull(11) ? null : _dialect.ReadTimestamp(reader, 11),
+        From = db.Dialect.ReadTimestamp(reader, 9),
+        Until = db.Dialect.ReadTimestamp(reader, 10),
+        LiftedAt = reader.IsDBNull(11) ? null : db.Dialect.ReadTimestamp(reader, 11),
         LiftedBy = NullableString(reader, 12),
     };
 }

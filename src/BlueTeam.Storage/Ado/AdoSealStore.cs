@@ -1,19 +1,17 @@
 using BlueTeam.Storage.Sealing;
 
-namespace BlueTeam.Storage;
+namespace BlueTeam.Storage.Ado;
 
 // The seals table (migration 11): what the daemon's ChainSealer writes and `verify --key` reads.
-public abstract partial class AdoStore : ISealStore
+internal sealed class AdoSealStore(StoreDatabase db) : ISealStore
 {
-    private string Seals => _dialect.TablePrefix + "seals";
-
     public Task AddSealAsync(SealRecord seal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(seal);
-        return RunAsync($"store the seal of epoch {seal.Epoch} of {seal.Host}", async (connection, ct) =>
+        return db.RunAsync($"store the seal of epoch {seal.Epoch} of {seal.Host}", async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
-                INSERT INTO {Seals} (host, key_id, epoch, seq, entry_hash, tag, sealed_at)
+                INSERT INTO {db.Seals} (host, key_id, epoch, seq, entry_hash, tag, sealed_at)
                 VALUES (@host, @key_id, @epoch, @seq, @entry_hash, @tag, @sealed_at)
                 ON CONFLICT (host, key_id, epoch) DO NOTHING
                 """);
@@ -23,7 +21,7 @@ public abstract partial class AdoStore : ISealStore
             Add(command, "@seq", seal.Seq);
             AddText(command, "@entry_hash", seal.EntryHash);
             AddText(command, "@tag", seal.Tag);
-            AddTimestamp(command, "@sealed_at", seal.SealedAt);
+            db.AddTimestamp(command, "@sealed_at", seal.SealedAt);
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -32,17 +30,17 @@ public abstract partial class AdoStore : ISealStore
     public Task<IReadOnlyList<SealRecord>> GetSealsAsync(string host, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
-        return RunAsync<IReadOnlyList<SealRecord>>($"read the seals of {host}", async (connection, ct) =>
+        return db.RunAsync<IReadOnlyList<SealRecord>>($"read the seals of {host}", async (connection, ct) =>
         {
             await using var command = Command(connection, null,
-                $"SELECT host, key_id, epoch, seq, entry_hash, tag, sealed_at FROM {Seals} WHERE host = @host ORDER BY key_id, epoch");
+                $"SELECT host, key_id, epoch, seq, entry_hash, tag, sealed_at FROM {db.Seals} WHERE host = @host ORDER BY key_id, epoch");
             AddText(command, "@host", host);
             var seals = new List<SealRecord>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 seals.Add(new SealRecord(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3),
-                    reader.GetString(4), reader.GetString(5), _dialect.ReadTimestamp(reader, 6)));
+                    reader.GetString(4), reader.GetString(5), db.Dialect.ReadTimestamp(reader, 6)));
             }
             return seals;
         }, cancellationToken);
@@ -52,7 +50,7 @@ public abstract partial class AdoStore : ISealStore
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(seqs);
-        return RunAsync<IReadOnlyDictionary<long, string>>($"read chain entries of {host}", async (connection, ct) =>
+        return db.RunAsync<IReadOnlyDictionary<long, string>>($"read chain entries of {host}", async (connection, ct) =>
         {
             var found = new Dictionary<long, string>();
             // In slices, so a long history never makes one statement with more parameters than the driver takes.
@@ -60,7 +58,7 @@ public abstract partial class AdoStore : ISealStore
             {
                 var names = slice.Select((_, i) => "@s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
                 await using var command = Command(connection, null,
-                    $"SELECT seq, entry_hash FROM {_chain} WHERE host = @host AND seq IN ({string.Join(", ", names)})");
+                    $"SELECT seq, entry_hash FROM {db.Chain} WHERE host = @host AND seq IN ({string.Join(", ", names)})");
                 AddText(command, "@host", host);
                 for (var i = 0; i < slice.Length; i++) Add(command, names[i], slice[i]);
                 await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);

@@ -1,26 +1,25 @@
 using System.Globalization;
-using BlueTeam.Alerting;
 
-namespace BlueTeam.Storage;
+namespace BlueTeam.Storage.Ado;
 
 // What the dispatcher needs for digests and budgets (IDeliveryScheduler), over the outbox rows:
 // per-channel reads with critical alerts first, deferral of held rows without counting an attempt,
 // and the sends of the last hour for budgets that survive a restart.
-public abstract partial class AdoStore : IDeliveryScheduler
+internal sealed class AdoDeliveryScheduler(StoreDatabase db, AdoOutbox outbox) : IDeliveryScheduler
 {
     // Ids per UPDATE in DeferAsync: well under SQLite's bound-parameter limit.
     private const int DeferChunk = 500;
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> GetDueChannelsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<string>>("read channels with due deliveries", async (connection, ct) =>
+        db.RunAsync<IReadOnlyList<string>>("read channels with due deliveries", async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
-                SELECT DISTINCT d.channel FROM {_deliveries} d
+                SELECT DISTINCT d.channel FROM {db.Deliveries} d
                 WHERE d.status = 'pending' AND d.next_attempt_at <= @now
                 ORDER BY d.channel
                 """);
-            AddTimestamp(command, "@now", now);
+            db.AddTimestamp(command, "@now", now);
             var result = new List<string>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -33,7 +32,7 @@ public abstract partial class AdoStore : IDeliveryScheduler
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        return ReadDueDeliveriesAsync(channel, now, max, cancellationToken);
+        return outbox.ReadDueDeliveriesAsync(channel, now, max, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -43,18 +42,18 @@ public abstract partial class AdoStore : IDeliveryScheduler
         ArgumentNullException.ThrowIfNull(deliveryIds);
         var ids = deliveryIds.Distinct().ToList();
         if (ids.Count == 0) return Task.FromResult(0);
-        return RunAsync($"defer {ids.Count} deliveries", async (connection, ct) =>
+        return db.RunAsync($"defer {ids.Count} deliveries", async (connection, ct) =>
         {
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            await using var transaction = await db.Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
             var moved = 0;
             foreach (var chunk in ids.Chunk(DeferChunk))
             {
                 var names = chunk.Select((_, i) => "@id" + i.ToString(CultureInfo.InvariantCulture)).ToList();
                 await using var command = Command(connection, transaction, $"""
-                    UPDATE {_deliveries} SET next_attempt_at = @until
+                    UPDATE {db.Deliveries} SET next_attempt_at = @until
                     WHERE status = 'pending' AND id IN ({string.Join(", ", names)})
                     """);
-                AddTimestamp(command, "@until", until);
+                db.AddTimestamp(command, "@until", until);
                 for (var i = 0; i < chunk.Length; i++) Add(command, names[i], chunk[i]);
                 moved += await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
@@ -65,18 +64,18 @@ public abstract partial class AdoStore : IDeliveryScheduler
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ChannelSend>> GetSendsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<ChannelSend>>("read recent sends", async (connection, ct) =>
+        db.RunAsync<IReadOnlyList<ChannelSend>>("read recent sends", async (connection, ct) =>
         {
             await using var command = Command(connection, null, $"""
-                SELECT DISTINCT d.channel, d.delivered_at FROM {_deliveries} d
+                SELECT DISTINCT d.channel, d.delivered_at FROM {db.Deliveries} d
                 WHERE d.status = 'delivered' AND d.delivered_at >= @since
                 ORDER BY d.delivered_at, d.channel
                 """);
-            AddTimestamp(command, "@since", since);
+            db.AddTimestamp(command, "@since", since);
             var result = new List<ChannelSend>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                result.Add(new ChannelSend(reader.GetString(0), _dialect.ReadTimestamp(reader, 1)));
+                result.Add(new ChannelSend(reader.GetString(0), db.Dialect.ReadTimestamp(reader, 1)));
             return result;
         }, cancellationToken);
 }

@@ -1,15 +1,13 @@
-using System.Data.Common;
+using BlueTeam.Storage.Retention;
 
-namespace BlueTeam.Storage;
+namespace BlueTeam.Storage.Ado;
 
-// The audit chain: appended to inside the write transactions of AdoStore.cs and AdoStore.Triage.cs,
-// walked by VerifyChainAsync.
-public abstract partial class AdoStore
+// The audit chain: appended to inside the write transactions that change an alert row (saves, acks,
+// silenced marks, prunes), walked by VerifyChainAsync.
+internal sealed class AdoAuditChain(StoreDatabase db, StoreRows rows) : IAuditChain
 {
-    private const string SnapshotColumns =
-        "a.id, a.host, a.fingerprint, a.rule_id, a.rule_name, a.severity, a.title, a.event_count, a.first_seen, a.last_seen, " +
-        "a.created_at, a.updated_at, a.incident_json, a.acked_at, a.acked_by, a.ack_note, a.acked_severity, a.silence_id, " +
-        "a.chain_seq, a.prev_hash, a.row_hash";
+    public const string PruneColumns =
+        "host, seq, pruned_through, through_hash, retention_days, cutoff, entries_removed, alerts_removed, deliveries_removed, pruned_at";
 
     private const string ChainColumns =
         "c.host, c.seq, c.alert_id, c.kind, c.fingerprint, c.rule_id, c.rule_name, c.severity, c.title, c.event_count, c.first_seen, " +
@@ -24,7 +22,7 @@ public abstract partial class AdoStore
     /// the last entry about them. Memory grows with the number of alerts, not of entries.
     /// </remarks>
     public Task<IReadOnlyList<ChainVerification>> VerifyChainAsync(string? host, CancellationToken cancellationToken) =>
-        RunAsync<IReadOnlyList<ChainVerification>>(host is null ? "verify the alert chain" : $"verify the alert chain of {host}", async (connection, ct) =>
+        db.RunAsync<IReadOnlyList<ChainVerification>>(host is null ? "verify the alert chain" : $"verify the alert chain of {host}", async (connection, ct) =>
         {
             // One snapshot of the database for the whole walk, so a daemon writing meanwhile cannot
             // make the rows and the chain look out of step (SQLite promotes this level to its own
@@ -38,7 +36,7 @@ public abstract partial class AdoStore
             else
             {
                 await using var command = Command(connection, transaction,
-                    $"SELECT host FROM {_chain} UNION SELECT host FROM {_alerts} ORDER BY 1");
+                    $"SELECT host FROM {db.Chain} UNION SELECT host FROM {db.Alerts} ORDER BY 1");
                 await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false)) hosts.Add(reader.GetString(0));
             }
@@ -53,7 +51,7 @@ public abstract partial class AdoStore
     public Task<ChainHead?> GetChainHeadAsync(string host, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
-        return RunAsync($"read the chain head of {host}", (connection, ct) => ReadHeadAsync(connection, null, host, ct), cancellationToken);
+        return db.RunAsync($"read the chain head of {host}", (connection, ct) => ReadHeadAsync(connection, null, host, ct), cancellationToken);
     }
 
     /// <summary>
@@ -61,105 +59,62 @@ public abstract partial class AdoStore
     /// changed the row, after the change: the state hashed is read back from the database, so the
     /// hash covers exactly what was stored (PostgreSQL keeps microseconds, SQLite 100 ns ticks).
     /// </summary>
-    private async Task AppendChainEntryAsync(DbConnection connection, DbTransaction transaction, long alertId, string kind, CancellationToken ct)
+    public async Task AppendEntryAsync(DbConnection connection, DbTransaction transaction, long alertId, string kind, CancellationToken ct)
     {
         string host;
         AlertSnapshot state;
-        await using (var select = Command(connection, transaction, $"SELECT {SnapshotColumns} FROM {_alerts} a WHERE a.id = @id"))
+        await using (var select = Command(connection, transaction, $"SELECT {StoreRows.SnapshotColumns} FROM {db.Alerts} a WHERE a.id = @id"))
         {
             Add(select, "@id", alertId);
             await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
             if (!await reader.ReadAsync(ct).ConfigureAwait(false))
-                throw new StoreException($"chain alert {alertId}", Description, "the alert row is not there");
-            (host, state, _) = ReadSnapshotRow(reader);
+                throw new StoreException($"chain alert {alertId}", db.Description, "the alert row is not there");
+            (host, state, _) = rows.ReadSnapshot(reader);
         }
 
-        await using var statements = Statements(connection, transaction);
-        await new ChainAppender(this, statements).AppendAsync(alertId, kind, host, state, ct).ConfigureAwait(false);
+        await using var statements = db.Statements(connection, transaction);
+        await Appender(statements).AppendAsync(alertId, kind, host, state, ct).ConfigureAwait(false);
         await statements.FlushAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Appends entries to the hosts' chains within one write transaction. Each host's head is read
-    /// once, under its chain lock (held to the commit), and then followed in memory, so a batch of
-    /// n entries reads it once, not n times; the entries themselves (and the creation entry's link
-    /// in the alert row, so a row swapped for another is caught) are written at the transaction's flush.
-    /// </summary>
-    private sealed class ChainAppender
+    /// <summary>An appender to the hosts' chains for the write transaction of <paramref name="statements"/>.</summary>
+    public ChainAppender Appender(TransactionStatements statements)
     {
-        private readonly Dictionary<string, ChainHead?> _heads = new(StringComparer.Ordinal);
-        private readonly AdoStore _store;
-        private readonly TransactionStatements _statements;
-
-        public ChainAppender(AdoStore store, TransactionStatements statements)
-        {
-            _store = store;
-            _statements = statements;
-            statements.UseRowsOf(store);
-        }
-
-        /// <summary>Takes the chain locks of <paramref name="hosts"/> now, in ordinal order, and reads their heads.</summary>
-        public async Task LockAsync(IEnumerable<string> hosts, CancellationToken ct)
-        {
-            foreach (var host in hosts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
-                await HeadAsync(host, ct).ConfigureAwait(false);
-        }
-
-        /// <param name="state">The alert's state as stored in this transaction.</param>
-        public async Task AppendAsync(long alertId, string kind, string host, AlertSnapshot state, CancellationToken ct)
-        {
-            await HeadAsync(host, ct).ConfigureAwait(false);
-            Append(Next(alertId, kind, host, state));
-        }
-
-        /// <summary>The entry that would follow the head of <paramref name="host"/>'s chain, locked before (<see cref="LockAsync"/>); nothing is recorded.</summary>
-        public ChainEntry Next(long alertId, string kind, string host, AlertSnapshot state)
-        {
-            if (!_heads.TryGetValue(host, out var head))
-                throw new InvalidOperationException($"the chain of {host} was not locked in this transaction");
-            var seq = (head?.Seq ?? 0) + 1;
-            var prev = head?.Hash ?? AlertChain.Genesis;
-            return new ChainEntry(host, seq, alertId, kind, state, prev, AlertChain.Hash(prev, host, seq, alertId, kind, state));
-        }
-
-        /// <summary>Records <paramref name="entry"/> (made by <see cref="Next"/> from the current head) as the new head, to be written at the flush.</summary>
-        public void Append(ChainEntry entry)
-        {
-            _heads[entry.Host] = new ChainHead(entry.Host, entry.Seq, entry.EntryHash);
-            _statements.Add(entry);
-        }
-
-        private async Task<ChainHead?> HeadAsync(string host, CancellationToken ct)
-        {
-            if (_heads.TryGetValue(host, out var known)) return known;
-            if (_store._dialect.ChainLockSql is { } lockSql)
-                await _statements.ExecuteAsync(new Statement(lockSql).Int64("@lock_key", AlertChain.LockKey(host)), ct).ConfigureAwait(false);
-            var head = await _store.ReadHeadAsync(_statements.Connection, _statements.Transaction, host, ct).ConfigureAwait(false);
-            _heads[host] = head;
-            return head;
-        }
+        statements.UseRowsOf(db);
+        return new ChainAppender(db.Dialect, this, statements);
     }
 
     /// <summary>Migration 4: alerts stored before the chain existed are chained as they are now, oldest first.</summary>
-    private async Task ChainExistingAlertsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)
+    public async Task ChainExistingAlertsAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)
     {
         var ids = new List<long>();
-        await using (var select = Command(connection, transaction, $"SELECT id FROM {_alerts} ORDER BY id"))
+        await using (var select = Command(connection, transaction, $"SELECT id FROM {db.Alerts} ORDER BY id"))
         {
             await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false)) ids.Add(reader.GetInt64(0));
         }
         foreach (var id in ids)
-            await AppendChainEntryAsync(connection, transaction, id, AlertChain.Sealed, ct).ConfigureAwait(false);
+            await AppendEntryAsync(connection, transaction, id, AlertChain.Sealed, ct).ConfigureAwait(false);
     }
 
-    private async Task<ChainHead?> ReadHeadAsync(DbConnection connection, DbTransaction? transaction, string host, CancellationToken ct)
+    public async Task<ChainHead?> ReadHeadAsync(DbConnection connection, DbTransaction? transaction, string host, CancellationToken ct)
     {
         await using var command = Command(connection, transaction,
-            $"SELECT seq, entry_hash FROM {_chain} WHERE host = @host ORDER BY seq DESC LIMIT 1");
+            $"SELECT seq, entry_hash FROM {db.Chain} WHERE host = @host ORDER BY seq DESC LIMIT 1");
         AddText(command, "@host", host);
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         return await reader.ReadAsync(ct).ConfigureAwait(false) ? new ChainHead(host, reader.GetInt64(0), reader.GetString(1)) : null;
+    }
+
+    public async Task<PruneRecord?> ReadLatestPruneAsync(DbConnection connection, DbTransaction? transaction, string host, CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction,
+            $"SELECT {PruneColumns} FROM {db.Prunes} WHERE host = @host ORDER BY pruned_through DESC, seq DESC LIMIT 1");
+        AddText(command, "@host", host);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false)) return null;
+        return new PruneRecord(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt32(4),
+            db.Dialect.ReadTimestamp(reader, 5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), db.Dialect.ReadTimestamp(reader, 9));
     }
 
     private async Task<ChainVerification> VerifyHostAsync(DbConnection connection, DbTransaction transaction, string host, CancellationToken ct)
@@ -175,7 +130,7 @@ public abstract partial class AdoStore
         var lastByAlert = new Dictionary<long, ChainEntry>();
         var creationByAlert = new Dictionary<long, ChainEntry>();
 
-        await using (var command = Command(connection, transaction, $"SELECT {ChainColumns} FROM {_chain} c WHERE c.host = @host AND c.seq >= @first ORDER BY c.seq"))
+        await using (var command = Command(connection, transaction, $"SELECT {ChainColumns} FROM {db.Chain} c WHERE c.host = @host AND c.seq >= @first ORDER BY c.seq"))
         {
             AddText(command, "@host", host);
             Add(command, "@first", expectedSeq);
@@ -231,14 +186,14 @@ public abstract partial class AdoStore
             breaks.Add(new ChainBreak(prune.Seq, null, ChainBreakKind.Gap,
                 $"a prune record says entries up to {prune.PrunedThrough} were pruned, but its own chain entry {prune.Seq} is missing"));
 
-        await using (var command = Command(connection, transaction, $"SELECT {SnapshotColumns} FROM {_alerts} a WHERE a.host = @host ORDER BY a.id"))
+        await using (var command = Command(connection, transaction, $"SELECT {StoreRows.SnapshotColumns} FROM {db.Alerts} a WHERE a.host = @host ORDER BY a.id"))
         {
             AddText(command, "@host", host);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var id = reader.GetInt64(0);
-                var (_, state, link) = ReadSnapshotRow(reader);
+                var (_, state, link) = rows.ReadSnapshot(reader);
                 if (!lastByAlert.Remove(id, out var last))
                 {
                     breaks.Add(new ChainBreak(null, id, ChainBreakKind.AlertNotChained, $"alert {id} has no entry in the chain (inserted outside blueteam)"));
@@ -267,30 +222,6 @@ public abstract partial class AdoStore
         return new ChainVerification(host, checkedEntries, head, first, prune);
     }
 
-    /// <param name="incidentSha256">The hash of the JSON the statement wrote, when it returns the JSON as null (<see cref="AlertBatchWriter.ReturnedColumns"/>).</param>
-    private (string Host, AlertSnapshot State, (long? Seq, string? PrevHash, string? RowHash) Link) ReadSnapshotRow(DbDataReader reader, string? incidentSha256 = null)
-    {
-        var state = new AlertSnapshot(
-            Fingerprint: reader.GetString(2),
-            RuleId: reader.GetString(3),
-            RuleName: reader.GetString(4),
-            Severity: reader.GetString(5),
-            Title: reader.GetString(6),
-            EventCount: reader.GetInt64(7),
-            FirstSeen: _dialect.ReadTimestamp(reader, 8),
-            LastSeen: _dialect.ReadTimestamp(reader, 9),
-            CreatedAt: _dialect.ReadTimestamp(reader, 10),
-            UpdatedAt: _dialect.ReadTimestamp(reader, 11),
-            IncidentSha256: incidentSha256 ?? AlertChain.Sha256Hex(reader.GetString(12)),
-            AckedAt: reader.IsDBNull(13) ? null : _dialect.ReadTimestamp(reader, 13),
-            AckedBy: NullableString(reader, 14),
-            AckNote: NullableString(reader, 15),
-            AckedSeverity: NullableString(reader, 16),
-            SilenceId: reader.IsDBNull(17) ? null : reader.GetInt64(17));
-        var link = (reader.IsDBNull(18) ? (long?)null : reader.GetInt64(18), NullableString(reader, 19), NullableString(reader, 20));
-        return (reader.GetString(1), state, link);
-    }
-
     private ChainEntry ReadChainEntry(DbDataReader reader)
     {
         var state = new AlertSnapshot(
@@ -300,12 +231,12 @@ public abstract partial class AdoStore
             Severity: reader.GetString(7),
             Title: reader.GetString(8),
             EventCount: reader.GetInt64(9),
-            FirstSeen: _dialect.ReadTimestamp(reader, 10),
-            LastSeen: _dialect.ReadTimestamp(reader, 11),
-            CreatedAt: _dialect.ReadTimestamp(reader, 12),
-            UpdatedAt: _dialect.ReadTimestamp(reader, 13),
+            FirstSeen: db.Dialect.ReadTimestamp(reader, 10),
+            LastSeen: db.Dialect.ReadTimestamp(reader, 11),
+            CreatedAt: db.Dialect.ReadTimestamp(reader, 12),
+            UpdatedAt: db.Dialect.ReadTimestamp(reader, 13),
             IncidentSha256: reader.GetString(14),
-            AckedAt: reader.IsDBNull(15) ? null : _dialect.ReadTimestamp(reader, 15),
+            AckedAt: reader.IsDBNull(15) ? null : db.Dialect.ReadTimestamp(reader, 15),
             AckedBy: NullableString(reader, 16),
             AckNote: NullableString(reader, 17),
             AckedSeverity: NullableString(reader, 18),
@@ -313,5 +244,4 @@ public abstract partial class AdoStore
         return new ChainEntry(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), state, reader.GetString(20), reader.GetString(21));
     }
 
-    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

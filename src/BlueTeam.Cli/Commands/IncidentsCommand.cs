@@ -29,11 +29,7 @@ internal static class IncidentsCommand
         var list = new Command("list", "List stored incidents, newest first, with their triage state") { Since, MinSeverity, Rule, Host, Limit, Format };
         list.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => ListAsync(app, parse, token)));
 
-        var id = new Argument<long>("id") { Description = "The incident's id (from incidents list)" };
-        var showFormat = new Option<string>("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
-        showFormat.AcceptOnlyFromAmong("table", "json");
-        var show = new Command("show", "One incident in full: evidence, deliveries, triage and audit-chain entries") { id, showFormat };
-        show.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => IncidentView.ShowAsync(app, parse.GetValue(id), parse.GetValue(showFormat)!, token)));
+        var show = IncidentView.ShowCommand("The incident's id (from incidents list)", "One incident in full: evidence, deliveries, triage and audit-chain entries");
 
         return new Command("incidents", "Every stored incident, info and silenced included") { list, show };
     }

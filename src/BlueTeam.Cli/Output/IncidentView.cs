@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using BlueTeam.Alerting;
@@ -205,6 +206,17 @@ internal static class IncidentView
         DeliveryStatus.Failed => "[red]failed[/]",
         _ => "[yellow]pending[/]",
     };
+
+    /// <summary>The <c>show ID [--format table|json]</c> subcommand, the same under <c>alerts</c> and <c>incidents</c>.</summary>
+    public static Command ShowCommand(string idDescription, string description)
+    {
+        var id = new Argument<long>("id") { Description = idDescription };
+        var format = new Option<string>("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var show = new Command("show", description) { id, format };
+        show.SetAction((parse, ct) => Composition.CommandRunner.RunAsync(parse, ct, (app, token) => ShowAsync(app, parse.GetValue(id), parse.GetValue(format)!, token)));
+        return show;
+    }
 
     /// <summary>`alerts show ID` and `incidents show ID`: exit 0, or 1 when there is no such incident.</summary>
     public static async Task<int> ShowAsync(Composition.AppServices app, long id, string format, CancellationToken ct)

@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using BlueTeam.Alerting.Channels;
 using BlueTeam.Core.Config;
+using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Text;
 using BlueTeam.Storage;
 using BlueTeam.Storage.Sealing;
@@ -38,7 +39,7 @@ internal sealed class ChainHeadAnnouncer
     private ChainHead? _lastSent;
     private bool _sentOnce;
     private DateTimeOffset _lastSentAt;
-    private string? _lastError;
+    private readonly StateChangeLog _errors = new();
 
     /// <summary>How long an unchanged head goes without being announced again.</summary>
     public static TimeSpan Repeat { get; } = TimeSpan.FromHours(1);
@@ -63,15 +64,13 @@ internal sealed class ChainHeadAnnouncer
             _lastSent = head;
             _lastSentAt = now;
             _sentOnce = true;
-            if (_lastError is not null) logger.LogInformation("Audit chain head sent to syslog again");
-            _lastError = null;
+            if (_errors.Succeeded()) logger.LogInformation("Audit chain head sent to syslog again");
             return true;
         }
         catch (Exception e) when (e is StoreException or SocketException or IOException or AuthenticationException or System.Security.Cryptography.CryptographicException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             var message = e is OperationCanceledException ? $"no answer within {options.TimeoutSec} s" : e.Message;
-            if (_lastError != message) logger.LogWarning("Audit chain head not sent to syslog: {Message}", message);
-            _lastError = message;
+            if (_errors.Failed(message)) logger.LogWarning("Audit chain head not sent to syslog: {Message}", message);
             return false;
         }
     }

@@ -46,14 +46,7 @@ internal sealed class HeartbeatWorker : BackgroundService
             await BeatAsync().ConfigureAwait(false);
             var wait = _runtime.Current.Config.Monitoring.PollInterval;
             if (watchdog is { } w && w < wait) wait = w;
-            try
-            {
-                await Task.Delay(wait, _time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
+            if (!await StopAwareDelay.WaitAsync(wait, _time, stoppingToken).ConfigureAwait(false)) break;
         }
         await BeatAsync().ConfigureAwait(false); // the final state, so `status` shows the stop
     }

@@ -1,8 +1,6 @@
-using System.Net;
 using System.Text;
 using BlueTeam.Core.Config;
 using BlueTeam.Core.Diagnostics;
-using BlueTeam.Core.Events;
 using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Response;

@@ -1,4 +1,3 @@
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using Spectre.Console;
 

@@ -1,6 +1,4 @@
 using System.Text;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Alerting.Channels;
 

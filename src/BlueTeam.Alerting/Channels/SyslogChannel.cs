@@ -1,10 +1,6 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Alerting.Channels;
 

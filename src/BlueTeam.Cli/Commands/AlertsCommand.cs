@@ -1,13 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
-using BlueTeam.Storage;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 

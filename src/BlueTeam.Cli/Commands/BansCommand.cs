@@ -1,10 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Config;
 using BlueTeam.Response;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 

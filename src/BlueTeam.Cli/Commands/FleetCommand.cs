@@ -1,11 +1,6 @@
-using System.CommandLine;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Text;
 using BlueTeam.Storage.Fleet;
 using Npgsql;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 

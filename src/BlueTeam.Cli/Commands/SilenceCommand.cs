@@ -1,12 +1,6 @@
-using System.CommandLine;
-using System.Globalization;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
 using BlueTeam.Correlation;
-using BlueTeam.Storage;
 using Silence = BlueTeam.Storage.Silence;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 

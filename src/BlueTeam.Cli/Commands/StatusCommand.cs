@@ -1,10 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Storage;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Hosting;
-using Spectre.Console;
 using BlueTeam.Engine.Daemon;
 
 namespace BlueTeam.Cli.Monitoring;

@@ -1,6 +1,4 @@
-using BlueTeam.Alerting;
 using BlueTeam.Engine.Daemon;
-using BlueTeam.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,10 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-using BlueTeam.Storage;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Output;
 

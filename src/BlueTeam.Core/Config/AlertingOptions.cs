@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Core.Config;
 

@@ -5,12 +5,8 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using BlueTeam.Alerting.Channels;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Diagnostics;
 using BlueTeam.Core.Text;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Sealing;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

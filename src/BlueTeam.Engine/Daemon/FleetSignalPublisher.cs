@@ -1,9 +1,5 @@
-using BlueTeam.Core.Diagnostics;
 using BlueTeam.Correlation.Fleet;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Fleet;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

@@ -1,8 +1,4 @@
-using BlueTeam.Storage;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
-using Microsoft.Extensions.Logging;
-using BlueTeam.Core.Diagnostics;
 
 namespace BlueTeam.Engine.Daemon;
 

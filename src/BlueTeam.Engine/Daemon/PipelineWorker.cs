@@ -1,12 +1,8 @@
-using BlueTeam.Core.Events;
 using BlueTeam.Correlation.Fleet;
 using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Response;
 using BlueTeam.Sources;
-using BlueTeam.Storage;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

@@ -1,8 +1,3 @@
-using BlueTeam.Core.Diagnostics;
-using BlueTeam.Storage;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-
 namespace BlueTeam.Engine.Daemon;
 
 /// <summary>

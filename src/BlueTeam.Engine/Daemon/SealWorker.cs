@@ -1,8 +1,4 @@
-using BlueTeam.Core.Diagnostics;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Sealing;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

@@ -1,6 +1,4 @@
 using BlueTeam.Sources;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

@@ -1,9 +1,5 @@
 using BlueTeam.Alerting;
-using BlueTeam.Core.Diagnostics;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Sealing;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

@@ -319,16 +319,11 @@ public sealed class EmailChannel : IAlertChannel
 }
 
 /// <summary>The e-mail channel in the <see cref="ChannelRegistry"/>.</summary>
-internal sealed class EmailChannelType : IChannelType
+internal sealed class EmailChannelType() : CoreChannelType<EmailChannelOptions>(ChannelNames.Email, a => a.Email)
 {
-    public string Name => ChannelNames.Email;
-    public Func<object>? PluginDefaults => null;
-    public bool IsEnabled(AlertingOptions alerting) => alerting.Email.Enabled;
-    public Severity MinSeverity(AlertingOptions alerting) => alerting.Email.MinSeverity;
-
-    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context)
+    protected override IAlertChannel Create(EmailChannelOptions options, ChannelContext context)
     {
-        ChannelChecks.ThrowIfInvalid(alerting.Email, "alerting.email");
-        return new EmailChannel(alerting.Email, context.Time, context.Loggers.CreateLogger<EmailChannel>());
+        ChannelChecks.ThrowIfInvalid(options, "alerting.email");
+        return new EmailChannel(options, context.Time, context.Loggers.CreateLogger<EmailChannel>());
     }
 }

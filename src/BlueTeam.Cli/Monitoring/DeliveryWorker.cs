@@ -11,7 +11,8 @@ namespace BlueTeam.Cli.Monitoring;
 /// at least every second for retries that come due; at shutdown every channel runs one last round,
 /// all at once.
 /// </summary>
-internal sealed class DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, SpoolingAlertStore store, ILogger<DeliveryWorker> logger) : BackgroundService
+internal sealed class DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, SpoolingAlertStore store, ILogger<DeliveryWorker> logger)
+    : BackgroundService
 {
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(1);
     // The last round at shutdown: a channel still stuck after this keeps its rows pending for the

@@ -13,7 +13,8 @@ namespace BlueTeam.Engine.Daemon;
 /// A lost session (the database restarted, the network broke) ends the leadership; the worker logs it and
 /// goes back to the election. Leaders come and go without losing a signal: the cursor is in the store.
 /// </remarks>
-internal sealed class FleetCorrelatorWorker(DaemonRuntime runtime, SignalsStore signals, DaemonStats stats, FleetStats fleetStats, WakeSignal deliveryWake, TimeProvider time, ILogger<FleetCorrelatorWorker> logger) : BackgroundService
+internal sealed class FleetCorrelatorWorker(DaemonRuntime runtime, SignalsStore signals, DaemonStats stats, FleetStats fleetStats, WakeSignal deliveryWake, TimeProvider time, ILogger<FleetCorrelatorWorker> logger)
+    : BackgroundService
 {
     private readonly StateChangeLog _errors = new();
 

@@ -9,7 +9,8 @@ namespace BlueTeam.Engine.Daemon;
 /// store is down the counts are kept (merged with new ones, bounded by the aggregator) and sent when it is back.
 /// </summary>
 /// <remarks>Registered before the pipeline worker, so it stops after it and publishes what the drain counted.</remarks>
-internal sealed class FleetSignalPublisher(FleetSignalAggregator aggregator, SignalsStore store, string host, FleetStats stats, TimeProvider time, ILogger<FleetSignalPublisher> logger) : BackgroundService
+internal sealed class FleetSignalPublisher(FleetSignalAggregator aggregator, SignalsStore store, string host, FleetStats stats, TimeProvider time, ILogger<FleetSignalPublisher> logger)
+    : BackgroundService
 {
     private static readonly TimeSpan PublishEvery = TimeSpan.FromSeconds(1);
 

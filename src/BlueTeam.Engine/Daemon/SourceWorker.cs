@@ -7,7 +7,8 @@ namespace BlueTeam.Engine.Daemon;
 /// passes, writing lines into the bounded queue. On shutdown it stops reading and completes
 /// the queue, so the pipeline can drain what was read and commit.
 /// </summary>
-internal sealed class SourceWorker(IReadOnlyList<ISource> sources, IReadOnlyList<string> watchedPaths, LineQueue queue, DaemonRuntime runtime, ILogger<SourceWorker> logger) : BackgroundService
+internal sealed class SourceWorker(IReadOnlyList<ISource> sources, IReadOnlyList<string> watchedPaths, LineQueue queue, DaemonRuntime runtime, ILogger<SourceWorker> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -163,21 +163,14 @@ internal static class FleetCommand
         }
         if (format == "json")
         {
-            await JsonOutput.WriteAsync(w =>
+            await JsonOutput.WriteObjectsAsync(roles, (w, r) =>
             {
-                w.WriteStartArray();
-                foreach (var r in roles)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("kind", FleetRoleAdmin.KindName(r.Kind));
-                    w.WriteString("name", r.Name);
-                    w.WriteString("role", r.RoleName);
-                    w.WriteBoolean("login", r.CanLogin);
-                    w.WriteBoolean("role_exists", r.RoleExists);
-                    w.WriteString("created_at", r.CreatedAt);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                w.WriteString("kind", FleetRoleAdmin.KindName(r.Kind));
+                w.WriteString("name", r.Name);
+                w.WriteString("role", r.RoleName);
+                w.WriteBoolean("login", r.CanLogin);
+                w.WriteBoolean("role_exists", r.RoleExists);
+                w.WriteString("created_at", r.CreatedAt);
             }, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         }

@@ -56,17 +56,10 @@ internal static class IncidentsCommand
 
         if (parse.GetValue(Format) == "json")
         {
-            await JsonOutput.WriteAsync(w =>
+            await JsonOutput.WriteObjectsAsync(alerts, (w, a) =>
             {
-                w.WriteStartArray();
-                foreach (var a in alerts)
-                {
-                    w.WriteStartObject();
-                    IncidentView.WriteFields(w, a, triage.GetValueOrDefault(a.Id));
-                    IncidentView.WriteDeliveries(w, deliveries[a.Id]);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                IncidentView.WriteFields(w, a, triage.GetValueOrDefault(a.Id));
+                IncidentView.WriteDeliveries(w, deliveries[a.Id]);
             }, ct).ConfigureAwait(false);
         }
         else if (alerts.Count == 0)

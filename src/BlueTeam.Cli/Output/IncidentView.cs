@@ -80,19 +80,15 @@ internal static class IncidentView
 
     public static void WriteDeliveries(Utf8JsonWriter w, IEnumerable<DeliveryRecord> deliveries)
     {
-        w.WriteStartArray("deliveries");
-        foreach (var d in deliveries)
+        w.WriteObjects("deliveries", deliveries, (w, d) =>
         {
-            w.WriteStartObject();
             w.WriteString("channel", d.Channel);
             w.WriteString("status", StatusName(d.Status));
             w.WriteNumber("attempts", d.Attempts);
             if (d.LastError is not null) w.WriteString("last_error", d.LastError);
             if (d.DeliveredAt is { } at) w.WriteString("delivered_at", at);
             if (d.NextAttemptAt is { } next) w.WriteString("next_attempt_at", next);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        });
     }
 
     public static void WriteDetailJson(Utf8JsonWriter w, IncidentDetail d)
@@ -100,17 +96,13 @@ internal static class IncidentView
         w.WriteStartObject();
         WriteFields(w, d.Alert, d.Triage);
         WriteDeliveries(w, d.Deliveries);
-        w.WriteStartArray("chain");
-        foreach (var link in d.Chain)
+        w.WriteObjects("chain", d.Chain, (w, link) =>
         {
-            w.WriteStartObject();
             w.WriteString("host", link.Host);
             w.WriteNumber("seq", link.Seq);
             w.WriteString("kind", link.Kind);
             w.WriteString("entry_hash", link.EntryHash);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        });
         // The evidence as ECS documents, exactly as stored.
         w.WritePropertyName("evidence");
         w.WriteStartArray();

@@ -1,6 +1,3 @@
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Alerting;
 
 /// <summary>Where an incident goes, and why: the routes that matched and the channels they named.</summary>

@@ -1,8 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using BlueTeam.Core.Diagnostics;
 

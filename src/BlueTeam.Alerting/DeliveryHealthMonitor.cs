@@ -1,6 +1,3 @@
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BlueTeam.Alerting;

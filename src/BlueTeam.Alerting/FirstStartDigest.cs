@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Alerting;
 

@@ -1,5 +1,3 @@
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Alerting;
 
 /// <summary>Status of one (alert, channel) delivery row.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace BlueTeam.Alerting;
 
 // Every log message of the alerting stage, with fixed event ids so operators can filter on them.

@@ -1,5 +1,3 @@
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Alerting;
 
 // What the engine needs from the store to keep noise down. Each is a small interface the store

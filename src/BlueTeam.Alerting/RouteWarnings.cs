@@ -1,6 +1,3 @@
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Alerting;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using BlueTeam.Cli.Commands;
 using BlueTeam.Cli.Output;
 

@@ -1,9 +1,7 @@
-using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
 using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BlueTeam.Engine;

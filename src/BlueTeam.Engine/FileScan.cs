@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using BlueTeam.Core.Events;
 using BlueTeam.Correlation.State;
 
 namespace BlueTeam.Engine;

@@ -1,4 +1,3 @@
-using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
 using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace BlueTeam.Engine;
 
 /// <summary>The engine's log messages, with fixed event ids.</summary>

@@ -1,4 +1,3 @@
-using BlueTeam.Core.Config;
 using BlueTeam.Parsing;
 
 namespace BlueTeam.Engine;

@@ -1,6 +1,4 @@
 using System.Threading.Channels;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
 

@@ -1,6 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Sources;
-
 namespace BlueTeam.Parsing;
 
 /// <summary>The fields every event carries about where its line came from, built the same way by every parser.</summary>

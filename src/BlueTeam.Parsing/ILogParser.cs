@@ -1,7 +1,3 @@
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Sources;
-
 namespace BlueTeam.Parsing;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using BlueTeam.Core.Text;
-using BlueTeam.Sources;
 
 namespace BlueTeam.Parsing;
 

@@ -1,11 +1,7 @@
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 using BlueTeam.Parsing.App;
 using BlueTeam.Parsing.Audit;
 using BlueTeam.Parsing.Auth;
 using BlueTeam.Parsing.Web;
-using BlueTeam.Parsing.Syslog;
-using BlueTeam.Sources;
 
 namespace BlueTeam.Parsing;
 

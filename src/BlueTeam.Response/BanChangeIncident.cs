@@ -1,6 +1,3 @@
-using System.Net;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Response;
 
 /// <summary>

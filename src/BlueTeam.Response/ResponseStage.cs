@@ -1,7 +1,6 @@
-using System.Net;
 using System.Text;
 using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
+using BlueTeam.Core.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Response;
@@ -37,7 +36,7 @@ public sealed class ResponseStage
     private readonly Dictionary<string, DateTimeOffset> _active = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private DateTimeOffset _lastFleetSync = DateTimeOffset.MinValue;
-    private string? _lastFailure;
+    private readonly StateChangeLog _failures = new();
 
     public ResponseStage(ResponseOptions options, string host, IBanStore store, IFirewall firewall, IgnoreList ignore, LoginMemory logins,
         Func<IReadOnlyList<SecurityIncident>, CancellationToken, Task> raiseSelfIncidents, TimeProvider time, ILogger logger)
@@ -191,8 +190,7 @@ public sealed class ResponseStage
                 await FailedAsync(e.Message, 1, ct).ConfigureAwait(false);
                 return; // not recorded as enforced: the next update of the incident tries again
             }
-            if (_lastFailure is not null) Log.Recovered(_logger);
-            _lastFailure = null;
+            if (_failures.Succeeded()) Log.Recovered(_logger);
         }
         var reason = prior == 0 ? incident.Title : $"{incident.Title} (ban {prior + 1} of this source: {(int)duration.TotalSeconds} s)";
         await _store.AddBanAsync(Decision(incident, key, action, now, now + duration, reason), ct).ConfigureAwait(false);
@@ -275,9 +273,7 @@ public sealed class ResponseStage
     private async Task FailedAsync(string problem, int count, CancellationToken ct, Severity severity = Severity.Critical)
     {
         Counters.Failed(count);
-        if (_lastFailure != problem)
-            Log.Failed(_logger, count, problem);
-        _lastFailure = problem;
+        if (_failures.Failed(problem)) Log.Failed(_logger, count, problem);
         await _raiseSelfIncidents([ResponseFailureIncident.Create(_host, problem, count, _time.GetUtcNow(), severity)], ct).ConfigureAwait(false);
     }
 }

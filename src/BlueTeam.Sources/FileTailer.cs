@@ -1,6 +1,3 @@
-using System.Threading.Channels;
-using BlueTeam.Core.Config;
-using Microsoft.Extensions.Logging;
 using BlueTeam.Core.Diagnostics;
 
 namespace BlueTeam.Sources;

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
-using BlueTeam.Core.Config;
-using Microsoft.Extensions.Logging;
 using BlueTeam.Core.Diagnostics;
 
 namespace BlueTeam.Sources;

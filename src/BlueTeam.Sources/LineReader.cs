@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Text;
-using BlueTeam.Core.Config;
 
 namespace BlueTeam.Sources;
 

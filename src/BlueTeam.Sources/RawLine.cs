@@ -1,5 +1,3 @@
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Sources;
 
 /// <summary>What a source hands to the parsers: a complete line, or a note about the source itself.</summary>

@@ -1,7 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Alerting.Channels;
 

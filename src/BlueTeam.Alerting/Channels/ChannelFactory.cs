@@ -1,5 +1,3 @@
-using BlueTeam.Core.Config;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 

@@ -1,5 +1,3 @@
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Alerting.Channels;
 
 /// <summary>Every channel blueteam can build: adding a channel is its file plus one line here.</summary>

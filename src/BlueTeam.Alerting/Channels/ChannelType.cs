@@ -1,6 +1,3 @@
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace BlueTeam.Alerting.Channels;
@@ -38,7 +35,7 @@ public interface IChannelType
 }
 
 /// <summary>What every channel's options have: on or off, and the least severity it is sent.</summary>
-public abstract class ChannelOptions : IValidatable
+public abstract class ChannelOptions : IValidatable, IChannelSwitch
 {
     public bool Enabled { get; set; }
     public Severity MinSeverity { get; set; } = Severity.Info;
@@ -77,6 +74,22 @@ public abstract class ChannelType<TOptions> : IChannelType where TOptions : Chan
         ArgumentNullException.ThrowIfNull(alerting);
         return alerting.PluginOptions(Name) as TOptions ?? new TOptions();
     }
+}
+
+/// <summary>
+/// Base of the channels whose options Core declares (console, syslog, email, webhook, file): their options
+/// are a property of <see cref="AlertingOptions"/>, bound with the rest of the config.
+/// </summary>
+internal abstract class CoreChannelType<TOptions>(string name, Func<AlertingOptions, TOptions> section) : IChannelType
+    where TOptions : IChannelSwitch
+{
+    public string Name => name;
+    public Func<object>? PluginDefaults => null;
+    public bool IsEnabled(AlertingOptions alerting) => section(alerting).Enabled;
+    public Severity MinSeverity(AlertingOptions alerting) => section(alerting).MinSeverity;
+    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context) => Create(section(alerting), context);
+
+    protected abstract IAlertChannel Create(TOptions options, ChannelContext context);
 }
 
 /// <summary>Turns an options object's problems into config errors with full keys.</summary>

@@ -1,4 +1,3 @@
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using Spectre.Console;
 
@@ -80,11 +79,7 @@ public sealed class ConsoleChannel : IAlertChannel
 }
 
 /// <summary>The console channel in the <see cref="ChannelRegistry"/>.</summary>
-internal sealed class ConsoleChannelType : IChannelType
+internal sealed class ConsoleChannelType() : CoreChannelType<ConsoleChannelOptions>(ChannelNames.Console, a => a.Console)
 {
-    public string Name => ChannelNames.Console;
-    public Func<object>? PluginDefaults => null;
-    public bool IsEnabled(BlueTeam.Core.Config.AlertingOptions alerting) => alerting.Console.Enabled;
-    public Severity MinSeverity(BlueTeam.Core.Config.AlertingOptions alerting) => alerting.Console.MinSeverity;
-    public IAlertChannel Create(BlueTeam.Core.Config.AlertingOptions alerting, ChannelContext context) => new ConsoleChannel(context.Console);
+    protected override IAlertChannel Create(ConsoleChannelOptions options, ChannelContext context) => new ConsoleChannel(context.Console);
 }

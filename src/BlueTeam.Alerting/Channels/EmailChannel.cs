@@ -1,15 +1,11 @@
-using System.Globalization;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MimeKit;
 
@@ -323,16 +319,11 @@ public sealed class EmailChannel : IAlertChannel
 }
 
 /// <summary>The e-mail channel in the <see cref="ChannelRegistry"/>.</summary>
-internal sealed class EmailChannelType : IChannelType
+internal sealed class EmailChannelType() : CoreChannelType<EmailChannelOptions>(ChannelNames.Email, a => a.Email)
 {
-    public string Name => ChannelNames.Email;
-    public Func<object>? PluginDefaults => null;
-    public bool IsEnabled(AlertingOptions alerting) => alerting.Email.Enabled;
-    public Severity MinSeverity(AlertingOptions alerting) => alerting.Email.MinSeverity;
-
-    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context)
+    protected override IAlertChannel Create(EmailChannelOptions options, ChannelContext context)
     {
-        ChannelChecks.ThrowIfInvalid(alerting.Email, "alerting.email");
-        return new EmailChannel(alerting.Email, context.Time, context.Loggers.CreateLogger<EmailChannel>());
+        ChannelChecks.ThrowIfInvalid(options, "alerting.email");
+        return new EmailChannel(options, context.Time, context.Loggers.CreateLogger<EmailChannel>());
     }
 }

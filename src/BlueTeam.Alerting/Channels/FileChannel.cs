@@ -1,6 +1,4 @@
 using System.Text;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Alerting.Channels;
 
@@ -64,16 +62,11 @@ public sealed class FileChannel : IAlertChannel
 }
 
 /// <summary>The file channel in the <see cref="ChannelRegistry"/>.</summary>
-internal sealed class FileChannelType : IChannelType
+internal sealed class FileChannelType() : CoreChannelType<FileChannelOptions>(ChannelNames.File, a => a.File)
 {
-    public string Name => ChannelNames.File;
-    public Func<object>? PluginDefaults => null;
-    public bool IsEnabled(AlertingOptions alerting) => alerting.File.Enabled;
-    public Severity MinSeverity(AlertingOptions alerting) => alerting.File.MinSeverity;
-
-    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context)
+    protected override IAlertChannel Create(FileChannelOptions options, ChannelContext context)
     {
-        ChannelChecks.ThrowIfInvalid(alerting.File, "alerting.file");
-        return new FileChannel(alerting.File);
+        ChannelChecks.ThrowIfInvalid(options, "alerting.file");
+        return new FileChannel(options);
     }
 }

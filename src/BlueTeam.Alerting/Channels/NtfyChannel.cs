@@ -1,11 +1,8 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 
 namespace BlueTeam.Alerting.Channels;

@@ -1,10 +1,6 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Alerting.Channels;
 
@@ -120,16 +116,10 @@ public sealed class SyslogChannel : IAlertChannel
 /// The syslog channel in the <see cref="ChannelRegistry"/>: the local socket, or a remote server
 /// over UDP, TCP or TLS (<see cref="RemoteSyslogChannel"/>).
 /// </summary>
-internal sealed class SyslogChannelType : IChannelType
+internal sealed class SyslogChannelType() : CoreChannelType<SyslogChannelOptions>(ChannelNames.Syslog, a => a.Syslog)
 {
-    public string Name => ChannelNames.Syslog;
-    public Func<object>? PluginDefaults => null;
-    public bool IsEnabled(AlertingOptions alerting) => alerting.Syslog.Enabled;
-    public Severity MinSeverity(AlertingOptions alerting) => alerting.Syslog.MinSeverity;
-
-    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context)
+    protected override IAlertChannel Create(SyslogChannelOptions options, ChannelContext context)
     {
-        var options = alerting.Syslog;
         ChannelChecks.ThrowIfInvalid(options, "alerting.syslog");
         if (options.Transport != SyslogTransport.Local) return new RemoteSyslogChannel(options, context.Time);
         // A missing socket is not a config error: syslog may start after blueteam, and the

@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using BlueTeam.Core.Config;
 
 namespace BlueTeam.Alerting.Channels;
 

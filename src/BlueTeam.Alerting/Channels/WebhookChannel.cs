@@ -1,12 +1,9 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
 
 namespace BlueTeam.Alerting.Channels;
@@ -188,11 +185,7 @@ public sealed class WebhookChannel : IAlertChannel, IDisposable
 }
 
 /// <summary>The webhook channel in the <see cref="ChannelRegistry"/>; its constructor checks what validation cannot (secret file).</summary>
-internal sealed class WebhookChannelType : IChannelType
+internal sealed class WebhookChannelType() : CoreChannelType<WebhookChannelOptions>(ChannelNames.Webhook, a => a.Webhook)
 {
-    public string Name => ChannelNames.Webhook;
-    public Func<object>? PluginDefaults => null;
-    public bool IsEnabled(AlertingOptions alerting) => alerting.Webhook.Enabled;
-    public Severity MinSeverity(AlertingOptions alerting) => alerting.Webhook.MinSeverity;
-    public IAlertChannel Create(AlertingOptions alerting, ChannelContext context) => new WebhookChannel(alerting.Webhook, context.Time);
+    protected override IAlertChannel Create(WebhookChannelOptions options, ChannelContext context) => new WebhookChannel(options, context.Time);
 }

@@ -1,13 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
-using BlueTeam.Storage;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
@@ -29,11 +21,7 @@ internal static class AlertsCommand
         var list = new Command("list", "List stored alerts, newest first") { Format, Limit, MinSeverity, Rule };
         list.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => ListAsync(app, parse, token)));
 
-        var showId = new Argument<long>("id") { Description = "The alert's id (from alerts list)" };
-        var showFormat = new Option<string>("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
-        showFormat.AcceptOnlyFromAmong("table", "json");
-        var show = new Command("show", "One alert in full: the incident, its evidence, deliveries, triage and audit-chain entries") { showId, showFormat };
-        show.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => IncidentView.ShowAsync(app, parse.GetValue(showId), parse.GetValue(showFormat)!, token)));
+        var show = IncidentView.ShowCommand("The alert's id (from alerts list)", "One alert in full: the incident, its evidence, deliveries, triage and audit-chain entries");
 
         var ackId = new Argument<long>("id") { Description = "The alert's id (from alerts list)" };
         var by = new Option<string>("--by") { Description = "Who acknowledges it (recorded in the audit chain)", Required = true };

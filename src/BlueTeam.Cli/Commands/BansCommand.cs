@@ -1,10 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Config;
 using BlueTeam.Response;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
@@ -121,29 +116,22 @@ internal static class BansCommand
         var bans = await store.ListBansAsync(activeOnly: !all, host, now, ct).ConfigureAwait(false);
         if (format == "json")
         {
-            await JsonOutput.WriteAsync(w =>
+            await JsonOutput.WriteObjectsAsync(bans, (w, b) =>
             {
-                w.WriteStartArray();
-                foreach (var b in bans)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("id", b.Id);
-                    w.WriteString("state", State(b, now));
-                    w.WriteString("target", b.Target);
-                    w.WriteString("action", BanActionNames.Name(b.Action));
-                    w.WriteString("host", b.Host);
-                    if (b.Rule is { } r) w.WriteString("rule", r); else w.WriteNull("rule");
-                    if (b.IncidentFingerprint is { } f) w.WriteString("incident", f); else w.WriteNull("incident");
-                    w.WriteString("from", b.From);
-                    w.WriteString("until", b.Until);
-                    w.WriteTimestamp("lifted_at", b.LiftedAt);
-                    if (b.LiftedBy is { } lb) w.WriteString("lifted_by", lb); else w.WriteNull("lifted_by");
-                    w.WriteString("by", b.By);
-                    w.WriteString("reason", b.Reason);
-                    w.WriteString("evidence", b.Evidence);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                w.WriteNumber("id", b.Id);
+                w.WriteString("state", State(b, now));
+                w.WriteString("target", b.Target);
+                w.WriteString("action", BanActionNames.Name(b.Action));
+                w.WriteString("host", b.Host);
+                if (b.Rule is { } r) w.WriteString("rule", r); else w.WriteNull("rule");
+                if (b.IncidentFingerprint is { } f) w.WriteString("incident", f); else w.WriteNull("incident");
+                w.WriteString("from", b.From);
+                w.WriteString("until", b.Until);
+                w.WriteTimestamp("lifted_at", b.LiftedAt);
+                if (b.LiftedBy is { } lb) w.WriteString("lifted_by", lb); else w.WriteNull("lifted_by");
+                w.WriteString("by", b.By);
+                w.WriteString("reason", b.Reason);
+                w.WriteString("evidence", b.Evidence);
             }, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         }

@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace BlueTeam.Cli.Commands;
 
 /// <summary>The command tree: noun verb, as amtool and cscli do it.</summary>

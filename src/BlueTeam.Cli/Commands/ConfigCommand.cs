@@ -1,9 +1,3 @@
-using BlueTeam.Alerting;
-using System.CommandLine;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Text;
-
 namespace BlueTeam.Cli.Commands;
 
 /// <summary>`blueteam config check|show`: the daemon's own start-up validation, and the effective values (secrets masked).</summary>

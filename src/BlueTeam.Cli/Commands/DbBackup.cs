@@ -1,6 +1,3 @@
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Text;
 using Microsoft.Data.Sqlite;
 
 namespace BlueTeam.Cli.Commands;

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Text;
-
 namespace BlueTeam.Cli.Commands;
 
 /// <summary>

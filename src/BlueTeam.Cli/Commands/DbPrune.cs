@@ -1,8 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Text;
 
 namespace BlueTeam.Cli.Commands;
 

@@ -1,9 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Text;
-
 namespace BlueTeam.Cli.Commands;
 
 /// <summary>

@@ -1,11 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
 using BlueTeam.Correlation;
 using BlueTeam.Engine;
 using BlueTeam.Parsing;

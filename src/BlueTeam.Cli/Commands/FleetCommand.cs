@@ -1,11 +1,6 @@
-using System.CommandLine;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Text;
 using BlueTeam.Storage.Fleet;
 using Npgsql;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
@@ -168,21 +163,14 @@ internal static class FleetCommand
         }
         if (format == "json")
         {
-            await JsonOutput.WriteAsync(w =>
+            await JsonOutput.WriteObjectsAsync(roles, (w, r) =>
             {
-                w.WriteStartArray();
-                foreach (var r in roles)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("kind", FleetRoleAdmin.KindName(r.Kind));
-                    w.WriteString("name", r.Name);
-                    w.WriteString("role", r.RoleName);
-                    w.WriteBoolean("login", r.CanLogin);
-                    w.WriteBoolean("role_exists", r.RoleExists);
-                    w.WriteString("created_at", r.CreatedAt);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                w.WriteString("kind", FleetRoleAdmin.KindName(r.Kind));
+                w.WriteString("name", r.Name);
+                w.WriteString("role", r.RoleName);
+                w.WriteBoolean("login", r.CanLogin);
+                w.WriteBoolean("role_exists", r.RoleExists);
+                w.WriteString("created_at", r.CreatedAt);
             }, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         }

@@ -1,11 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Events;
-using BlueTeam.Storage;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
@@ -29,11 +22,7 @@ internal static class IncidentsCommand
         var list = new Command("list", "List stored incidents, newest first, with their triage state") { Since, MinSeverity, Rule, Host, Limit, Format };
         list.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => ListAsync(app, parse, token)));
 
-        var id = new Argument<long>("id") { Description = "The incident's id (from incidents list)" };
-        var showFormat = new Option<string>("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
-        showFormat.AcceptOnlyFromAmong("table", "json");
-        var show = new Command("show", "One incident in full: evidence, deliveries, triage and audit-chain entries") { id, showFormat };
-        show.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, (app, token) => IncidentView.ShowAsync(app, parse.GetValue(id), parse.GetValue(showFormat)!, token)));
+        var show = IncidentView.ShowCommand("The incident's id (from incidents list)", "One incident in full: evidence, deliveries, triage and audit-chain entries");
 
         return new Command("incidents", "Every stored incident, info and silenced included") { list, show };
     }
@@ -67,17 +56,10 @@ internal static class IncidentsCommand
 
         if (parse.GetValue(Format) == "json")
         {
-            await JsonOutput.WriteAsync(w =>
+            await JsonOutput.WriteObjectsAsync(alerts, (w, a) =>
             {
-                w.WriteStartArray();
-                foreach (var a in alerts)
-                {
-                    w.WriteStartObject();
-                    IncidentView.WriteFields(w, a, triage.GetValueOrDefault(a.Id));
-                    IncidentView.WriteDeliveries(w, deliveries[a.Id]);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                IncidentView.WriteFields(w, a, triage.GetValueOrDefault(a.Id));
+                IncidentView.WriteDeliveries(w, deliveries[a.Id]);
             }, ct).ConfigureAwait(false);
         }
         else if (alerts.Count == 0)

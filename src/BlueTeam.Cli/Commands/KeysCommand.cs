@@ -1,7 +1,3 @@
-using System.CommandLine;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Text;
 using BlueTeam.Engine.Daemon;
 using BlueTeam.Storage.Sealing;
 

@@ -1,22 +1,14 @@
-using System.CommandLine;
 using System.Runtime.InteropServices;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Monitoring;
 using BlueTeam.Engine.Daemon;
-using BlueTeam.Core.Config;
 using BlueTeam.Core.Diagnostics;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
 using BlueTeam.Correlation;
 using BlueTeam.Sources;
 using BlueTeam.Sources.Transports;
-using BlueTeam.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 

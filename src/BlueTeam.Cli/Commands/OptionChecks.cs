@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-
 namespace BlueTeam.Cli.Commands;
 
 /// <summary>Range checks for numeric options, reported as usage errors (exit 2) before any command runs.</summary>

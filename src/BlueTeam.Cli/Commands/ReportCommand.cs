@@ -1,10 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Events;
-using BlueTeam.Storage;
 
 namespace BlueTeam.Cli.Commands;
 

@@ -1,10 +1,3 @@
-using System.CommandLine;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
-
 namespace BlueTeam.Cli.Commands;
 
 /// <summary>

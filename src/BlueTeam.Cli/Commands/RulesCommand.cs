@@ -1,9 +1,4 @@
-using System.CommandLine;
 using System.Text.Json;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
 using BlueTeam.Correlation;
 using BlueTeam.Correlation.State;
 using BlueTeam.Engine;

@@ -1,14 +1,7 @@
-using System.CommandLine;
 using System.Diagnostics;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
 using BlueTeam.Engine;
 using BlueTeam.Parsing;
 using BlueTeam.Sources;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 

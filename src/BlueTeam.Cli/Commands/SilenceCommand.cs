@@ -1,12 +1,6 @@
-using System.CommandLine;
-using System.Globalization;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
 using BlueTeam.Correlation;
-using BlueTeam.Storage;
 using Silence = BlueTeam.Storage.Silence;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
@@ -119,26 +113,19 @@ internal static class SilenceCommand
         var now = app.Time.GetUtcNow();
         if (format == "json")
         {
-            await JsonOutput.WriteAsync(w =>
+            await JsonOutput.WriteObjectsAsync(silences, (w, s) =>
             {
-                w.WriteStartArray();
-                foreach (var s in silences)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("id", s.Id);
-                    w.WriteString("state", State(s, now));
-                    if (s.RuleName is { } r) w.WriteString("rule", r); else w.WriteNull("rule");
-                    w.WritePropertyName("matchers");
-                    SilenceMatcherJson.WriteArray(w, s.Matchers);
-                    w.WriteString("starts_at", s.StartsAt);
-                    w.WriteString("ends_at", s.EndsAt);
-                    w.WriteTimestamp("expired_at", s.ExpiredAt);
-                    w.WriteString("created_by", s.CreatedBy);
-                    w.WriteString("created_at", s.CreatedAt);
-                    w.WriteString("reason", s.Reason);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                w.WriteNumber("id", s.Id);
+                w.WriteString("state", State(s, now));
+                if (s.RuleName is { } r) w.WriteString("rule", r); else w.WriteNull("rule");
+                w.WritePropertyName("matchers");
+                SilenceMatcherJson.WriteArray(w, s.Matchers);
+                w.WriteString("starts_at", s.StartsAt);
+                w.WriteString("ends_at", s.EndsAt);
+                w.WriteTimestamp("expired_at", s.ExpiredAt);
+                w.WriteString("created_by", s.CreatedBy);
+                w.WriteString("created_at", s.CreatedAt);
+                w.WriteString("reason", s.Reason);
             }, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         }

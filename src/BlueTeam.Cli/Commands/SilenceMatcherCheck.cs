@@ -1,7 +1,5 @@
 using System.Net;
-using BlueTeam.Alerting;
 using BlueTeam.Cli.Output;
-using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
 
 namespace BlueTeam.Cli.Commands;

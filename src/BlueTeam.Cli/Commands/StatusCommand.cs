@@ -1,10 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
-using BlueTeam.Cli.Composition;
 using BlueTeam.Cli.Output;
-using BlueTeam.Storage;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 
@@ -158,10 +153,8 @@ internal static class StatusCommand
         w.WriteStartObject();
         w.WriteBoolean("ok", problems.Count == 0);
         w.WriteNumber("fresh_threshold_sec", (long)threshold.TotalSeconds);
-        w.WriteStartArray("hosts");
-        foreach (var h in hosts)
+        w.WriteObjects("hosts", hosts, (w, h) =>
         {
-            w.WriteStartObject();
             w.WriteString("host", h.Host);
             w.WriteString("state", StateWord(h));
             w.WriteBoolean("fresh", h.Fresh);
@@ -187,19 +180,13 @@ internal static class StatusCommand
                 }
                 w.WriteEndArray();
             }
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        w.WriteStartArray("outbox");
-        foreach (var c in backlog)
+        });
+        w.WriteObjects("outbox", backlog, (w, c) =>
         {
-            w.WriteStartObject();
             w.WriteString("channel", c.Channel);
             w.WriteNumber("pending", c.Pending);
             w.WriteTimestamp("oldest_due_at", c.OldestDueAt);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        });
         w.WriteStartArray("problems");
         foreach (var p in problems) w.WriteStringValue(p);
         w.WriteEndArray();

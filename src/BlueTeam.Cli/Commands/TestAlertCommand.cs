@@ -1,10 +1,3 @@
-using System.CommandLine;
-using BlueTeam.Alerting;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
-using Spectre.Console;
-
 namespace BlueTeam.Cli.Commands;
 
 /// <summary>

@@ -1,12 +1,6 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
-using BlueTeam.Cli.Composition;
-using BlueTeam.Core.Text;
 using BlueTeam.Engine.Daemon;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Sealing;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Commands;
 

@@ -1,15 +1,10 @@
-using BlueTeam.Alerting;
 using BlueTeam.Alerting.Channels;
-using BlueTeam.Core.Config;
 using BlueTeam.Correlation;
 using BlueTeam.Parsing;
-using BlueTeam.Core.Events;
 using BlueTeam.Engine.Daemon;
 using BlueTeam.Sources.Transports;
-using BlueTeam.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Composition;
 

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Text;
-using BlueTeam.Storage;
-
 namespace BlueTeam.Cli.Composition;
 
 /// <summary>A read-only command was pointed at an SQLite store that does not exist.</summary>

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Cli.Composition;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using BlueTeam.Core.Diagnostics;
-using BlueTeam.Core.Events;
 using BlueTeam.Correlation;
 using BlueTeam.Engine.Daemon;
 

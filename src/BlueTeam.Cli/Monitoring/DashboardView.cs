@@ -1,8 +1,4 @@
-using System.Globalization;
-using BlueTeam.Core.Events;
-using BlueTeam.Core.Text;
 using BlueTeam.Engine.Daemon;
-using Spectre.Console;
 using Spectre.Console.Rendering;
 
 namespace BlueTeam.Cli.Monitoring;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Hosting;
-using Spectre.Console;
 using BlueTeam.Engine.Daemon;
 
 namespace BlueTeam.Cli.Monitoring;
@@ -36,14 +35,7 @@ internal sealed class DashboardWorker : BackgroundService
             {
                 ctx.UpdateTarget(Render());
                 ctx.Refresh();
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    break;
-                }
+                if (!await StopAwareDelay.WaitAsync(TimeSpan.FromSeconds(1), _time, stoppingToken).ConfigureAwait(false)) break;
             }
             ctx.UpdateTarget(Render()); // the final state stays on screen above the summary
             ctx.Refresh();

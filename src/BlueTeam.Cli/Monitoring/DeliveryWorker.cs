@@ -1,6 +1,4 @@
-using BlueTeam.Alerting;
 using BlueTeam.Engine.Daemon;
-using BlueTeam.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,17 +11,13 @@ namespace BlueTeam.Cli.Monitoring;
 /// at least every second for retries that come due; at shutdown every channel runs one last round,
 /// all at once.
 /// </summary>
-internal sealed class DeliveryWorker : BackgroundService
+internal sealed class DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, SpoolingAlertStore store, ILogger<DeliveryWorker> logger)
+    : BackgroundService
 {
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(1);
     // The last round at shutdown: a channel still stuck after this keeps its rows pending for the
     // next start (delivery is at least once), instead of holding the daemon's exit for its timeout.
     private static readonly TimeSpan FinalRoundLimit = TimeSpan.FromSeconds(5);
-    private readonly DaemonRuntime _runtime;
-    private readonly WakeSignal _wake;
-    private readonly DaemonStats _stats;
-    private readonly ILogger<DeliveryWorker> _logger;
-    private readonly SpoolingAlertStore _store;
 
     // Channel name → its worker and the task running it; touched only by ExecuteAsync's loop.
     private readonly Dictionary<string, (ChannelDeliveryWorker Worker, Task Running)> _workers = new(StringComparer.Ordinal);
@@ -31,15 +25,6 @@ internal sealed class DeliveryWorker : BackgroundService
     // Delivery health is one state machine across channels, and raising its incident stores rows
     // for the other channels: the workers take turns here (rare, and never during a send).
     private readonly SemaphoreSlim _healthGate = new(1, 1);
-
-    public DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, DaemonStats stats, SpoolingAlertStore store, ILogger<DeliveryWorker> logger)
-    {
-        _store = store;
-        _runtime = runtime;
-        _wake = wake;
-        _stats = stats;
-        _logger = logger;
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -49,7 +34,7 @@ internal sealed class DeliveryWorker : BackgroundService
             await StartAndWakeAsync(stoppingToken).ConfigureAwait(false);
             try
             {
-                await _wake.WaitAsync(Idle, stoppingToken).ConfigureAwait(false);
+                await wake.WaitAsync(Idle, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -70,16 +55,16 @@ internal sealed class DeliveryWorker : BackgroundService
     {
         // The running workers first: new alerts should not wait for the store query below.
         foreach (var (worker, _) in _workers.Values) worker.Wake();
-        var names = new HashSet<string>(_runtime.Current.Dispatcher.ConfiguredChannels, StringComparer.Ordinal);
+        var names = new HashSet<string>(runtime.Current.Dispatcher.ConfiguredChannels, StringComparer.Ordinal);
         try
         {
-            names.UnionWith(await ((IDeliveryScheduler)_store).GetDueChannelsAsync(DateTimeOffset.UtcNow, stoppingToken).ConfigureAwait(false));
+            names.UnionWith(await ((IDeliveryScheduler)store).GetDueChannelsAsync(DateTimeOffset.UtcNow, stoppingToken).ConfigureAwait(false));
         }
         catch (StoreException e)
         {
             // The outbox is in the store: nothing is lost while it is down, only late.
-            _stats.StoreError();
-            _logger.LogWarning("Outbox unavailable, deliveries wait: {Message}", e.Message);
+            stats.StoreError();
+            logger.LogWarning("Outbox unavailable, deliveries wait: {Message}", e.Message);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -88,7 +73,7 @@ internal sealed class DeliveryWorker : BackgroundService
         foreach (var name in names)
         {
             if (_workers.ContainsKey(name)) continue;
-            var worker = new ChannelDeliveryWorker(name, () => _runtime.Current.Dispatcher, ObserveAsync, OnRoundError, Idle);
+            var worker = new ChannelDeliveryWorker(name, () => runtime.Current.Dispatcher, ObserveAsync, OnRoundError, Idle);
             _workers[name] = (worker, Task.Run(() => worker.RunAsync(stoppingToken), CancellationToken.None));
             worker.Wake();
         }
@@ -102,7 +87,7 @@ internal sealed class DeliveryWorker : BackgroundService
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested)
         {
-            _logger.LogWarning("Delivery to {Channel} still in progress at shutdown; its pending rows are sent after the next start", worker.ChannelName);
+            logger.LogWarning("Delivery to {Channel} still in progress at shutdown; its pending rows are sent after the next start", worker.ChannelName);
         }
         catch (StoreException e)
         {
@@ -115,12 +100,12 @@ internal sealed class DeliveryWorker : BackgroundService
     {
         try
         {
-            await _runtime.Current.Health.RestoreAsync(_store, ct).ConfigureAwait(false);
+            await runtime.Current.Health.RestoreAsync(store, ct).ConfigureAwait(false);
         }
         catch (StoreException e)
         {
-            _stats.StoreError();
-            _logger.LogWarning("Delivery health not restored from the store (starting fresh): {Message}", e.Message);
+            stats.StoreError();
+            logger.LogWarning("Delivery health not restored from the store (starting fresh): {Message}", e.Message);
         }
     }
 
@@ -128,20 +113,20 @@ internal sealed class DeliveryWorker : BackgroundService
     {
         foreach (var attempt in attempts)
         {
-            _stats.Channels.GetOrAdd(attempt.Channel, _ => new ChannelStats()).Record(attempt.Status);
-            if (attempt.Status == DeliveryStatus.Delivered) _stats.DeliverySucceeded();
-            else if (attempt.Status == DeliveryStatus.Failed) _stats.DeliveryFailedFinally();
+            stats.Channels.GetOrAdd(attempt.Channel, _ => new ChannelStats()).Record(attempt.Status);
+            if (attempt.Status == DeliveryStatus.Delivered) stats.DeliverySucceeded();
+            else if (attempt.Status == DeliveryStatus.Failed) stats.DeliveryFailedFinally();
         }
         var raised = false;
         await _healthGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            var parts = _runtime.Current;
+            var parts = runtime.Current;
             // NIST 3.3.4: failing to deliver is itself an incident, sent down the channels that still work.
             foreach (var failure in parts.Health.Observe(attempts))
             {
                 await parts.Engine.RaiseDeliveryFailureAsync(failure, parts.Health.IsHealthy, CancellationToken.None).ConfigureAwait(false);
-                _stats.IncidentStored(isNew: true);
+                stats.IncidentStored(isNew: true);
                 raised = true;
             }
         }
@@ -149,7 +134,7 @@ internal sealed class DeliveryWorker : BackgroundService
         {
             _healthGate.Release();
         }
-        if (raised) _wake.Set(); // its deliveries wait in the other channels' outbox rows
+        if (raised) wake.Set(); // its deliveries wait in the other channels' outbox rows
     }
 
     private void OnRoundError(string channel, Exception e)
@@ -157,10 +142,10 @@ internal sealed class DeliveryWorker : BackgroundService
         if (e is StoreException)
         {
             // The outbox is in the store: nothing is lost while it is down, only late.
-            _stats.StoreError();
-            _logger.LogWarning("Outbox unavailable, deliveries to {Channel} wait: {Message}", channel, e.Message);
+            stats.StoreError();
+            logger.LogWarning("Outbox unavailable, deliveries to {Channel} wait: {Message}", channel, e.Message);
             return;
         }
-        _logger.LogError(e, "Delivery round for {Channel} failed; retrying in {Pause}", channel, Idle);
+        logger.LogError(e, "Delivery round for {Channel} failed; retrying in {Pause}", channel, Idle);
     }
 }

@@ -1,6 +1,4 @@
-using BlueTeam.Core.Config;
 using BlueTeam.Core.Diagnostics;
-using BlueTeam.Core.Events;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;

@@ -1,9 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
-using BlueTeam.Storage;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Output;
 
@@ -85,19 +80,15 @@ internal static class IncidentView
 
     public static void WriteDeliveries(Utf8JsonWriter w, IEnumerable<DeliveryRecord> deliveries)
     {
-        w.WriteStartArray("deliveries");
-        foreach (var d in deliveries)
+        w.WriteObjects("deliveries", deliveries, (w, d) =>
         {
-            w.WriteStartObject();
             w.WriteString("channel", d.Channel);
             w.WriteString("status", StatusName(d.Status));
             w.WriteNumber("attempts", d.Attempts);
             if (d.LastError is not null) w.WriteString("last_error", d.LastError);
             if (d.DeliveredAt is { } at) w.WriteString("delivered_at", at);
             if (d.NextAttemptAt is { } next) w.WriteString("next_attempt_at", next);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        });
     }
 
     public static void WriteDetailJson(Utf8JsonWriter w, IncidentDetail d)
@@ -105,17 +96,13 @@ internal static class IncidentView
         w.WriteStartObject();
         WriteFields(w, d.Alert, d.Triage);
         WriteDeliveries(w, d.Deliveries);
-        w.WriteStartArray("chain");
-        foreach (var link in d.Chain)
+        w.WriteObjects("chain", d.Chain, (w, link) =>
         {
-            w.WriteStartObject();
             w.WriteString("host", link.Host);
             w.WriteNumber("seq", link.Seq);
             w.WriteString("kind", link.Kind);
             w.WriteString("entry_hash", link.EntryHash);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        });
         // The evidence as ECS documents, exactly as stored.
         w.WritePropertyName("evidence");
         w.WriteStartArray();
@@ -205,6 +192,17 @@ internal static class IncidentView
         DeliveryStatus.Failed => "[red]failed[/]",
         _ => "[yellow]pending[/]",
     };
+
+    /// <summary>The <c>show ID [--format table|json]</c> subcommand, the same under <c>alerts</c> and <c>incidents</c>.</summary>
+    public static Command ShowCommand(string idDescription, string description)
+    {
+        var id = new Argument<long>("id") { Description = idDescription };
+        var format = new Option<string>("--format", "-f") { Description = "table or json", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var show = new Command("show", description) { id, format };
+        show.SetAction((parse, ct) => Composition.CommandRunner.RunAsync(parse, ct, (app, token) => ShowAsync(app, parse.GetValue(id), parse.GetValue(format)!, token)));
+        return show;
+    }
 
     /// <summary>`alerts show ID` and `incidents show ID`: exit 0, or 1 when there is no such incident.</summary>
     public static async Task<int> ShowAsync(Composition.AppServices app, long id, string format, CancellationToken ct)

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text;
-using BlueTeam.Core.Text;
-using Spectre.Console;
 
 namespace BlueTeam.Cli.Output;
 

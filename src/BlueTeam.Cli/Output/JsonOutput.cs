@@ -19,6 +19,24 @@ internal static class JsonOutput
         await stdout.WriteAsync("\n"u8.ToArray(), ct).ConfigureAwait(false);
     }
 
+    /// <summary>A list command's JSON: an array of one object per item.</summary>
+    public static Task WriteObjectsAsync<T>(IEnumerable<T> items, Action<Utf8JsonWriter, T> writeFields, CancellationToken ct) =>
+        WriteAsync(w => w.WriteObjects(null, items, writeFields), ct);
+
+    /// <summary>An array of one object per item: the property <paramref name="name"/>, or a value where <paramref name="name"/> is null.</summary>
+    public static void WriteObjects<T>(this Utf8JsonWriter w, string? name, IEnumerable<T> items, Action<Utf8JsonWriter, T> writeFields)
+    {
+        if (name is null) w.WriteStartArray();
+        else w.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            w.WriteStartObject();
+            writeFields(w, item);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
     public static void WriteTimestamp(this Utf8JsonWriter w, string name, DateTimeOffset? at)
     {
         if (at is { } value) w.WriteString(name, value.ToUniversalTime());

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Core.Config;
 
@@ -166,7 +165,14 @@ public sealed class DeliveryFailureOptions : IValidatable
     }
 }
 
-public sealed class ConsoleChannelOptions : IValidatable
+/// <summary>What every channel's options have: on or off, and the least severity sent to the channel.</summary>
+public interface IChannelSwitch
+{
+    bool Enabled { get; }
+    Severity MinSeverity { get; }
+}
+
+public sealed class ConsoleChannelOptions : IValidatable, IChannelSwitch
 {
     public bool Enabled { get; set; } = true;
     /// <summary>Incidents below this severity never go to this channel, whatever the route says.</summary>
@@ -177,7 +183,7 @@ public sealed class ConsoleChannelOptions : IValidatable
 public enum SyslogTransport { Local, Udp, Tcp, Tls }
 public enum SyslogFormat { Text, Json, Cef }
 
-public sealed class SyslogChannelOptions : IValidatable
+public sealed class SyslogChannelOptions : IValidatable, IChannelSwitch
 {
     public bool Enabled { get; set; } = true;
     public Severity MinSeverity { get; set; } = Severity.Info;
@@ -239,7 +245,7 @@ public static class SyslogFacilities
 
 public enum SmtpTls { Auto, None, Starttls, Implicit }
 
-public sealed class EmailChannelOptions : IValidatable
+public sealed class EmailChannelOptions : IValidatable, IChannelSwitch
 {
     public bool Enabled { get; set; }
     public Severity MinSeverity { get; set; } = Severity.Info;
@@ -291,7 +297,7 @@ public sealed class EmailChannelOptions : IValidatable
 
 public enum WebhookFormat { Ecs, Slack, Teams }
 
-public sealed class WebhookChannelOptions : IValidatable
+public sealed class WebhookChannelOptions : IValidatable, IChannelSwitch
 {
     public bool Enabled { get; set; }
     public Severity MinSeverity { get; set; } = Severity.Info;
@@ -321,7 +327,7 @@ public sealed class WebhookChannelOptions : IValidatable
     }
 }
 
-public sealed class FileChannelOptions : IValidatable
+public sealed class FileChannelOptions : IValidatable, IChannelSwitch
 {
     public bool Enabled { get; set; }
     public Severity MinSeverity { get; set; } = Severity.Info;

@@ -1,8 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.Reflection;
-using System.Text;
-using BlueTeam.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace BlueTeam.Core.Config;

@@ -1,5 +1,3 @@
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Core.Config;
 
 // The shape of blueteam.yaml. Property names map to snake_case keys (PollIntervalSec ->

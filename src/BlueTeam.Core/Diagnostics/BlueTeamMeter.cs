@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text;
 
 namespace BlueTeam.Core.Diagnostics;
 

@@ -5,11 +5,8 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using BlueTeam.Alerting.Channels;
-using BlueTeam.Core.Config;
 using BlueTeam.Core.Text;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Sealing;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -38,7 +35,7 @@ internal sealed class ChainHeadAnnouncer
     private ChainHead? _lastSent;
     private bool _sentOnce;
     private DateTimeOffset _lastSentAt;
-    private string? _lastError;
+    private readonly StateChangeLog _errors = new();
 
     /// <summary>How long an unchanged head goes without being announced again.</summary>
     public static TimeSpan Repeat { get; } = TimeSpan.FromHours(1);
@@ -63,15 +60,13 @@ internal sealed class ChainHeadAnnouncer
             _lastSent = head;
             _lastSentAt = now;
             _sentOnce = true;
-            if (_lastError is not null) logger.LogInformation("Audit chain head sent to syslog again");
-            _lastError = null;
+            if (_errors.Succeeded()) logger.LogInformation("Audit chain head sent to syslog again");
             return true;
         }
         catch (Exception e) when (e is StoreException or SocketException or IOException or AuthenticationException or System.Security.Cryptography.CryptographicException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             var message = e is OperationCanceledException ? $"no answer within {options.TimeoutSec} s" : e.Message;
-            if (_lastError != message) logger.LogWarning("Audit chain head not sent to syslog: {Message}", message);
-            _lastError = message;
+            if (_errors.Failed(message)) logger.LogWarning("Audit chain head not sent to syslog: {Message}", message);
             return false;
         }
     }

@@ -1,9 +1,6 @@
 using BlueTeam.Alerting;
-using BlueTeam.Core.Config;
 using BlueTeam.Correlation;
 using BlueTeam.Parsing;
-using BlueTeam.Storage;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

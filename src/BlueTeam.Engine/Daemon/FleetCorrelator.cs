@@ -1,9 +1,6 @@
 using BlueTeam.Alerting;
-using BlueTeam.Core.Events;
 using BlueTeam.Correlation.Fleet;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Fleet;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

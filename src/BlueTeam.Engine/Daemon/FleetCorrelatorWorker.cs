@@ -1,9 +1,5 @@
-using BlueTeam.Core.Diagnostics;
 using BlueTeam.Correlation.Fleet;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Fleet;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -17,40 +13,23 @@ namespace BlueTeam.Engine.Daemon;
 /// A lost session (the database restarted, the network broke) ends the leadership; the worker logs it and
 /// goes back to the election. Leaders come and go without losing a signal: the cursor is in the store.
 /// </remarks>
-internal sealed class FleetCorrelatorWorker : BackgroundService
+internal sealed class FleetCorrelatorWorker(DaemonRuntime runtime, SignalsStore signals, DaemonStats stats, FleetStats fleetStats, WakeSignal deliveryWake, TimeProvider time, ILogger<FleetCorrelatorWorker> logger)
+    : BackgroundService
 {
-    private readonly DaemonRuntime _runtime;
-    private readonly SignalsStore _signals;
-    private readonly DaemonStats _stats;
-    private readonly FleetStats _fleetStats;
-    private readonly WakeSignal _deliveryWake;
-    private readonly TimeProvider _time;
-    private readonly ILogger<FleetCorrelatorWorker> _logger;
     private readonly StateChangeLog _errors = new();
-
-    public FleetCorrelatorWorker(DaemonRuntime runtime, SignalsStore signals, DaemonStats stats, FleetStats fleetStats, WakeSignal deliveryWake, TimeProvider time, ILogger<FleetCorrelatorWorker> logger)
-    {
-        _fleetStats = fleetStats;
-        _runtime = runtime;
-        _signals = signals;
-        _stats = stats;
-        _deliveryWake = deliveryWake;
-        _time = time;
-        _logger = logger;
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var config = _runtime.Current.Config;
+            var config = runtime.Current.Config;
             try
             {
-                await using (var session = await _signals.TryLeadAsync(config.Host, stoppingToken).ConfigureAwait(false))
+                await using (var session = await signals.TryLeadAsync(config.Host, stoppingToken).ConfigureAwait(false))
                 {
                     if (session is not null) await LeadAsync(session, stoppingToken).ConfigureAwait(false);
                 }
-                if (_errors.Succeeded()) _logger.LogInformation("Fleet correlator election reachable again");
+                if (_errors.Succeeded()) logger.LogInformation("Fleet correlator election reachable again");
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -58,55 +37,48 @@ internal sealed class FleetCorrelatorWorker : BackgroundService
             }
             catch (StoreException e)
             {
-                _stats.StoreError();
-                if (_errors.Failed(e.Message)) _logger.LogWarning("Fleet correlation interrupted, back to the election: {Message}", e.Message);
+                stats.StoreError();
+                if (_errors.Failed(e.Message)) logger.LogWarning("Fleet correlation interrupted, back to the election: {Message}", e.Message);
             }
-            try
-            {
-                await Task.Delay(config.Fleet.ElectionRetry, _time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
+            if (!await StopAwareDelay.WaitAsync(config.Fleet.ElectionRetry, time, stoppingToken).ConfigureAwait(false)) break;
         }
     }
 
     private async Task LeadAsync(SignalsLeaderSession session, CancellationToken ct)
     {
-        var config = _runtime.Current.Config;
+        var config = runtime.Current.Config;
         var rules = FleetRuleCatalog.Build(config.Fleet);
         var correlator = new FleetCorrelator(session, rules, FleetRuleCatalog.Retention(rules, config.Fleet),
             TimeSpan.FromHours(config.Fleet.KeepSignalsHours), config.Host,
             async (incidents, token) =>
             {
-                var raised = await _runtime.Current.Engine.RaiseAllAsync(incidents, token).ConfigureAwait(false);
+                var raised = await runtime.Current.Engine.RaiseAllAsync(incidents, token).ConfigureAwait(false);
                 for (var i = 0; i < raised.Count; i++)
                 {
-                    _stats.IncidentStored(raised[i].IsNew);
-                    _stats.Recent(incidents[i], raised[i].IsNew);
+                    stats.IncidentStored(raised[i].IsNew);
+                    stats.Recent(incidents[i], raised[i].IsNew);
                 }
-                _deliveryWake.Set();
+                deliveryWake.Set();
                 return raised;
-            }, _time, _logger);
+            }, time, logger);
         await correlator.StartAsync(ct).ConfigureAwait(false);
-        _fleetStats.Leads(true);
-        _logger.LogInformation("Fleet correlator elected: {Host} correlates the fleet's signals from #{Cursor} ({Rules})",
+        fleetStats.Leads(true);
+        logger.LogInformation("Fleet correlator elected: {Host} correlates the fleet's signals from #{Cursor} ({Rules})",
             config.Host, correlator.Cursor, string.Join(", ", rules.Select(r => r.Name)));
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 var read = await correlator.RunOnceAsync(ct).ConfigureAwait(false);
-                _fleetStats.Read(read);
+                fleetStats.Read(read);
                 if (read == FleetCorrelator.ReadBatch) continue; // more waiting
                 await session.WaitAsync(config.Fleet.Poll, ct).ConfigureAwait(false);
             }
         }
         finally
         {
-            _fleetStats.Leads(false);
-            _logger.LogInformation("Fleet correlator {Host} steps down at #{Cursor} ({Read} signals read, {Raised} fleet incidents raised or updated)",
+            fleetStats.Leads(false);
+            logger.LogInformation("Fleet correlator {Host} steps down at #{Cursor} ({Read} signals read, {Raised} fleet incidents raised or updated)",
                 config.Host, correlator.Cursor, correlator.SignalsRead, correlator.Raised);
         }
     }

@@ -1,8 +1,6 @@
-using BlueTeam.Core.Config;
 using BlueTeam.Correlation.Fleet;
 using BlueTeam.Storage.Fleet;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

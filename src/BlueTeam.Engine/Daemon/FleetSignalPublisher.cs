@@ -1,9 +1,5 @@
-using BlueTeam.Core.Diagnostics;
 using BlueTeam.Correlation.Fleet;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Fleet;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -13,40 +9,18 @@ namespace BlueTeam.Engine.Daemon;
 /// store is down the counts are kept (merged with new ones, bounded by the aggregator) and sent when it is back.
 /// </summary>
 /// <remarks>Registered before the pipeline worker, so it stops after it and publishes what the drain counted.</remarks>
-internal sealed class FleetSignalPublisher : BackgroundService
+internal sealed class FleetSignalPublisher(FleetSignalAggregator aggregator, SignalsStore store, string host, FleetStats stats, TimeProvider time, ILogger<FleetSignalPublisher> logger)
+    : BackgroundService
 {
     private static readonly TimeSpan PublishEvery = TimeSpan.FromSeconds(1);
 
-    private readonly FleetSignalAggregator _aggregator;
-    private readonly SignalsStore _store;
-    private readonly string _host;
-    private readonly FleetStats _stats;
-    private readonly TimeProvider _time;
-    private readonly ILogger<FleetSignalPublisher> _logger;
     private readonly StateChangeLog _errors = new();
-
-    public FleetSignalPublisher(FleetSignalAggregator aggregator, SignalsStore store, string host, FleetStats stats, TimeProvider time, ILogger<FleetSignalPublisher> logger)
-    {
-        _stats = stats;
-        _aggregator = aggregator;
-        _store = store;
-        _host = host;
-        _time = time;
-        _logger = logger;
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
-            {
-                await Task.Delay(PublishEvery, _time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
+            if (!await StopAwareDelay.WaitAsync(PublishEvery, time, stoppingToken).ConfigureAwait(false)) break;
             await PublishAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
@@ -59,19 +33,19 @@ internal sealed class FleetSignalPublisher : BackgroundService
 
     private async Task PublishAsync(CancellationToken ct)
     {
-        var signals = _aggregator.Take(_host);
+        var signals = aggregator.Take(host);
         if (signals.Count == 0) return;
         try
         {
-            await _store.PublishAsync(signals, ct).ConfigureAwait(false);
-            _stats.Published(signals.Count);
-            if (_errors.Succeeded()) _logger.LogInformation("Fleet signals are published again");
+            await store.PublishAsync(signals, ct).ConfigureAwait(false);
+            stats.Published(signals.Count);
+            if (_errors.Succeeded()) logger.LogInformation("Fleet signals are published again");
         }
         catch (StoreException e)
         {
-            _aggregator.Return(signals);
-            _stats.PublishFailed();
-            if (_errors.Failed(e.Message)) _logger.LogWarning("Fleet signals not published, kept for the next try: {Message}", e.Message);
+            aggregator.Return(signals);
+            stats.PublishFailed();
+            if (_errors.Failed(e.Message)) logger.LogWarning("Fleet signals not published, kept for the next try: {Message}", e.Message);
         }
     }
 }

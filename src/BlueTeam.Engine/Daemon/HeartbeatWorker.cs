@@ -1,8 +1,4 @@
-using BlueTeam.Storage;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
-using Microsoft.Extensions.Logging;
-using BlueTeam.Core.Diagnostics;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -46,14 +42,7 @@ internal sealed class HeartbeatWorker : BackgroundService
             await BeatAsync().ConfigureAwait(false);
             var wait = _runtime.Current.Config.Monitoring.PollInterval;
             if (watchdog is { } w && w < wait) wait = w;
-            try
-            {
-                await Task.Delay(wait, _time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
+            if (!await StopAwareDelay.WaitAsync(wait, _time, stoppingToken).ConfigureAwait(false)) break;
         }
         await BeatAsync().ConfigureAwait(false); // the final state, so `status` shows the stop
     }

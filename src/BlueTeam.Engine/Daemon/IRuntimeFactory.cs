@@ -1,6 +1,4 @@
 using BlueTeam.Alerting;
-using BlueTeam.Core.Config;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 

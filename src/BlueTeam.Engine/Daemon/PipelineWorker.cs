@@ -1,12 +1,8 @@
-using BlueTeam.Core.Events;
 using BlueTeam.Correlation.Fleet;
 using BlueTeam.Correlation.State;
 using BlueTeam.Parsing;
 using BlueTeam.Response;
 using BlueTeam.Sources;
-using BlueTeam.Storage;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -52,8 +48,8 @@ internal sealed class PipelineWorker : BackgroundService
     private DateTimeOffset _lastLine;
     private string _lastCollector = "";
     private CancellationToken _stopping;
-    private string? _lastCommitError;
-    private string? _lastRaiseError;
+    private readonly StateChangeLog _commitErrors = new();
+    private readonly StateChangeLog _raiseErrors = new();
     private DateTimeOffset _lastTick;
     private bool _flushed = true;
 
@@ -295,17 +291,15 @@ internal sealed class PipelineWorker : BackgroundService
             try
             {
                 var raised = await _runtime.Current.Engine.RaiseAllAsync(incidents, ct).ConfigureAwait(false);
-                if (_lastRaiseError is not null) _logger.LogInformation("Incidents are being stored again");
-                _lastRaiseError = null;
+                if (_raiseErrors.Succeeded()) _logger.LogInformation("Incidents are being stored again");
                 return raised;
             }
             catch (StoreException e)
             {
                 _stats.StoreError();
-                if (_lastRaiseError != e.Message)
+                if (_raiseErrors.Failed(e.Message))
                     _logger.LogError("Cannot keep incident {Fingerprint} (and {Others} more raised with it; store and spool both failing), holding the pipeline and retrying: {Message}",
                         incidents[0].Fingerprint, incidents.Count - 1, e.Message);
-                _lastRaiseError = e.Message;
                 await Task.Delay(delay, _time, _stopping).ConfigureAwait(false); // cancelled at shutdown: the lines stay uncommitted
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
@@ -329,11 +323,9 @@ internal sealed class PipelineWorker : BackgroundService
             // idempotent by fingerprint). Keep the positions to commit with the next batch.
             _stats.StoreError();
             _tracker.Return(pending);
-            if (_lastCommitError != e.Message) _logger.LogWarning("Checkpoint commit failed, will retry: {Message}", e.Message); // once per distinct error
-            _lastCommitError = e.Message;
+            if (_commitErrors.Failed(e.Message)) _logger.LogWarning("Checkpoint commit failed, will retry: {Message}", e.Message);
             return;
         }
-        if (_lastCommitError is not null) _logger.LogInformation("Checkpoints committed again");
-        _lastCommitError = null;
+        if (_commitErrors.Succeeded()) _logger.LogInformation("Checkpoints committed again");
     }
 }

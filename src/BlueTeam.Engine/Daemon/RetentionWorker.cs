@@ -1,8 +1,3 @@
-using BlueTeam.Core.Diagnostics;
-using BlueTeam.Storage;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-
 namespace BlueTeam.Engine.Daemon;
 
 /// <summary>
@@ -27,14 +22,7 @@ internal sealed class RetentionWorker(IBlueTeamStore store, DaemonRuntime runtim
         var wait = FirstRun;
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
-            {
-                await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
+            if (!await StopAwareDelay.WaitAsync(wait, time, stoppingToken).ConfigureAwait(false)) break;
             var options = runtime.Current.Config.Storage.Retention;
             wait = TimeSpan.FromHours(options.IntervalHours);
             if (options.Days > 0) await PruneAsync(runtime.Current.Config.Host, options.Days).ConfigureAwait(false);

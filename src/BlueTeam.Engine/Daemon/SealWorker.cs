@@ -1,7 +1,4 @@
-using BlueTeam.Storage;
 using BlueTeam.Storage.Sealing;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -20,7 +17,7 @@ internal sealed class SealWorker(ChainSealer sealer, DaemonRuntime runtime, IBlu
 
     private readonly ChainHeadAnnouncer _announcer = new();
     private bool _hadState;
-    private string? _lastError;
+    private readonly StateChangeLog _errors = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -29,21 +26,14 @@ internal sealed class SealWorker(ChainSealer sealer, DaemonRuntime runtime, IBlu
         // half made is worse than a stop a moment longer.
         await Task.Yield();
         await RunAsync(() => sealer.SealAtStartAsync(CancellationToken.None), "at start").ConfigureAwait(false);
-        if (!_hadState && _lastError is null) // an unreadable state was said as an error already
+        if (!_hadState && _errors.LastError is null) // an unreadable state was said as an error already
             logger.LogWarning("Sealing is OFF: no sealing state at {Path}; the history is hash-chained but not sealed. Run blueteam keys init to seal it", sealer.StatePath);
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = time.GetUtcNow();
             var wait = Recheck;
-            if (_lastError is null && SafeNextEpochEnd() is { } next) wait = next - now;
-            try
-            {
-                await Task.Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
+            if (_errors.LastError is null && SafeNextEpochEnd() is { } next) wait = next - now;
+            if (!await StopAwareDelay.WaitAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, time, stoppingToken).ConfigureAwait(false)) break;
             if (await RunAsync(() => sealer.SealNowAsync(CancellationToken.None), "at the epoch's end").ConfigureAwait(false))
                 await _announcer.AnnounceAsync(runtime.Current.Config, store, time.GetUtcNow(), logger, CancellationToken.None, force: true).ConfigureAwait(false);
         }
@@ -79,15 +69,13 @@ internal sealed class SealWorker(ChainSealer sealer, DaemonRuntime runtime, IBlu
             _hadState = true;
             stats.Sealing = $"sealed: epoch {outcome.Epoch} at entry {outcome.Seq}";
             logger.LogInformation("Audit chain sealed {When}: epoch {Epoch} covers entry {Seq} ({Seals} seals)", when, outcome.Epoch, outcome.Seq, outcome.Seals);
-            if (_lastError is not null) logger.LogInformation("Sealing works again");
-            _lastError = null;
+            if (_errors.Succeeded()) logger.LogInformation("Sealing works again");
             return true;
         }
         catch (Exception e) when (e is StoreException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
             stats.Sealing = "failing: " + e.Message;
-            if (_lastError != e.Message) logger.LogError("Audit chain not sealed {When}: {Message}", when, e.Message);
-            _lastError = e.Message;
+            if (_errors.Failed(e.Message)) logger.LogError("Audit chain not sealed {When}: {Message}", when, e.Message);
             return false;
         }
     }

@@ -1,6 +1,4 @@
 using BlueTeam.Sources;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -9,34 +7,20 @@ namespace BlueTeam.Engine.Daemon;
 /// passes, writing lines into the bounded queue. On shutdown it stops reading and completes
 /// the queue, so the pipeline can drain what was read and commit.
 /// </summary>
-internal sealed class SourceWorker : BackgroundService
+internal sealed class SourceWorker(IReadOnlyList<ISource> sources, IReadOnlyList<string> watchedPaths, LineQueue queue, DaemonRuntime runtime, ILogger<SourceWorker> logger)
+    : BackgroundService
 {
-    private readonly IReadOnlyList<ISource> _sources;
-    private readonly IReadOnlyList<string> _watchedPaths;
-    private readonly LineQueue _queue;
-    private readonly DaemonRuntime _runtime;
-    private readonly ILogger<SourceWorker> _logger;
-
-    public SourceWorker(IReadOnlyList<ISource> sources, IReadOnlyList<string> watchedPaths, LineQueue queue, DaemonRuntime runtime, ILogger<SourceWorker> logger)
-    {
-        _sources = sources;
-        _watchedPaths = watchedPaths;
-        _queue = queue;
-        _runtime = runtime;
-        _logger = logger;
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var wake = new FileChangeSignal(_watchedPaths);
-        foreach (var journal in _sources.OfType<JournaldSource>()) journal.Wake = wake.Wake;
+        using var wake = new FileChangeSignal(watchedPaths);
+        foreach (var journal in sources.OfType<JournaldSource>()) journal.Wake = wake.Wake;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                foreach (var source in _sources)
-                    await source.PollAsync(_queue.Writer, stoppingToken).ConfigureAwait(false);
-                await wake.WaitAsync(_runtime.Current.Config.Monitoring.PollInterval, stoppingToken).ConfigureAwait(false);
+                foreach (var source in sources)
+                    await source.PollAsync(queue.Writer, stoppingToken).ConfigureAwait(false);
+                await wake.WaitAsync(runtime.Current.Config.Monitoring.PollInterval, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -45,9 +29,9 @@ internal sealed class SourceWorker : BackgroundService
         }
         finally
         {
-            _queue.Writer.TryComplete();
-            foreach (var source in _sources) (source as IDisposable)?.Dispose();
-            _logger.LogDebug("Sources stopped");
+            queue.Writer.TryComplete();
+            foreach (var source in sources) (source as IDisposable)?.Dispose();
+            logger.LogDebug("Sources stopped");
         }
     }
 
@@ -64,7 +48,7 @@ internal sealed class SourceWorker : BackgroundService
         }
         finally
         {
-            _queue.Writer.TryComplete();
+            queue.Writer.TryComplete();
         }
     }
 }

@@ -1,5 +1,3 @@
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Engine.Daemon;
 
 /// <summary>Where the daemon spools incidents while its store is down.</summary>

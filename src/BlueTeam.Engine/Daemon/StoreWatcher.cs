@@ -1,8 +1,5 @@
 using BlueTeam.Alerting;
-using BlueTeam.Storage;
 using BlueTeam.Storage.Sealing;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BlueTeam.Engine.Daemon;
 
@@ -24,7 +21,7 @@ internal sealed class StoreWatcher(IBlueTeamStore store, ChainSealer sealer, Dae
 {
     private SqliteFileWatch? _file;
     private ChainHead? _seen;
-    private string? _lastError;
+    private readonly StateChangeLog _errors = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,26 +33,17 @@ internal sealed class StoreWatcher(IBlueTeamStore store, ChainSealer sealer, Dae
         {
             var interval = runtime.Current.Config.Storage.WatchInterval;
             if (interval <= TimeSpan.Zero) interval = TimeSpan.FromMinutes(1); // off: look again for a reload that turns it on
-            try
-            {
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
+            if (!await StopAwareDelay.WaitAsync(interval, time, stoppingToken).ConfigureAwait(false)) break;
             if (runtime.Current.Config.Storage.WatchIntervalSec == 0) continue;
             try
             {
                 await CheckAsync().ConfigureAwait(false);
-                if (_lastError is not null) logger.LogInformation("Store watch works again");
-                _lastError = null;
+                if (_errors.Succeeded()) logger.LogInformation("Store watch works again");
             }
             catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 stats.StoreError();
-                if (_lastError != e.Message) logger.LogWarning("Store watch failed, retried at the next interval: {Message}", e.Message);
-                _lastError = e.Message;
+                if (_errors.Failed(e.Message)) logger.LogWarning("Store watch failed, retried at the next interval: {Message}", e.Message);
             }
         }
         _file?.Dispose();

@@ -1,8 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Sources;
 
 namespace BlueTeam.Parsing.App;
 

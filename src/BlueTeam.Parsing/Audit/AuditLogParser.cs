@@ -1,8 +1,3 @@
-using System.Globalization;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Sources;
-
 namespace BlueTeam.Parsing.Audit;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Parsing.Syslog;
-using BlueTeam.Sources;
-
 namespace BlueTeam.Parsing.Auth;
 
 /// <summary>Builds auth-log events the same way for every program, so rules see one shape.</summary>

@@ -1,8 +1,3 @@
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Parsing.Syslog;
-using BlueTeam.Sources;
-
 namespace BlueTeam.Parsing.Auth;
 
 /// <summary>

@@ -1,7 +1,4 @@
 using System.Text.RegularExpressions;
-using BlueTeam.Core.Events;
-using BlueTeam.Parsing.Syslog;
-using BlueTeam.Sources;
 
 namespace BlueTeam.Parsing.Auth;
 

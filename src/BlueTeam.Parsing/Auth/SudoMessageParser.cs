@@ -1,7 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Parsing.Syslog;
-using BlueTeam.Sources;
-
 namespace BlueTeam.Parsing.Auth;
 
 /// <summary>

@@ -1,10 +1,6 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
 using BlueTeam.Parsing.Auth;
-using BlueTeam.Sources;
 
 namespace BlueTeam.Parsing.Journal;
 

@@ -1,5 +1,3 @@
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Sources.Transports;
 
 /// <summary>Tails the collector's <c>paths</c> (globs allowed), surviving rotation; see <see cref="FileTailer"/>.</summary>

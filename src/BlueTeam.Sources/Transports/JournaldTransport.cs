@@ -1,5 +1,3 @@
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Sources.Transports;
 
 /// <summary>Reads the systemd journal through journalctl with its cursor; see <see cref="JournaldSource"/>.</summary>

@@ -1,6 +1,3 @@
-using BlueTeam.Core.Config;
-using Microsoft.Extensions.Logging;
-
 namespace BlueTeam.Sources.Transports;
 
 /// <summary>What a transport needs to build a source: checkpoints, a logger for the collector, and time.</summary>

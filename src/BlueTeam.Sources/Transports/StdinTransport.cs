@@ -1,7 +1,3 @@
-using System.Text;
-using System.Threading.Channels;
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Sources.Transports;
 
 /// <summary>

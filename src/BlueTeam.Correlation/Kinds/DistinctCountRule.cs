@@ -1,6 +1,7 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation.Fields;
 using BlueTeam.Correlation.State;
+using BlueTeam.Correlation.Declarative;
 
 namespace BlueTeam.Correlation.Kinds;
 
@@ -129,4 +130,14 @@ public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
         public IncidentAccumulator? Burst { get; set; }
         public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
     }
+}
+
+/// <summary>The <c>distinct_count</c> kind: its <c>distinct</c> key names the field whose values are counted.</summary>
+public sealed class DistinctCountRuleKind : IRuleKind
+{
+    public string Name => DistinctCountRule.Kind;
+    public IReadOnlyList<string> Options { get; } = [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys];
+    public IReadOnlyList<KindKey> Keys { get; } = [new("distinct", "only distinct_count rules count distinct values")];
+    public object? Read(DetectionReader detection) => detection.Field("distinct");
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context) => new DistinctCountRule(spec, detection.ParametersAs<EventField>());
 }

@@ -1,6 +1,7 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation.Fields;
 using BlueTeam.Correlation.State;
+using BlueTeam.Correlation.Declarative;
 
 namespace BlueTeam.Correlation.Kinds;
 
@@ -84,3 +85,28 @@ public sealed class FirstSeenRule : IRule, IStatefulRule
         public override DateTimeOffset LastActivity => Incident.LastSeen;
     }
 }
+
+/// <summary>The <c>first_seen</c> kind: its <c>value</c> field, and whether a key seen for the first time is reported.</summary>
+public sealed class FirstSeenRuleKind : IRuleKind
+{
+    public string Name => FirstSeenRule.Kind;
+    public IReadOnlyList<string> Options { get; } = [RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys];
+
+    public IReadOnlyList<KindKey> Keys { get; } =
+    [
+        new("value", "only first_seen rules have a value field"),
+        new("alert_on_new_key", "only first_seen rules read alert_on_new_key"),
+    ];
+
+    public object? Read(DetectionReader detection) =>
+        detection.Field("value") is { } value ? new FirstSeenDetection(value, detection.Bool("alert_on_new_key") ?? false) : null;
+
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context)
+    {
+        var p = detection.ParametersAs<FirstSeenDetection>();
+        return new FirstSeenRule(spec, p.Value, context.FirstSeen, p.AlertOnNewKey);
+    }
+}
+
+/// <summary>What a first_seen detection reads: the field whose new values are reported, and <c>alert_on_new_key</c>.</summary>
+public sealed record FirstSeenDetection(EventField Value, bool AlertOnNewKey);

@@ -1,5 +1,6 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation.State;
+using BlueTeam.Correlation.Declarative;
 
 namespace BlueTeam.Correlation.Kinds;
 
@@ -43,5 +44,23 @@ public sealed class ScheduleRule : IRule, IStatefulRule
         if (!_spec.Filter.Matches(securityEvent) || _schedule.Contains(securityEvent.Timestamp)) return;
         if (!_spec.TryKey(securityEvent, out var key)) return;
         _counter.Add(securityEvent, key, updates);
+    }
+}
+
+/// <summary>The <c>schedule</c> kind: its hours, days and time zone are checked here, in the file's defaults and after overrides.</summary>
+public sealed class ScheduleRuleKind : IRuleKind
+{
+    public string Name => ScheduleRule.Kind;
+    public IReadOnlyList<string> Options { get; } =
+        [RuleOptionNames.Hours, RuleOptionNames.Days, RuleOptionNames.TimeZone, RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys];
+    public bool Weighted => true;
+
+    public void Check(RuleSettings settings, List<(string Option, string Message)> problems) =>
+        WeeklySchedule.TryCreate(settings.Hours, settings.Days, settings.TimeZone, problems);
+
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context)
+    {
+        var s = spec.Settings;
+        return new ScheduleRule(spec, WeeklySchedule.TryCreate(s.Hours, s.Days, s.TimeZone, []) ?? throw new InvalidOperationException("the schedule is checked before rules are built"));
     }
 }

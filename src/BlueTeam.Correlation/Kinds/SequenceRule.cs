@@ -1,6 +1,7 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation.Fields;
 using BlueTeam.Correlation.State;
+using BlueTeam.Correlation.Declarative;
 
 namespace BlueTeam.Correlation.Kinds;
 
@@ -146,3 +147,49 @@ public sealed class SequenceRule : IRule, IStatefulRule
         }
     }
 }
+
+/// <summary>The <c>sequence</c> kind: <c>first</c> and <c>then</c> steps instead of one <c>match</c>.</summary>
+public sealed class SequenceRuleKind : IRuleKind
+{
+    private const string StepsOnly = "only sequence rules have first and then steps";
+
+    public string Name => SequenceRule.Kind;
+    public IReadOnlyList<string> Options { get; } = [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys];
+    public IReadOnlyList<KindKey> Keys { get; } = [new("first", StepsOnly), new("then", StepsOnly)];
+    public bool HasMatch => false;
+    public bool Weighted => true;
+
+    public object? Read(DetectionReader detection)
+    {
+        if (detection.Has("match")) detection.Error("match", "a sequence has first and then steps instead of match");
+        return new SequenceSteps(detection.Step("first"), detection.Step("then"));
+    }
+
+    public IEnumerable<MatchDefinition> Matches(DetectionDefinition detection)
+    {
+        var steps = detection.ParametersAs<SequenceSteps>();
+        return [steps.First, steps.Then];
+    }
+
+    // The rule looks at events of either step; each step's own filter decides which it is.
+    public EventFilter Filter(DetectionDefinition detection, RuleSettings settings)
+    {
+        var steps = detection.ParametersAs<SequenceSteps>();
+        return new EventFilter([.. steps.First.Build(settings).Conditions, .. steps.Then.Build(settings).Conditions]);
+    }
+
+    public string Describe(DetectionDefinition detection, RuleSettings settings)
+    {
+        var steps = detection.ParametersAs<SequenceSteps>();
+        return $"first {steps.First.Build(settings)} then {steps.Then.Build(settings)}";
+    }
+
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context)
+    {
+        var steps = detection.ParametersAs<SequenceSteps>();
+        return new SequenceRule(spec, steps.First.Build(spec.Settings), steps.Then.Build(spec.Settings));
+    }
+}
+
+/// <summary>What a sequence detection reads: the step that must come first (<c>threshold</c> times) and the one that completes it.</summary>
+public sealed record SequenceSteps(MatchDefinition First, MatchDefinition Then);

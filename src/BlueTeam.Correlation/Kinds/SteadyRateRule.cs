@@ -1,5 +1,6 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation.State;
+using BlueTeam.Correlation.Declarative;
 
 namespace BlueTeam.Correlation.Kinds;
 
@@ -156,4 +157,13 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
             Sample = null;
         }
     }
+}
+
+/// <summary>The <c>steady</c> kind: a count per key spread over a long window's slices.</summary>
+public sealed class SteadyRateRuleKind : IRuleKind
+{
+    public string Name => SteadyRateRule.Kind;
+    public IReadOnlyList<string> Options { get; } = [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys];
+    public bool Weighted => true;
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context) => new SteadyRateRule(spec);
 }

@@ -1,5 +1,6 @@
 using BlueTeam.Core.Events;
 using BlueTeam.Correlation.State;
+using BlueTeam.Correlation.Declarative;
 
 namespace BlueTeam.Correlation.Kinds;
 
@@ -43,4 +44,13 @@ public sealed class ThresholdRule : IRule, IStatefulRule, IRuleProgress
         if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
         _counter.Add(securityEvent, key, updates);
     }
+}
+
+/// <summary>The <c>threshold</c> kind: a count of events per key within a window.</summary>
+public sealed class ThresholdRuleKind : IRuleKind
+{
+    public string Name => ThresholdRule.Kind;
+    public IReadOnlyList<string> Options { get; } = [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys];
+    public bool Weighted => true;
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context) => new ThresholdRule(spec);
 }

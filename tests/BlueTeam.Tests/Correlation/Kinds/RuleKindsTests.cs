@@ -1,0 +1,126 @@
+using BlueTeam.Core.Config;
+using BlueTeam.Correlation;
+using BlueTeam.Correlation.Declarative;
+using BlueTeam.Correlation.Kinds;
+
+namespace BlueTeam.Tests.Correlation.Kinds;
+
+/// <summary>The registry is what the rule file parser and the catalogue accept: no kind is known anywhere else.</summary>
+public class RuleKindsTests
+{
+    private const string Head = """
+        id: SITE-001
+        name: site_rule
+        title: Site rule
+        description: a rule
+        severity: high
+        nist_controls: ["3.14.6"]
+        group_by: [source.address]
+        incident_title: "x from {source.address}"
+
+        """;
+
+    private static readonly string[] RegisteredNames = ["threshold", "distinct_count", "sequence", "first_seen", "schedule", "absence", "steady"];
+
+    // The keys a detection of each built-in kind needs besides the common ones.
+    private static string BodyOf(string kind) => kind switch
+    {
+        "sequence" => "first: {match: {event.outcome: failure}}\nthen: {match: {event.outcome: success}}\n",
+        "distinct_count" => "match: {}\ndistinct: user.name\n",
+        "first_seen" => "match: {}\nvalue: user.name\n",
+        "schedule" => "match: {}\nhours: [\"08:00-18:00\"]\ndays: [mon, tue, wed, thu, fri]\ntime_zone: UTC\n",
+        _ => "match: {}\n",
+    };
+
+    private static ConfigException Refused(string yaml) => Assert.Throws<ConfigException>(() => RuleFileParser.Parse(yaml, "site.yaml"));
+
+    [Fact]
+    public void All_NamesAreTheKindsRuleFilesWrite_InMessageOrder()
+    {
+        Assert.Equal(RegisteredNames, RuleKinds.All.Select(k => k.Name));
+        Assert.Equal(string.Join(", ", RegisteredNames), RuleKinds.Names);
+    }
+
+    [Fact]
+    public void Parse_EveryRegisteredKind_IsAcceptedAndBuilt()
+    {
+        foreach (var kind in RuleKinds.All)
+        {
+            var definition = RuleFileParser.Parse(Head + $"kind: {kind.Name}\n" + BodyOf(kind.Name), "site.yaml");
+            Assert.Equal(kind.Name, definition.Kind);
+            Assert.Equal(kind.Options.ToHashSet(), definition.Options);
+            var rule = RuleCatalog.Create(definition, definition.Defaults, new RuleContext { Host = "h" });
+            Assert.Equal(kind.Name, rule.Descriptor.Kind);
+        }
+    }
+
+    [Fact]
+    public void Parse_UnknownKind_ListsExactlyTheRegisteredKinds()
+    {
+        var error = Assert.Single(Refused(Head + "kind: thresold\nmatch: {}\n").Errors);
+
+        Assert.Equal("kind", error.Key);
+        Assert.Equal("site.yaml:9:7", error.Location);
+        Assert.Equal($"unknown kind 'thresold'; kinds: {string.Join(", ", RegisteredNames)}", error.Message);
+    }
+
+    [Fact]
+    public void Parse_MissingKind_ListsExactlyTheRegisteredKinds()
+    {
+        var error = Assert.Single(Refused(Head + "match: {}\n").Errors);
+
+        Assert.Equal("kind", error.Key);
+        Assert.Equal($"is required: one of {string.Join(", ", RegisteredNames)}", error.Message);
+    }
+
+    [Fact]
+    public void Parse_UnknownKindInADetection_NamesTheDetectionsKey()
+    {
+        var yaml = Head.Replace("group_by: [source.address]\nincident_title: \"x from {source.address}\"\n", "", StringComparison.Ordinal) + """
+            detections:
+              - label: a
+                kind: treshold
+                match: {}
+                group_by: [source.address]
+                incident_title: x
+            """;
+
+        var error = Assert.Single(Refused(yaml).Errors);
+
+        Assert.Equal("detections[0].kind", error.Key);
+        Assert.Equal($"unknown kind 'treshold'; kinds: {RuleKinds.Names}", error.Message);
+    }
+
+    [Theory]
+    [InlineData("threshold", "distinct: user.name", "distinct", "only distinct_count rules count distinct values")]
+    [InlineData("threshold", "value: user.name", "value", "only first_seen rules have a value field")]
+    [InlineData("distinct_count", "alert_on_new_key: true", "alert_on_new_key", "only first_seen rules read alert_on_new_key")]
+    [InlineData("first_seen", "then: {match: {}}", "then", "only sequence rules have first and then steps")]
+    public void Parse_AnotherKindsKey_IsRefusedWithItsOwnersMessage(string kind, string foreign, string key, string message)
+    {
+        var error = Assert.Single(Refused(Head + $"kind: {kind}\n" + BodyOf(kind) + foreign + "\n").Errors);
+
+        Assert.Equal(key, error.Key);
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void Parse_KeyOfAKind_IsNotAnUnknownKey()
+    {
+        var kindKeys = RuleKinds.All.SelectMany(k => k.Keys).Select(k => k.Key).ToHashSet();
+        var error = Assert.Single(Refused(Head + "kind: threshold\nmatch: {}\nnot_a_key: 1\n").Errors);
+
+        Assert.All(kindKeys, k => Assert.Contains(k, error.Message.Split(": ", 2)[1].Split(", "), StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void All_KindsReadOnlyKnownOptions_AndOwnDistinctKeys()
+    {
+        string[] options = [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys, RuleOptionNames.Hours, RuleOptionNames.Days,
+            RuleOptionNames.TimeZone, RuleOptionNames.SilentSec, RuleOptionNames.Collectors];
+        Assert.All(RuleKinds.All, k => Assert.Subset(options.ToHashSet(), k.Options.ToHashSet()));
+        Assert.Equal(RuleKinds.All.Count, RuleKinds.All.Select(k => k.Name).Distinct().Count());
+        var owned = RuleKinds.All.SelectMany(k => k.Keys.Select(key => key.Key).Distinct()).ToList();
+        Assert.Equal(owned.Count, owned.Distinct().Count());
+    }
+}

@@ -1,6 +1,4 @@
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
-using BlueTeam.Correlation.State;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,7 +1,4 @@
 using System.Reflection;
-using BlueTeam.Core.Config;
-using BlueTeam.Correlation.Declarative;
-using BlueTeam.Correlation.Kinds;
 
 namespace BlueTeam.Correlation;
 

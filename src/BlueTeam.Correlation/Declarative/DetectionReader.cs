@@ -1,5 +1,3 @@
-using BlueTeam.Correlation.Fields;
-using BlueTeam.Correlation.Kinds;
 using YamlDotNet.RepresentationModel;
 
 namespace BlueTeam.Correlation.Declarative;

@@ -1,6 +1,4 @@
 using System.Net;
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Fields;
 
 namespace BlueTeam.Correlation.Declarative;
 

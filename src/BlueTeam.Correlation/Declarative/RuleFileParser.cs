@@ -1,10 +1,5 @@
-using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Fields;
-using BlueTeam.Correlation.Kinds;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

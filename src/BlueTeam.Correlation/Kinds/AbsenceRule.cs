@@ -1,8 +1,3 @@
-using System.Globalization;
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.State;
-using BlueTeam.Correlation.Declarative;
-
 namespace BlueTeam.Correlation.Kinds;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using BlueTeam.Correlation.Declarative;
-using BlueTeam.Correlation.Fields;
-
 namespace BlueTeam.Correlation.Kinds;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.State;
-using BlueTeam.Correlation.Declarative;
-
 namespace BlueTeam.Correlation.Kinds;
 
 /// <summary>

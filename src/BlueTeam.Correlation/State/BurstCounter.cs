@@ -1,6 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Kinds;
-
 namespace BlueTeam.Correlation.State;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Correlation.State;
 
 /// <summary>The eager <see cref="IRule.Evaluate(SecurityEvent)"/> of a kind built on the deferred one.</summary>

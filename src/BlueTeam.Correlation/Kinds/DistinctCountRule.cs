@@ -18,15 +18,14 @@ public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
 
     private readonly RuleSpec _spec;
     private readonly EventField _distinct;
-    private readonly KeyedStateTable<KeyState> _keys;
-    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
+    private readonly WindowedKeys<KeyState> _keys;
 
     public DistinctCountRule(RuleSpec spec, EventField distinct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.Settings.Threshold, 1);
         _spec = spec;
         _distinct = distinct;
-        _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
+        _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
         _eager = new IncidentUpdates(Evaluate);
         Actions = spec.Filter.RequiredValues("event.action");
     }
@@ -39,22 +38,7 @@ public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
     public long EvictedKeys => _keys.Evicted;
 
     /// <inheritdoc/>
-    public DateTimeOffset? OldestOpenEventTime
-    {
-        get
-        {
-            if (_keys.Count == 0) return null;
-            var horizon = _watermark - _spec.Settings.Window;
-            DateTimeOffset? oldest = null;
-            foreach (var state in _keys.States)
-            {
-                if (state.Burst is { } burst && burst.LastSeen >= horizon) oldest = BurstCounter.Min(oldest, burst.FirstSeen);
-                foreach (var e in state.Pending.Values)
-                    if (e.Timestamp >= horizon) oldest = BurstCounter.Min(oldest, e.Timestamp);
-            }
-            return oldest;
-        }
-    }
+    public DateTimeOffset? OldestOpenEventTime => _keys.OldestOpenEventTime;
 
     public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
 
@@ -64,7 +48,7 @@ public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
     {
         if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key) || !_keys.TryGet(key, out var state)) return null;
         var text = _spec.KeyText(state.KeyValues);
-        return state.Burst is not null
+        return state.Open is not null
             ? new RuleProgress(text, state.Distinct.Count, _spec.Settings.Threshold, _spec.Settings.Window, Open: true)
             : new RuleProgress(text, state.Pending.Count, _spec.Settings.Threshold, _spec.Settings.Window, Open: false);
     }
@@ -77,24 +61,17 @@ public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
 
         var window = _spec.Settings.Window;
         var time = securityEvent.Timestamp;
-        if (time > _watermark) _watermark = time;
-        _keys.ExpireBefore(_watermark - window);
-        var state = _keys.Touch(key, (_spec, securityEvent), static (k, a) => new KeyState(k, a._spec.KeyValues(a.securityEvent, k)));
-        if (time > state.LastSeen) state.LastSeen = time;
+        _keys.Advance(time);
+        var state = _keys.Touch(securityEvent, key);
 
-        if (state.Burst is { } burst)
+        if (state.Continued(time, window, out var straggler) is { } burst)
         {
-            if (time <= burst.LastSeen + window && time >= burst.FirstSeen - window)
-            {
-                burst.Add(securityEvent);
-                if (state.Distinct.Count < MaxDistinctTracked) state.Distinct.Add(value);
-                updates.Add(burst.Update(distinctCount: state.Distinct.Count));
-                return;
-            }
-            if (time < burst.FirstSeen) return;
-            state.Burst = null;
-            state.Distinct.Clear();
+            burst.Add(securityEvent);
+            if (state.Distinct.Count < MaxDistinctTracked) state.Distinct.Add(value);
+            updates.Add(burst.Update(distinctCount: state.Distinct.Count));
+            return;
         }
+        if (straggler) return;
 
         if (!state.Pending.TryGetValue(value, out var held) || held.Timestamp <= time) state.Pending[value] = securityEvent;
         // Loops rather than LINQ: this runs for every matching event below the threshold (an iterator, a
@@ -111,19 +88,25 @@ public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
         foreach (var e in ordered) opened.Add(e);
         foreach (var v in state.Pending.Keys) state.Distinct.Add(v);
         state.Pending.Clear();
-        state.Burst = opened;
+        state.Open = opened;
         updates.Add(opened.Update(distinctCount: state.Distinct.Count));
     }
 
-    private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
+    private sealed class KeyState(string key, string[] keyValues) : WindowedState(key, keyValues)
     {
-        public string[] KeyValues { get; } = keyValues;
-        public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
         /// <summary>Latest event per distinct value, all within a window of the newest; fewer values than the threshold.</summary>
         public Dictionary<string, SecurityEvent> Pending { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Distinct { get; } = new(StringComparer.Ordinal);
-        public IncidentAccumulator? Burst { get; set; }
-        public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
+
+        public override DateTimeOffset? OldestHeld(DateTimeOffset horizon)
+        {
+            DateTimeOffset? oldest = null;
+            foreach (var e in Pending.Values)
+                if (e.Timestamp >= horizon && (oldest is null || e.Timestamp < oldest)) oldest = e.Timestamp;
+            return oldest;
+        }
+
+        protected override void OnClosed() => Distinct.Clear();
     }
 }
 

@@ -18,9 +18,8 @@ public sealed class SequenceRule : IRule, IStatefulRule
     private readonly RuleSpec _spec;
     private readonly EventFilter _first;
     private readonly EventFilter _then;
-    private readonly KeyedStateTable<KeyState> _keys;
+    private readonly WindowedKeys<KeyState> _keys;
     private readonly int _maxKept;
-    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
 
     public SequenceRule(RuleSpec spec, EventFilter first, EventFilter then)
     {
@@ -28,7 +27,7 @@ public sealed class SequenceRule : IRule, IStatefulRule
         _spec = spec;
         _first = first;
         _then = then;
-        _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
+        _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
         _maxKept = Math.Max(spec.Settings.Threshold, MaxFirstStepsKept);
         _eager = new IncidentUpdates(Evaluate);
         Actions = EventFilter.Union(first.RequiredValues("event.action"), then.RequiredValues("event.action"));
@@ -45,26 +44,7 @@ public sealed class SequenceRule : IRule, IStatefulRule
     public long EvictedKeys => _keys.Evicted;
 
     /// <inheritdoc/>
-    public DateTimeOffset? OldestOpenEventTime
-    {
-        get
-        {
-            if (_keys.Count == 0) return null;
-            var horizon = _watermark - _spec.Settings.Window;
-            DateTimeOffset? oldest = null;
-            foreach (var state in _keys.States)
-            {
-                if (state.Open is { } open && open.LastSeen >= horizon) oldest = BurstCounter.Min(oldest, open.FirstSeen);
-                foreach (var (f, _) in state.Firsts)
-                {
-                    if (f.Timestamp < horizon) continue;
-                    oldest = BurstCounter.Min(oldest, f.Timestamp);
-                    break; // sorted by time
-                }
-            }
-            return oldest;
-        }
-    }
+    public DateTimeOffset? OldestOpenEventTime => _keys.OldestOpenEventTime;
 
     public bool Matches(SecurityEvent securityEvent) => _first.Matches(securityEvent) || _then.Matches(securityEvent);
 
@@ -79,35 +59,29 @@ public sealed class SequenceRule : IRule, IStatefulRule
 
         var window = _spec.Settings.Window;
         var time = securityEvent.Timestamp;
-        if (time > _watermark) _watermark = time;
-        _keys.ExpireBefore(_watermark - window);
+        _keys.Advance(time);
 
         if (isThen && !_keys.TryGet(key, out _)) return; // nothing came first: the common case, keep no state
-        var state = _keys.Touch(key, (_spec, securityEvent), static (k, a) => new KeyState(k, a._spec.KeyValues(a.securityEvent, k)));
-        if (time > state.LastSeen) state.LastSeen = time;
+        var state = _keys.Touch(securityEvent, key);
 
         var weight = isFirst ? _spec.WeightOf(securityEvent) : 1;
-        if (state.Open is { } open)
+        if (state.Continued(time, window, out var straggler) is { } open)
         {
-            if (time <= open.LastSeen + window && time >= open.FirstSeen - window)
-            {
-                open.Add(securityEvent, weight: weight);
-                if (isThen) open.UserOverride = securityEvent.User?.Name;
-                if (isThen) updates.Add(open.Update());
-                return;
-            }
-            if (time >= open.FirstSeen) state.Open = null;
-            else return;
+            open.Add(securityEvent, weight: weight);
+            if (isThen) open.UserOverride = securityEvent.User?.Name;
+            if (isThen) updates.Add(open.Update());
+            return;
         }
+        if (straggler) return;
 
         if (isFirst)
         {
-            state.AddFirst(securityEvent, weight, window, _maxKept);
+            state.Firsts.Add(securityEvent, weight, window, _maxKept);
             return;
         }
 
         // A then-step event: enough first-step events in the window before it?
-        var counted = state.Firsts.Where(f => f.Event.Timestamp <= time && f.Event.Timestamp >= time - window).ToList();
+        var counted = state.Firsts.Events.Where(f => f.Event.Timestamp <= time && f.Event.Timestamp >= time - window).ToList();
         if (counted.Sum(f => (long)f.Weight) < _spec.Settings.Threshold) return;
 
         var opened = new IncidentAccumulator(_spec, state.KeyValues, counted[0].Event.Timestamp, counted[0].Event);
@@ -121,25 +95,12 @@ public sealed class SequenceRule : IRule, IStatefulRule
         updates.Add(opened.Update());
     }
 
-    private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
+    private sealed class KeyState(string key, string[] keyValues) : WindowedState(key, keyValues)
     {
-        public string[] KeyValues { get; } = keyValues;
-        public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
-        /// <summary>First-step events with their weights, sorted by time, within a window of the newest.</summary>
-        public List<(SecurityEvent Event, int Weight)> Firsts { get; } = [];
-        public IncidentAccumulator? Open { get; set; }
-        public override DateTimeOffset LastActivity => Open is { } o && o.LastSeen > LastSeen ? o.LastSeen : LastSeen;
+        /// <summary>First-step events with their weights, within a window of the newest, at most the rule's max kept.</summary>
+        public HeldEvents Firsts { get; } = new();
 
-        public void AddFirst(SecurityEvent e, int weight, TimeSpan window, int max)
-        {
-            var at = Firsts.Count;
-            while (at > 0 && Firsts[at - 1].Event.Timestamp > e.Timestamp) at--;
-            Firsts.Insert(at, (e, weight));
-            var newest = Firsts[^1].Event.Timestamp;
-            var drop = 0;
-            while (drop < Firsts.Count && (Firsts[drop].Event.Timestamp < newest - window || Firsts.Count - drop > max)) drop++;
-            if (drop > 0) Firsts.RemoveRange(0, drop);
-        }
+        public override DateTimeOffset? OldestHeld(DateTimeOffset horizon) => Firsts.OldestFrom(horizon);
     }
 }
 

@@ -22,16 +22,15 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
     public const int MinActiveSlices = 6;
 
     private readonly RuleSpec _spec;
-    private readonly KeyedStateTable<KeyState> _keys;
+    private readonly WindowedKeys<KeyState> _keys;
     private readonly IncidentUpdates _eager;
     private readonly long _sliceTicks;
-    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
 
     public SteadyRateRule(RuleSpec spec)
     {
         _spec = spec;
         _sliceTicks = Math.Max(1, spec.Settings.Window.Ticks / Slices);
-        _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
+        _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
         _eager = new IncidentUpdates(Evaluate);
         Actions = spec.Filter.RequiredValues("event.action");
     }
@@ -57,24 +56,17 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
         if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
         var window = _spec.Settings.Window;
         var time = securityEvent.Timestamp;
-        if (time > _watermark) _watermark = time;
-        _keys.ExpireBefore(_watermark - window);
-        var state = _keys.Touch(key, (_spec, securityEvent), static (k, a) => new KeyState(k, a._spec.KeyValues(a.securityEvent, k)));
-        if (time > state.LastSeen) state.LastSeen = time;
+        _keys.Advance(time);
+        var state = _keys.Touch(securityEvent, key);
         var weight = _spec.WeightOf(securityEvent);
 
-        if (state.Burst is { } burst)
+        if (state.Continued(time, window, out var straggler) is { } burst)
         {
-            if (time <= burst.LastSeen + window && time >= burst.FirstSeen - window)
-            {
-                burst.Add(securityEvent, weight: weight);
-                updates.Add(burst.Update());
-                return;
-            }
-            if (time < burst.FirstSeen) return;
-            state.Burst = null;
-            state.Reset();
+            burst.Add(securityEvent, weight: weight);
+            updates.Add(burst.Update());
+            return;
         }
+        if (straggler) return;
 
         var slice = time.UtcTicks / _sliceTicks;
         if (!state.Count(slice, weight)) return; // a straggler older than the window
@@ -91,23 +83,19 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
         opened.Add(sample);
         if (!ReferenceEquals(sample, securityEvent)) opened.Add(securityEvent, weight: Math.Max(1, state.Total - 1));
         else if (state.Total > 1) opened.Add(securityEvent, asEvidence: false, weight: state.Total - 1);
-        state.Burst = opened;
+        state.Open = opened;
         updates.Add(opened.Update());
     }
 
-    private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
+    private sealed class KeyState(string key, string[] keyValues) : WindowedState(key, keyValues)
     {
         private readonly ushort[] _counts = new ushort[Slices];
 
-        public string[] KeyValues { get; } = keyValues;
-        public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
         public long NewestSlice { get; private set; } = long.MinValue;
         /// <summary>The first counted event's time (the incident's fingerprint starts there).</summary>
         public DateTimeOffset FirstTime { get; set; } = DateTimeOffset.MinValue;
         /// <summary>One event kept as evidence once the key is seen in a second slice.</summary>
         public SecurityEvent? Sample { get; set; }
-        public IncidentAccumulator? Burst { get; set; }
-        public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
 
         public int Total
         {
@@ -145,7 +133,7 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
             return true;
         }
 
-        public void Reset()
+        protected override void OnClosed()
         {
             Array.Clear(_counts);
             NewestSlice = long.MinValue;

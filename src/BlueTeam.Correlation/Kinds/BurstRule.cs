@@ -4,33 +4,21 @@ namespace BlueTeam.Correlation.Kinds;
 /// A rule whose incidents are bursts of matching events per key, counted by a <see cref="BurstCounter"/>: threshold,
 /// and schedule, which counts only the events outside its hours.
 /// </summary>
-public abstract class BurstRule : IRule, IStatefulRule
+public abstract class BurstRule : EventTimeRule, IStatefulRule
 {
-    private readonly IncidentUpdates _eager;
-
     private protected BurstRule(RuleSpec spec)
+        : base(spec)
     {
-        Spec = spec;
         Counter = new BurstCounter(spec);
-        _eager = new IncidentUpdates(Evaluate);
-        Actions = spec.Filter.RequiredValues("event.action");
     }
 
-    private protected RuleSpec Spec { get; }
     private protected BurstCounter Counter { get; }
 
-    public IReadOnlySet<string>? Actions { get; }
-
-    public RuleDescriptor Descriptor => Spec.Descriptor;
     public int TrackedKeys => Counter.TrackedKeys;
     public long EvictedKeys => Counter.EvictedKeys;
     public DateTimeOffset? OldestOpenEventTime => Counter.OldestOpenEventTime;
 
-    public bool Matches(SecurityEvent securityEvent) => Spec.Filter.Matches(securityEvent);
-
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
-
-    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    public override void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
         if (!Spec.Filter.Matches(securityEvent) || !Counts(securityEvent) || !Spec.TryKey(securityEvent, out var key)) return;
         Counter.Add(securityEvent, key, updates);

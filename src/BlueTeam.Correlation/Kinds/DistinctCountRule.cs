@@ -11,55 +11,44 @@ namespace BlueTeam.Correlation.Kinds;
 /// matching event within a window of its last one; the distinct values it reports are capped at
 /// <see cref="MaxDistinctTracked"/> (beyond that the count reads as a lower bound).
 /// </remarks>
-public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
+public sealed class DistinctCountRule : EventTimeRule, IStatefulRule, IRuleProgress
 {
     public const string Kind = "distinct_count";
     public const int MaxDistinctTracked = 10_000;
 
-    private readonly RuleSpec _spec;
     private readonly EventField _distinct;
     private readonly WindowedKeys<KeyState> _keys;
 
     public DistinctCountRule(RuleSpec spec, EventField distinct)
+        : base(spec)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.Settings.Threshold, 1);
-        _spec = spec;
         _distinct = distinct;
         _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
-        _eager = new IncidentUpdates(Evaluate);
-        Actions = spec.Filter.RequiredValues("event.action");
     }
 
-    private readonly IncidentUpdates _eager;
-    public IReadOnlySet<string>? Actions { get; }
-
-    public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _keys.Count;
     public long EvictedKeys => _keys.Evicted;
 
     /// <inheritdoc/>
     public DateTimeOffset? OldestOpenEventTime => _keys.OldestOpenEventTime;
 
-    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
-
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
-
     public RuleProgress? ProgressOf(SecurityEvent securityEvent)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key) || !_keys.TryGet(key, out var state)) return null;
-        var text = _spec.KeyText(state.KeyValues);
+        if (!Spec.Filter.Matches(securityEvent) || !Spec.TryKey(securityEvent, out var key) || !_keys.TryGet(key, out var state)) return null;
+        var text = Spec.KeyText(state.KeyValues);
         return state.Open is not null
-            ? new RuleProgress(text, state.Distinct.Count, _spec.Settings.Threshold, _spec.Settings.Window, Open: true)
-            : new RuleProgress(text, state.Pending.Count, _spec.Settings.Threshold, _spec.Settings.Window, Open: false);
+            ? new RuleProgress(text, state.Distinct.Count, Spec.Settings.Threshold, Spec.Settings.Window, Open: true)
+            : new RuleProgress(text, state.Pending.Count, Spec.Settings.Threshold, Spec.Settings.Window, Open: false);
     }
 
-    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    public override void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
+        if (!Spec.Filter.Matches(securityEvent) || !Spec.TryKey(securityEvent, out var key)) return;
         var value = _distinct.ReadText(securityEvent);
         if (string.IsNullOrEmpty(value)) return;
 
-        var window = _spec.Settings.Window;
+        var window = Spec.Settings.Window;
         var time = securityEvent.Timestamp;
         _keys.Advance(time);
         var state = _keys.Touch(securityEvent, key);
@@ -80,11 +69,11 @@ public sealed class DistinctCountRule : IRule, IStatefulRule, IRuleProgress
         foreach (var e in state.Pending.Values) if (e.Timestamp > newest) newest = e.Timestamp;
         foreach (var (pendingValue, e) in state.Pending)
             if (e.Timestamp < newest - window) state.Pending.Remove(pendingValue); // removing while enumerating is allowed
-        if (state.Pending.Count < _spec.Settings.Threshold) return;
+        if (state.Pending.Count < Spec.Settings.Threshold) return;
 
         // Placed in time order so that the window start, and so the fingerprint, does not depend on arrival order.
         var ordered = state.Pending.Values.OrderBy(e => e.Timestamp).ToList();
-        var opened = new IncidentAccumulator(_spec, state.KeyValues, ordered[0].Timestamp, ordered[0]);
+        var opened = new IncidentAccumulator(Spec, state.KeyValues, ordered[0].Timestamp, ordered[0]);
         foreach (var e in ordered) opened.Add(e);
         foreach (var v in state.Pending.Keys) state.Distinct.Add(v);
         state.Pending.Clear();

@@ -11,60 +11,51 @@ namespace BlueTeam.Correlation.Kinds;
 /// event update it. Its user is the account of the then-step event, the one that got in. Per key,
 /// at most <see cref="MaxFirstStepsKept"/> first-step events are held (the newest), all within a window.
 /// </remarks>
-public sealed class SequenceRule : IRule, IStatefulRule
+public sealed class SequenceRule : EventTimeRule, IStatefulRule
 {
     public const string Kind = "sequence";
 
-    private readonly RuleSpec _spec;
     private readonly EventFilter _first;
     private readonly EventFilter _then;
     private readonly WindowedKeys<KeyState> _keys;
     private readonly int _maxKept;
 
     public SequenceRule(RuleSpec spec, EventFilter first, EventFilter then)
+        : base(spec, EventFilter.Union(first.RequiredValues("event.action"), then.RequiredValues("event.action")))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.Settings.Threshold, 1);
-        _spec = spec;
         _first = first;
         _then = then;
         _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
         _maxKept = Math.Max(spec.Settings.Threshold, MaxFirstStepsKept);
-        _eager = new IncidentUpdates(Evaluate);
-        Actions = EventFilter.Union(first.RequiredValues("event.action"), then.RequiredValues("event.action"));
     }
-
-    private readonly IncidentUpdates _eager;
-    public IReadOnlySet<string>? Actions { get; }
 
     /// <summary>First-step events kept per key (at least the threshold).</summary>
     public const int MaxFirstStepsKept = 64;
 
-    public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _keys.Count;
     public long EvictedKeys => _keys.Evicted;
 
     /// <inheritdoc/>
     public DateTimeOffset? OldestOpenEventTime => _keys.OldestOpenEventTime;
 
-    public bool Matches(SecurityEvent securityEvent) => _first.Matches(securityEvent) || _then.Matches(securityEvent);
+    public override bool Matches(SecurityEvent securityEvent) => _first.Matches(securityEvent) || _then.Matches(securityEvent);
 
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
-
-    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    public override void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
         var isFirst = _first.Matches(securityEvent);
         var isThen = !isFirst && _then.Matches(securityEvent);
         if (!isFirst && !isThen) return;
-        if (!_spec.TryKey(securityEvent, out var key)) return;
+        if (!Spec.TryKey(securityEvent, out var key)) return;
 
-        var window = _spec.Settings.Window;
+        var window = Spec.Settings.Window;
         var time = securityEvent.Timestamp;
         _keys.Advance(time);
 
         if (isThen && !_keys.TryGet(key, out _)) return; // nothing came first: the common case, keep no state
         var state = _keys.Touch(securityEvent, key);
 
-        var weight = isFirst ? _spec.WeightOf(securityEvent) : 1;
+        var weight = isFirst ? Spec.WeightOf(securityEvent) : 1;
         if (state.Continued(time, window, out var straggler) is { } open)
         {
             open.Add(securityEvent, weight: weight);
@@ -82,9 +73,9 @@ public sealed class SequenceRule : IRule, IStatefulRule
 
         // A then-step event: enough first-step events in the window before it?
         var counted = state.Firsts.Events.Where(f => f.Event.Timestamp <= time && f.Event.Timestamp >= time - window).ToList();
-        if (counted.Sum(f => (long)f.Weight) < _spec.Settings.Threshold) return;
+        if (counted.Sum(f => (long)f.Weight) < Spec.Settings.Threshold) return;
 
-        var opened = new IncidentAccumulator(_spec, state.KeyValues, counted[0].Event.Timestamp, counted[0].Event);
+        var opened = new IncidentAccumulator(Spec, state.KeyValues, counted[0].Event.Timestamp, counted[0].Event);
         // Evidence: the latest first-step events and the then-step event, which matters most.
         var skip = Math.Max(0, counted.Count - (SecurityIncident.MaxEvidence - 1));
         for (var i = 0; i < counted.Count; i++) opened.Add(counted[i].Event, asEvidence: i >= skip, weight: counted[i].Weight);

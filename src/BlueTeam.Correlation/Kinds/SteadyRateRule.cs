@@ -15,28 +15,22 @@ namespace BlueTeam.Correlation.Kinds;
 /// <para>Once open, the incident is updated by every matching event within a window of its last
 /// one (evidence capped as for every incident); its fingerprint is fixed by the first counted event.</para>
 /// </remarks>
-public sealed class SteadyRateRule : IRule, IStatefulRule
+public sealed class SteadyRateRule : EventTimeRule, IStatefulRule
 {
     public const string Kind = "steady";
     public const int Slices = 24;
     public const int MinActiveSlices = 6;
 
-    private readonly RuleSpec _spec;
     private readonly WindowedKeys<KeyState> _keys;
-    private readonly IncidentUpdates _eager;
     private readonly long _sliceTicks;
 
     public SteadyRateRule(RuleSpec spec)
+        : base(spec)
     {
-        _spec = spec;
         _sliceTicks = Math.Max(1, spec.Settings.Window.Ticks / Slices);
         _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
-        _eager = new IncidentUpdates(Evaluate);
-        Actions = spec.Filter.RequiredValues("event.action");
     }
 
-    public IReadOnlySet<string>? Actions { get; }
-    public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _keys.Count;
     public long EvictedKeys => _keys.Evicted;
 
@@ -47,18 +41,14 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
     /// </summary>
     public DateTimeOffset? OldestOpenEventTime => null;
 
-    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
-
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
-
-    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    public override void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
-        var window = _spec.Settings.Window;
+        if (!Spec.Filter.Matches(securityEvent) || !Spec.TryKey(securityEvent, out var key)) return;
+        var window = Spec.Settings.Window;
         var time = securityEvent.Timestamp;
         _keys.Advance(time);
         var state = _keys.Touch(securityEvent, key);
-        var weight = _spec.WeightOf(securityEvent);
+        var weight = Spec.WeightOf(securityEvent);
 
         if (state.Continued(time, window, out var straggler) is { } burst)
         {
@@ -76,10 +66,10 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
         // Most sources fail in one slice only (a scanner passing by): they keep counters, not an event. A source
         // seen in a second slice keeps one event as the incident's evidence.
         if (active >= 2 && (state.Sample is null || state.Sample.Timestamp.UtcTicks / _sliceTicks < oldestSlice)) state.Sample = securityEvent;
-        if (state.Total < _spec.Settings.Threshold || active < MinActiveSlices) return;
+        if (state.Total < Spec.Settings.Threshold || active < MinActiveSlices) return;
 
         var sample = state.Sample ?? securityEvent;
-        var opened = new IncidentAccumulator(_spec, state.KeyValues, state.FirstTime, sample);
+        var opened = new IncidentAccumulator(Spec, state.KeyValues, state.FirstTime, sample);
         opened.Add(sample);
         if (!ReferenceEquals(sample, securityEvent)) opened.Add(securityEvent, weight: Math.Max(1, state.Total - 1));
         else if (state.Total > 1) opened.Add(securityEvent, asEvidence: false, weight: state.Total - 1);

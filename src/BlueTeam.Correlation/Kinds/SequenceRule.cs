@@ -17,7 +17,8 @@ public sealed class SequenceRule : EventTimeRule, IStatefulRule
 
     private readonly EventFilter _first;
     private readonly EventFilter _then;
-    private readonly WindowedKeys<KeyState> _keys;
+    // A key's held events are its first-step events, at most the rule's max kept.
+    private readonly WindowedKeys<HoldingState> _keys;
     private readonly int _maxKept;
 
     public SequenceRule(RuleSpec spec, EventFilter first, EventFilter then)
@@ -26,7 +27,7 @@ public sealed class SequenceRule : EventTimeRule, IStatefulRule
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.Settings.Threshold, 1);
         _first = first;
         _then = then;
-        _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
+        _keys = new WindowedKeys<HoldingState>(spec, static (k, values) => new HoldingState(k, values));
         _maxKept = Math.Max(spec.Settings.Threshold, MaxFirstStepsKept);
     }
 
@@ -67,12 +68,12 @@ public sealed class SequenceRule : EventTimeRule, IStatefulRule
 
         if (isFirst)
         {
-            state.Firsts.Add(securityEvent, weight, window, _maxKept);
+            state.Hold(securityEvent, weight, window, _maxKept);
             return;
         }
 
         // A then-step event: enough first-step events in the window before it?
-        var counted = state.Firsts.Events.Where(f => f.Event.Timestamp <= time && f.Event.Timestamp >= time - window).ToList();
+        var counted = state.Held.Where(f => f.Event.Timestamp <= time && f.Event.Timestamp >= time - window).ToList();
         if (counted.Sum(f => (long)f.Weight) < Spec.Settings.Threshold) return;
 
         var opened = new IncidentAccumulator(Spec, state.KeyValues, counted[0].Event.Timestamp, counted[0].Event);
@@ -81,17 +82,9 @@ public sealed class SequenceRule : EventTimeRule, IStatefulRule
         for (var i = 0; i < counted.Count; i++) opened.Add(counted[i].Event, asEvidence: i >= skip, weight: counted[i].Weight);
         opened.Add(securityEvent);
         opened.UserOverride = securityEvent.User?.Name;
-        state.Firsts.Clear();
+        state.ClearHeld();
         state.Open = opened;
         updates.Add(opened.Update());
-    }
-
-    private sealed class KeyState(string key, string[] keyValues) : WindowedState(key, keyValues)
-    {
-        /// <summary>First-step events with their weights, within a window of the newest, at most the rule's max kept.</summary>
-        public HeldEvents Firsts { get; } = new();
-
-        public override DateTimeOffset? OldestHeld(DateTimeOffset horizon) => Firsts.OldestFrom(horizon);
     }
 }
 

@@ -17,14 +17,14 @@ namespace BlueTeam.Correlation.State;
 public sealed class BurstCounter
 {
     private readonly RuleSpec _spec;
-    private readonly WindowedKeys<KeyState> _keys;
+    private readonly WindowedKeys<HoldingState> _keys;
 
     public BurstCounter(RuleSpec spec)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.Settings.Threshold, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(spec.Settings.Window, TimeSpan.Zero);
         _spec = spec;
-        _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
+        _keys = new WindowedKeys<HoldingState>(spec, static (k, values) => new HoldingState(k, values));
     }
 
     public int TrackedKeys => _keys.Count;
@@ -40,7 +40,7 @@ public sealed class BurstCounter
         var text = _spec.KeyText(state.KeyValues);
         return state.Open is { } burst
             ? new RuleProgress(text, burst.Count, _spec.Settings.Threshold, _spec.Settings.Window, Open: true)
-            : new RuleProgress(text, state.Pending.Weight, _spec.Settings.Threshold, _spec.Settings.Window, Open: false);
+            : new RuleProgress(text, state.HeldWeight, _spec.Settings.Threshold, _spec.Settings.Window, Open: false);
     }
 
     /// <summary>Counts <paramref name="e"/> under <paramref name="key"/> and appends the incident it opened or updated, if any.</summary>
@@ -60,22 +60,15 @@ public sealed class BurstCounter
         }
         if (straggler) return;
 
-        state.Pending.Add(e, weight, window);
-        if (state.Pending.Weight < _spec.Settings.Threshold) return;
+        // Events not yet part of a burst, all within one window of the newest, weighing less than the threshold.
+        state.Hold(e, weight, window);
+        if (state.HeldWeight < _spec.Settings.Threshold) return;
 
-        var first = state.Pending.Events[0].Event;
-        var opened = new IncidentAccumulator(_spec, state.KeyValues, first.Timestamp, first);
-        foreach (var (p, w) in state.Pending.Events) opened.Add(p, weight: w);
-        state.Pending.Clear();
+        var pending = state.Held;
+        var opened = new IncidentAccumulator(_spec, state.KeyValues, pending[0].Event.Timestamp, pending[0].Event);
+        for (var i = 0; i < pending.Count; i++) opened.Add(pending[i].Event, weight: pending[i].Weight);
+        state.ClearHeld();
         state.Open = opened;
         updates.Add(opened.Update());
-    }
-
-    private sealed class KeyState(string key, string[] keyValues) : WindowedState(key, keyValues)
-    {
-        /// <summary>Events not yet part of a burst, all within one window of the newest; weighing less than the threshold.</summary>
-        public HeldEvents Pending { get; } = new();
-
-        public override DateTimeOffset? OldestHeld(DateTimeOffset horizon) => Pending.OldestFrom(horizon);
     }
 }

@@ -103,43 +103,43 @@ public abstract class WindowedState(string key, string[] keyValues) : KeyedState
 }
 
 /// <summary>
-/// Events a key holds toward an incident not yet open, with their weights (occurrences), sorted by time, all within a
-/// window of the newest: a burst's pending events, a sequence's first steps.
+/// A key's state that holds events toward an incident not yet open, with their weights (occurrences), sorted by time,
+/// all within a window of the newest: a burst's pending events, a sequence's first steps.
 /// </summary>
-public sealed class HeldEvents
+/// <remarks>The held events live in the state itself, not in an object of their own: one object less for every key of a flood.</remarks>
+public sealed class HoldingState(string key, string[] keyValues) : WindowedState(key, keyValues)
 {
-    private readonly List<(SecurityEvent Event, int Weight)> _events = [];
+    private readonly List<(SecurityEvent Event, int Weight)> _held = [];
 
-    /// <summary>The events, oldest first.</summary>
-    public IReadOnlyList<(SecurityEvent Event, int Weight)> Events => _events;
+    /// <summary>The held events, oldest first.</summary>
+    public IReadOnlyList<(SecurityEvent Event, int Weight)> Held => _held;
 
     /// <summary>The sum of the held events' weights.</summary>
-    public long Weight { get; private set; }
+    public long HeldWeight { get; private set; }
 
     /// <summary>Holds <paramref name="e"/>, then drops what is more than <paramref name="window"/> older than the newest, and the oldest beyond <paramref name="max"/>.</summary>
-    public void Add(SecurityEvent e, int weight, TimeSpan window, int max = int.MaxValue)
+    public void Hold(SecurityEvent e, int weight, TimeSpan window, int max = int.MaxValue)
     {
         // Insert after any equal timestamps so that a replay keeps the log's order.
-        var at = _events.Count;
-        while (at > 0 && _events[at - 1].Event.Timestamp > e.Timestamp) at--;
-        _events.Insert(at, (e, weight));
-        Weight += weight;
-        var newest = _events[^1].Event.Timestamp;
+        var at = _held.Count;
+        while (at > 0 && _held[at - 1].Event.Timestamp > e.Timestamp) at--;
+        _held.Insert(at, (e, weight));
+        HeldWeight += weight;
+        var newest = _held[^1].Event.Timestamp;
         var drop = 0;
-        while (drop < _events.Count && (_events[drop].Event.Timestamp < newest - window || _events.Count - drop > max)) Weight -= _events[drop++].Weight;
-        if (drop > 0) _events.RemoveRange(0, drop);
+        while (drop < _held.Count && (_held[drop].Event.Timestamp < newest - window || _held.Count - drop > max)) HeldWeight -= _held[drop++].Weight;
+        if (drop > 0) _held.RemoveRange(0, drop);
     }
 
-    public void Clear()
+    public void ClearHeld()
     {
-        _events.Clear();
-        Weight = 0;
+        _held.Clear();
+        HeldWeight = 0;
     }
 
-    /// <summary>The time of the oldest event at or after <paramref name="horizon"/>; null when none.</summary>
-    public DateTimeOffset? OldestFrom(DateTimeOffset horizon)
+    public override DateTimeOffset? OldestHeld(DateTimeOffset horizon)
     {
-        foreach (var (e, _) in _events)
+        foreach (var (e, _) in _held)
             if (e.Timestamp >= horizon) return e.Timestamp;
         return null;
     }

@@ -2,7 +2,7 @@ namespace BlueTeam.Correlation;
 
 /// <summary>
 /// A rule's effective options: the rule file's defaults, overridden by <c>correlation.rules.&lt;name&gt;</c>.
-/// Each kind reads the ones that concern it; <see cref="RuleOptionNames"/> lists them by kind.
+/// Each kind reads the ones that concern it (<see cref="Kinds.IRuleKind.Options"/>).
 /// </summary>
 public sealed record RuleSettings
 {

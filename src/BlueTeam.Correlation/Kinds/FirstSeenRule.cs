@@ -82,8 +82,12 @@ public sealed class FirstSeenRuleKind : IRuleKind
         new("alert_on_new_key", "only first_seen rules read alert_on_new_key"),
     ];
 
-    public object? Read(DetectionReader detection) =>
-        detection.Field("value") is { } value ? new FirstSeenDetection(value, detection.Bool("alert_on_new_key") ?? false) : null;
+    public object? Read(DetectionReader detection)
+    {
+        var value = detection.Field("value");
+        var alertOnNewKey = detection.Bool("alert_on_new_key") ?? false;
+        return value is null ? null : new FirstSeenDetection(value, alertOnNewKey);
+    }
 
     public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context)
     {

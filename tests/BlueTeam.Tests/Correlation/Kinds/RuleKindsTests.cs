@@ -104,6 +104,34 @@ public class RuleKindsTests
         Assert.Equal(message, error.Message);
     }
 
+    // The checks each kind makes of its own keys, with the key path, line and message the parser gave before the registry.
+    [Theory]
+    [InlineData("sequence", "match: {}\nfirst: {match: {}}\nthen: {match: {}}", "match", "site.yaml:9:8", "a sequence has first and then steps instead of match")]
+    [InlineData("sequence", "first: {match: {}}", "then", "site.yaml:1:1", "is required for a sequence")]
+    [InlineData("distinct_count", "match: {}", "distinct", "site.yaml:1:1", "is required (a field name)")]
+    [InlineData("distinct_count", "match: {}\ndistinct: usr.name", "distinct", "site.yaml:10:11", "unknown field 'usr.name'")]
+    [InlineData("absence", "match: {}\ngroup_by: [labels.collector, host.hostname]", "group_by", "site.yaml:10:11", "an absence rule groups by exactly one field (the source, e.g. labels.collector)")]
+    public void Parse_KindsOwnKeys_CheckedWithPathAndLine(string kind, string body, string key, string location, string message)
+    {
+        var yaml = Head.Replace("group_by: [source.address]\n", "", StringComparison.Ordinal) + $"kind: {kind}\n" + body + "\n";
+        if (!body.Contains("group_by", StringComparison.Ordinal)) yaml += "group_by: [source.address]\n";
+
+        var error = Assert.Single(Refused(yaml).Errors);
+
+        Assert.Equal(key, error.Key);
+        Assert.Equal(location, error.Location);
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_FirstSeenWithoutValueAndABadFlag_ReportsBoth()
+    {
+        var errors = Refused(Head + "kind: first_seen\nmatch: {}\nalert_on_new_key: maybe\n").Errors;
+
+        Assert.Equal(["value", "alert_on_new_key"], errors.Select(e => e.Key));
+        Assert.Equal(["is required (a field name)", "expected true or false"], errors.Select(e => e.Message));
+    }
+
     [Fact]
     public void Parse_KeyOfAKind_IsNotAnUnknownKey()
     {

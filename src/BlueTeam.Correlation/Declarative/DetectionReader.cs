@@ -36,6 +36,13 @@ public sealed class DetectionReader
     /// <summary>The true/false value of <paramref name="key"/>; null when absent (or reported when not true or false).</summary>
     public bool? Bool(string key) => _reader.Bool(_map, key, _prefix);
 
+    /// <summary>The whole number <paramref name="key"/> gives, from <paramref name="min"/> to <paramref name="max"/>; null when absent (reported when required) or out of range.</summary>
+    public int? Int(string key, int min, int max, bool required)
+    {
+        if (required && !Has(key)) Error(key, $"is required (a whole number from {min} to {max})");
+        return _reader.Int(_map, key, min, max, _prefix);
+    }
+
     /// <summary>The required step <paramref name="key"/>: a mapping with one <c>match</c> key.</summary>
     public MatchDefinition Step(string key) => _reader.Step(_map, key, Path(key));
 

@@ -358,7 +358,7 @@ public static partial class RuleFileParser
             return null;
         }
 
-        private int? Int(YamlMappingNode map, string key, int min, int max, string prefix = "")
+        internal int? Int(YamlMappingNode map, string key, int min, int max, string prefix = "")
         {
             if (Child(map, key) is not { } node) return null;
             if (node is YamlScalarNode s && int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= min && i <= max) return i;

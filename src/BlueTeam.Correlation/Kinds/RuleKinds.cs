@@ -13,6 +13,7 @@ public static class RuleKinds
         new ScheduleRuleKind(),
         new AbsenceRuleKind(),
         new SteadyRateRuleKind(),
+        new LargeValueRuleKind(),
     ];
 
     /// <summary>The registered kind named <paramref name="name"/>, or null.</summary>

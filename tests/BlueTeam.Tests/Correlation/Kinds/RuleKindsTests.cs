@@ -20,13 +20,14 @@ public class RuleKindsTests
 
         """;
 
-    private static readonly string[] RegisteredNames = ["threshold", "distinct_count", "sequence", "first_seen", "schedule", "absence", "steady"];
+    private static readonly string[] RegisteredNames = ["threshold", "distinct_count", "sequence", "first_seen", "schedule", "absence", "steady", "large_value"];
 
     // The keys a detection of each built-in kind needs besides the common ones.
     private static string BodyOf(string kind) => kind switch
     {
         "sequence" => "first: {match: {event.outcome: failure}}\nthen: {match: {event.outcome: success}}\n",
         "distinct_count" => "match: {}\ndistinct: user.name\n",
+        "large_value" => "match: {}\nmeasure: http.response.body.bytes\nat_least: 100000000\n",
         "first_seen" => "match: {}\nvalue: user.name\n",
         "schedule" => "match: {}\nhours: [\"08:00-18:00\"]\ndays: [mon, tue, wed, thu, fri]\ntime_zone: UTC\n",
         _ => "match: {}\n",

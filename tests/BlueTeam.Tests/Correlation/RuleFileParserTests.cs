@@ -5,13 +5,7 @@ namespace BlueTeam.Tests.Correlation;
 
 public class RuleFileParserTests
 {
-    private const string Valid = """
-        id: SITE-001
-        name: site_rule
-        title: Site rule
-        description: a rule
-        severity: high
-        nist_controls: ["3.14.6"]
+    private const string Valid = Rules.FileHeader + """
         kind: threshold
         match:
           event.action: ssh_login

@@ -8,13 +8,7 @@ namespace BlueTeam.Tests.Correlation.Kinds;
 /// <summary>The registry is what the rule file parser and the catalogue accept: no kind is known anywhere else.</summary>
 public class RuleKindsTests
 {
-    private const string Head = """
-        id: SITE-001
-        name: site_rule
-        title: Site rule
-        description: a rule
-        severity: high
-        nist_controls: ["3.14.6"]
+    private const string Head = Rules.FileHeader + """
         group_by: [source.address]
         incident_title: "x from {source.address}"
 

@@ -1,6 +1,4 @@
-using BlueTeam.Core.Events;
 using BlueTeam.Core.Text;
-using BlueTeam.Correlation.State;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,7 +21,7 @@ public sealed class Correlator
     // two actions, so most events meet a few rules instead of all of them.
     private readonly Dictionary<string, IRule[]> _byAction = new(StringComparer.Ordinal);
     private readonly IRule[] _anyAction;
-    private readonly List<IncidentUpdate> _updates = [];
+    private readonly IncidentUpdates _eager;
     private readonly ILogger _logger;
     private readonly Dictionary<string, long> _errorsByRule = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastErrorByRule = new(StringComparer.Ordinal);
@@ -33,6 +31,7 @@ public sealed class Correlator
     {
         _rules = [.. rules];
         _logger = logger ?? NullLogger<Correlator>.Instance;
+        _eager = new IncidentUpdates((e, updates) => Process(e, updates));
         var actions = new IReadOnlySet<string>?[_rules.Length];
         for (var i = 0; i < _rules.Length; i++)
         {
@@ -99,16 +98,7 @@ public sealed class Correlator
     public RuleFailure? LastFailure { get; private set; }
 
     /// <summary>The incidents <paramref name="securityEvent"/> opened or updated, in rule order; usually none.</summary>
-    public IReadOnlyList<SecurityIncident> Process(SecurityEvent securityEvent)
-    {
-        _updates.Clear();
-        Process(securityEvent, _updates);
-        if (_updates.Count == 0) return [];
-        var incidents = new SecurityIncident[_updates.Count];
-        for (var i = 0; i < incidents.Length; i++) incidents[i] = _updates[i].ToIncident();
-        _updates.Clear();
-        return incidents;
-    }
+    public IReadOnlyList<SecurityIncident> Process(SecurityEvent securityEvent) => _eager.Render(securityEvent);
 
     /// <summary>
     /// <see cref="Process(SecurityEvent)"/> without rendering: appends the incidents the event opened or updated, in

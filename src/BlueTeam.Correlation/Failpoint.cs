@@ -1,5 +1,3 @@
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Correlation;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.State;
-
 namespace BlueTeam.Correlation;
 
 /// <summary>
@@ -74,7 +71,7 @@ public sealed record RuleDescriptor
     public required IReadOnlyList<string> NistControls { get; init; }
     public required string Description { get; init; }
     public bool Enabled { get; init; } = true;
-    /// <summary>The rule's kind (threshold, distinct_count, sequence, first_seen, schedule, absence, or any for several detections).</summary>
+    /// <summary>The rule's kind: a name in <see cref="Kinds.RuleKinds.All"/>, or any for several detections.</summary>
     public string Kind { get; init; } = "";
     /// <summary>Where the rule was defined: "built-in" or the rule file's path.</summary>
     public string Origin { get; init; } = "built-in";

@@ -1,7 +1,4 @@
 using System.Reflection;
-using BlueTeam.Core.Config;
-using BlueTeam.Correlation.Declarative;
-using BlueTeam.Correlation.Kinds;
 
 namespace BlueTeam.Correlation;
 
@@ -134,9 +131,8 @@ public static class RuleCatalog
         // Kind-specific values (hours, time zone) can only be judged once overrides are applied.
         foreach (var (d, s) in resolved)
         {
-            if (!d.Detections.Any(x => x.Kind == ScheduleRule.Kind)) continue;
             var problems = new List<(string Option, string Message)>();
-            WeeklySchedule.TryCreate(s.Hours, s.Days, s.TimeZone, problems);
+            foreach (var kind in d.Detections.Select(x => x.Kind).Distinct(StringComparer.Ordinal)) RuleKinds.Of(kind).Check(s, problems);
             foreach (var (option, message) in problems)
                 errors.Add(Error($"correlation.rules.{d.Name}.{option}", message));
         }
@@ -200,9 +196,7 @@ public static class RuleCatalog
                 ? string.Join(", ", s.Collectors.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={(long)p.Value.TotalSeconds}"))
                 : IncidentText.Option(s, o) ?? "";
         }
-        var filters = d.Detections.Select(x => (x.Label is null ? "" : x.Label + ": ") + (x.Kind == SequenceRule.Kind
-            ? $"first {x.First!.Build(s)} then {x.Then!.Build(s)}"
-            : x.Match.Build(s).ToString()));
+        var filters = d.Detections.Select(x => (x.Label is null ? "" : x.Label + ": ") + RuleKinds.Of(x.Kind).Describe(x, s));
         return new RuleDescriptor
         {
             Id = d.Id,
@@ -235,24 +229,12 @@ public static class RuleCatalog
             Threshold = x.Threshold ?? ruleSettings.Threshold,
             Window = x.WindowSec is { } w ? TimeSpan.FromSeconds(w) : ruleSettings.Window,
         };
-        var filter = x.Kind == SequenceRule.Kind
-            ? new Fields.EventFilter([.. x.First!.Build(s).Conditions, .. x.Then!.Build(s).Conditions])
-            : x.Match.Build(s);
+        var kind = RuleKinds.Of(x.Kind);
         var spec = new RuleSpec
         {
-            Descriptor = descriptor, Settings = s, Filter = filter, GroupBy = x.GroupBy, Title = x.IncidentTitle,
+            Descriptor = descriptor, Settings = s, Filter = kind.Filter(x, s), GroupBy = x.GroupBy, Title = x.IncidentTitle,
             Summary = x.IncidentDescription, Host = context.Host, Detection = x.Label, Weight = x.Weight,
         };
-        return x.Kind switch
-        {
-            ThresholdRule.Kind => new ThresholdRule(spec),
-            DistinctCountRule.Kind => new DistinctCountRule(spec, x.Distinct!),
-            SequenceRule.Kind => new SequenceRule(spec, x.First!.Build(s), x.Then!.Build(s)),
-            FirstSeenRule.Kind => new FirstSeenRule(spec, x.Value!, context.FirstSeen, x.AlertOnNewKey),
-            ScheduleRule.Kind => new ScheduleRule(spec, WeeklySchedule.TryCreate(s.Hours, s.Days, s.TimeZone, []) ?? throw new InvalidOperationException("schedule validated in Resolve")),
-            AbsenceRule.Kind => new AbsenceRule(spec, context.Time, context.ExpectedSources),
-            SteadyRateRule.Kind => new SteadyRateRule(spec),
-            _ => throw new InvalidOperationException($"unknown kind {x.Kind}"),
-        };
+        return kind.Create(spec, x, context);
     }
 }

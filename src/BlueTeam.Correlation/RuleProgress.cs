@@ -1,5 +1,3 @@
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Correlation;
 
 /// <summary>Where one key of a counting rule stands: <c>ssh_brute_force 3/5 in 300s for source.ip=203.0.113.7</c>.</summary>

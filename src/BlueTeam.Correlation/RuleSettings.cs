@@ -1,10 +1,8 @@
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Correlation;
 
 /// <summary>
 /// A rule's effective options: the rule file's defaults, overridden by <c>correlation.rules.&lt;name&gt;</c>.
-/// Each kind reads the ones that concern it; <see cref="RuleOptionNames"/> lists them by kind.
+/// Each kind reads the ones that concern it (<see cref="Kinds.IRuleKind.Options"/>).
 /// </summary>
 public sealed record RuleSettings
 {

@@ -1,6 +1,4 @@
 using System.Net;
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Fields;
 
 namespace BlueTeam.Correlation.Declarative;
 
@@ -32,21 +30,19 @@ public sealed record DetectionDefinition
     /// <summary>Set only when the rule has several detections.</summary>
     public string? Label { get; init; }
     public required MatchDefinition Match { get; init; }
-    /// <summary>sequence: the step that must come first (<c>threshold</c> times) and the one that completes it.</summary>
-    public MatchDefinition? First { get; init; }
-    public MatchDefinition? Then { get; init; }
+    /// <summary>What the kind read from its own keys (<see cref="Kinds.IRuleKind.Read"/>): sequence's steps, distinct_count's field, …</summary>
+    public object? Parameters { get; init; }
     public required IReadOnlyList<EventField> GroupBy { get; init; }
-    /// <summary>distinct_count: the field whose distinct values are counted.</summary>
-    public EventField? Distinct { get; init; }
-    /// <summary>first_seen: the field whose new values are reported.</summary>
-    public EventField? Value { get; init; }
-    public bool AlertOnNewKey { get; init; }
-    /// <summary>threshold, schedule, sequence: fields whose numeric values multiply to how many occurrences one event stands for (each 1 when absent).</summary>
+    /// <summary>The weighted kinds (<see cref="Kinds.IRuleKind.Weighted"/>): fields whose numeric values multiply to how many occurrences one event stands for (each 1 when absent).</summary>
     public IReadOnlyList<EventField> Weight { get; init; } = [];
     public int? Threshold { get; init; }
     public int? WindowSec { get; init; }
     public required string IncidentTitle { get; init; }
     public string? IncidentDescription { get; init; }
+
+    /// <summary>The <see cref="Parameters"/> of a detection its kind has read, as the kind's own type.</summary>
+    public T ParametersAs<T>() where T : class =>
+        Parameters as T ?? throw new InvalidOperationException($"a {Kind} detection without its {typeof(T).Name}");
 }
 
 /// <summary>A filter as written: conditions that all must hold.</summary>

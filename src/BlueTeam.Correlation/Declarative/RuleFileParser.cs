@@ -1,10 +1,5 @@
-using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
-using BlueTeam.Core.Config;
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Fields;
-using BlueTeam.Correlation.Kinds;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -18,7 +13,6 @@ namespace BlueTeam.Correlation.Declarative;
 /// <remarks>The format is described in docs/RULES.md.</remarks>
 public static partial class RuleFileParser
 {
-    private static readonly string[] Kinds = [ThresholdRule.Kind, DistinctCountRule.Kind, SequenceRule.Kind, FirstSeenRule.Kind, ScheduleRule.Kind, AbsenceRule.Kind, SteadyRateRule.Kind];
     private static readonly string[] Operators = ["equals", "in", "contains", "regex", "cidr", "exists"];
 
     private static readonly HashSet<string> RuleKeys = new(StringComparer.Ordinal)
@@ -27,11 +21,13 @@ public static partial class RuleFileParser
         "threshold", "window_sec", "max_keys", "hours", "days", "time_zone", "silent_sec", "collectors", "groups",
     };
 
-    private static readonly HashSet<string> DetectionKeys = new(StringComparer.Ordinal)
-    {
-        "kind", "label", "match", "first", "then", "group_by", "distinct", "value", "alert_on_new_key", "threshold", "window_sec",
-        "weight", "incident_title", "incident_description",
-    };
+    // The keys every detection may write; each kind adds its own (IRuleKind.Keys).
+    private static readonly string[] CommonDetectionKeys =
+        ["kind", "label", "match", "group_by", "threshold", "window_sec", "weight", "incident_title", "incident_description"];
+
+    private static readonly string[] KindKeys = [.. RuleKinds.All.SelectMany(k => k.Keys).Select(k => k.Key).Distinct()];
+
+    private static readonly HashSet<string> DetectionKeys = new(CommonDetectionKeys.Concat(KindKeys), StringComparer.Ordinal);
 
     [GeneratedRegex("^[a-z][a-z0-9_]*$")]
     private static partial Regex NamePattern();
@@ -45,13 +41,13 @@ public static partial class RuleFileParser
         return definition;
     }
 
-    private sealed class Reader(string origin)
+    internal sealed class Reader(string origin)
     {
         public List<ConfigError> Errors { get; } = [];
         private readonly Dictionary<string, string> _locations = new(StringComparer.Ordinal);
 
         private string At(YamlNode node) => $"{origin}:{node.Start.Line}:{node.Start.Column}";
-        private void Error(string key, YamlNode node, string message) => Errors.Add(new ConfigError(key, At(node), message));
+        internal void Error(string key, YamlNode node, string message) => Errors.Add(new ConfigError(key, At(node), message));
 
         public RuleDefinition? Read(string yaml)
         {
@@ -101,7 +97,7 @@ public static partial class RuleFileParser
             {
                 if (kind is not null && kind != "any") Error("kind", Child(root, "kind")!, "a rule with detections has kind any (or no kind)");
                 kind = "any";
-                foreach (var key in new[] { "match", "first", "then", "group_by", "distinct", "value", "alert_on_new_key", "weight", "incident_title", "incident_description" })
+                foreach (var key in (string[])["match", .. KindKeys, "group_by", "weight", "incident_title", "incident_description"])
                     if (Child(root, key) is { } misplaced) Error(key, misplaced, "belongs inside each detection when the rule has detections");
                 if (detectionsNode is YamlSequenceNode seq && seq.Children.Count > 0)
                 {
@@ -118,18 +114,18 @@ public static partial class RuleFileParser
             }
             else
             {
-                if (kind is null) Error("kind", root, $"is required: one of {string.Join(", ", Kinds)}");
+                if (kind is null) Error("kind", root, $"is required: one of {RuleKinds.Names}");
                 else if (ReadDetection(root, "", kind, null, requireKind: false) is { } det) detections.Add(det);
             }
 
             var kinds = detections.Select(d => d.Kind).ToHashSet(StringComparer.Ordinal);
             var options = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var k in kinds) options.UnionWith(OptionsOf(k));
+            foreach (var k in kinds) options.UnionWith(RuleKinds.Of(k).Options);
             if (detections.Any(UsesGroups)) options.Add(RuleOptionNames.Groups);
-            if (kinds.Contains(ScheduleRule.Kind) && Errors.Count == 0)
+            if (Errors.Count == 0)
             {
-                var problems = new List<(string, string)>();
-                WeeklySchedule.TryCreate(defaults.Hours, defaults.Days, defaults.TimeZone, problems);
+                var problems = new List<(string Option, string Message)>();
+                foreach (var k in kinds) RuleKinds.Of(k).Check(defaults, problems);
                 foreach (var (option, message) in problems) Error(option, Child(root, option.Split('[')[0]) ?? root, message);
             }
             foreach (var (key, node) in root.Children)
@@ -149,46 +145,33 @@ public static partial class RuleFileParser
         }
 
         private static bool UsesGroups(DetectionDefinition d) =>
-            new[] { d.Match, d.First, d.Then }.Where(m => m is not null)
-                .Any(m => m!.Conditions.Any(c => c.Values.Contains(ConditionDefinition.GroupsReference)));
+            RuleKinds.Of(d.Kind).Matches(d).Any(m => m.Conditions.Any(c => c.Values.Contains(ConditionDefinition.GroupsReference)));
 
-        /// <summary>The options config may override for a kind (enabled and severity always).</summary>
-        public static IEnumerable<string> OptionsOf(string kind) => kind switch
-        {
-            ThresholdRule.Kind or DistinctCountRule.Kind or SequenceRule.Kind or SteadyRateRule.Kind => [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys],
-            FirstSeenRule.Kind => [RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys],
-            ScheduleRule.Kind => [RuleOptionNames.Hours, RuleOptionNames.Days, RuleOptionNames.TimeZone, RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys],
-            AbsenceRule.Kind => [RuleOptionNames.SilentSec, RuleOptionNames.Collectors, RuleOptionNames.MaxKeys],
-            _ => [],
-        };
-
-        private DetectionDefinition? ReadDetection(YamlMappingNode map, string prefix, string? kind, string? label, bool requireKind)
+        private DetectionDefinition? ReadDetection(YamlMappingNode map, string prefix, string? kindName, string? label, bool requireKind)
         {
             string P(string key) => prefix.Length == 0 ? key : $"{prefix}.{key}";
-            if (kind is null)
+            if (kindName is null)
             {
-                if (requireKind) Error(P("kind"), map, $"is required: one of {string.Join(", ", Kinds)}");
+                if (requireKind) Error(P("kind"), map, $"is required: one of {RuleKinds.Names}");
                 return null;
             }
-            if (!Kinds.Contains(kind))
+            if (RuleKinds.Find(kindName) is not { } kind)
             {
-                Error(P("kind"), Child(map, "kind")!, $"unknown kind '{kind}'; kinds: {string.Join(", ", Kinds)}");
+                Error(P("kind"), Child(map, "kind")!, $"unknown kind '{kindName}'; kinds: {RuleKinds.Names}");
                 return null;
             }
             var before = Errors.Count;
-            MatchDefinition match = MatchDefinition.Empty, first = MatchDefinition.Empty, then = MatchDefinition.Empty;
-            if (kind == SequenceRule.Kind)
+            var match = MatchDefinition.Empty;
+            if (kind.HasMatch)
             {
-                if (Child(map, "match") is { } m) Error(P("match"), m, "a sequence has first and then steps instead of match");
-                first = Step(map, "first", P("first"));
-                then = Step(map, "then", P("then"));
-            }
-            else
-            {
-                foreach (var key in new[] { "first", "then" })
-                    if (Child(map, key) is { } n) Error(P(key), n, "only sequence rules have first and then steps");
                 if (Child(map, "match") is { } m) match = Match(m, P("match"));
                 else Error(P("match"), map, "is required: the conditions an event must meet (an empty mapping {} matches every event)");
+            }
+            foreach (var other in RuleKinds.All)
+            {
+                if (ReferenceEquals(other, kind)) continue;
+                foreach (var owned in other.Keys)
+                    if (!kind.Keys.Any(k => k.Key == owned.Key) && Child(map, owned.Key) is { } n) Error(P(owned.Key), n, owned.Elsewhere);
             }
             var groupBy = new List<EventField>();
             if (StringList(map, "group_by", prefix) is { } names)
@@ -200,21 +183,13 @@ public static partial class RuleFileParser
                 }
             }
             else Error(P("group_by"), map, "is required: the fields whose values make one key (e.g. [source.address])");
-            if (kind == AbsenceRule.Kind && groupBy.Count != 1) Error(P("group_by"), Child(map, "group_by") ?? map, "an absence rule groups by exactly one field (the source, e.g. labels.collector)");
-
-            EventField? distinct = null, value = null;
-            if (kind == DistinctCountRule.Kind) distinct = FieldOf(map, "distinct", P("distinct"), required: true);
-            else if (Child(map, "distinct") is { } d) Error(P("distinct"), d, "only distinct_count rules count distinct values");
-            if (kind == FirstSeenRule.Kind) value = FieldOf(map, "value", P("value"), required: true);
-            else if (Child(map, "value") is { } v) Error(P("value"), v, "only first_seen rules have a value field");
-            var alertOnNewKey = Bool(map, "alert_on_new_key", prefix) ?? false;
-            if (kind != FirstSeenRule.Kind && Child(map, "alert_on_new_key") is { } a) Error(P("alert_on_new_key"), a, "only first_seen rules read alert_on_new_key");
+            var parameters = kind.Read(new DetectionReader(this, map, prefix, groupBy));
 
             var weight = new List<EventField>();
             if (Child(map, "weight") is { } weightNode)
             {
-                if (kind is not (ThresholdRule.Kind or ScheduleRule.Kind or SequenceRule.Kind or SteadyRateRule.Kind))
-                    Error(P("weight"), weightNode, "only threshold, schedule and sequence rules count events with a weight");
+                if (!kind.Weighted)
+                    Error(P("weight"), weightNode, $"only {WeightedKindNames()} rules count events with a weight");
                 else if (StringList(map, "weight", prefix) is { } weightNames)
                 {
                     for (var i = 0; i < weightNames.Count; i++)
@@ -244,13 +219,18 @@ public static partial class RuleFileParser
             if (Errors.Count > before) return null;
             return new DetectionDefinition
             {
-                Kind = kind, Label = label, Match = match, First = kind == SequenceRule.Kind ? first : null, Then = kind == SequenceRule.Kind ? then : null,
-                GroupBy = groupBy, Distinct = distinct, Value = value, AlertOnNewKey = alertOnNewKey, Weight = weight,
+                Kind = kind.Name, Label = label, Match = match, Parameters = parameters, GroupBy = groupBy, Weight = weight,
                 Threshold = threshold, WindowSec = windowSec, IncidentTitle = incidentTitle!, IncidentDescription = incidentDescription,
             };
         }
 
-        private MatchDefinition Step(YamlMappingNode map, string key, string path)
+        private static string WeightedKindNames()
+        {
+            var names = RuleKinds.All.Where(k => k.Weighted).Select(k => k.Name).ToList();
+            return names.Count == 1 ? names[0] : $"{string.Join(", ", names[..^1])} and {names[^1]}";
+        }
+
+        internal MatchDefinition Step(YamlMappingNode map, string key, string path)
         {
             if (Child(map, key) is not { } node) { Error(path, map, "is required for a sequence"); return MatchDefinition.Empty; }
             if (node is not YamlMappingNode step) { Error(path, node, "expected a mapping with a match key"); return MatchDefinition.Empty; }
@@ -350,7 +330,7 @@ public static partial class RuleFileParser
             }
         }
 
-        private static YamlNode? Child(YamlMappingNode map, string key) =>
+        internal static YamlNode? Child(YamlMappingNode map, string key) =>
             map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
 
         private string? RequiredString(YamlMappingNode map, string key, string prefix = "")
@@ -370,7 +350,7 @@ public static partial class RuleFileParser
             return null;
         }
 
-        private bool? Bool(YamlMappingNode map, string key, string prefix = "")
+        internal bool? Bool(YamlMappingNode map, string key, string prefix = "")
         {
             if (Child(map, key) is not { } node) return null;
             if (node is YamlScalarNode { Value: "true" or "false" } s) return s.Value == "true";
@@ -378,7 +358,7 @@ public static partial class RuleFileParser
             return null;
         }
 
-        private int? Int(YamlMappingNode map, string key, int min, int max, string prefix = "")
+        internal int? Int(YamlMappingNode map, string key, int min, int max, string prefix = "")
         {
             if (Child(map, key) is not { } node) return null;
             if (node is YamlScalarNode s && int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= min && i <= max) return i;
@@ -406,7 +386,7 @@ public static partial class RuleFileParser
             return list;
         }
 
-        private EventField? FieldOf(YamlMappingNode map, string key, string path, bool required)
+        internal EventField? FieldOf(YamlMappingNode map, string key, string path, bool required)
         {
             if (Child(map, key) is not { } node)
             {

@@ -1,9 +1,7 @@
 using System.Collections;
-using System.Globalization;
 using System.Linq.Expressions;
 using System.Reflection;
 using System.Text.Json.Serialization;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Correlation.Fields;
 

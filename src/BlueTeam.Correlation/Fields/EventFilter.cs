@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using BlueTeam.Core.Events;
 
 namespace BlueTeam.Correlation.Fields;
 

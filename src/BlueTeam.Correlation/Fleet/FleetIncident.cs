@@ -1,6 +1,3 @@
-using System.Globalization;
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Correlation.Fleet;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Correlation.Fleet;
 
 /// <summary>The fleet rules the config enables: one line per rule.</summary>

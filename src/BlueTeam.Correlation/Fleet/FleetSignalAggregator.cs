@@ -1,5 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Fields;
 using BlueTeam.Parsing;
 
 namespace BlueTeam.Correlation.Fleet;

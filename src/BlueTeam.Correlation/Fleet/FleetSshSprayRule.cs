@@ -1,5 +1,3 @@
-using BlueTeam.Core.Config;
-
 namespace BlueTeam.Correlation.Fleet;
 
 /// <summary>
@@ -7,18 +5,9 @@ namespace BlueTeam.Correlation.Fleet;
 /// hosts within window_sec. Catches the attacker who stays below every host's own threshold by
 /// spreading a few attempts over many hosts.
 /// </summary>
-public sealed class FleetSshSprayRule(FleetSprayOptions options, TimeSpan bucket) : FleetSprayRule(options, bucket)
+public sealed class FleetSshSprayRule(FleetSprayOptions options, TimeSpan bucket)
+    : FleetSprayRule(RuleId, RuleName, "source.ip", static s => s.Source, static (w, k) => w.BySource(k), options, bucket)
 {
     public const string RuleId = "BT-FLEET-002";
     public const string RuleName = "fleet_ssh_spray";
-
-    public override string Id => RuleId;
-
-    public override string Name => RuleName;
-
-    public override string KeyField => "source.ip";
-
-    public override IReadOnlyList<FleetSignal> Group(FleetWindow window, string key) => window.BySource(key);
-
-    private protected override string? KeyOf(FleetSignal signal) => signal.Source;
 }

@@ -1,7 +1,3 @@
-using System.Globalization;
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.State;
-
 namespace BlueTeam.Correlation.Kinds;
 
 /// <summary>
@@ -91,4 +87,19 @@ public sealed class AbsenceRule : IRule, ITickingRule, IStatefulRule
         // Never expired by event time: a silent source is exactly the one to keep watching.
         public override DateTimeOffset LastActivity => DateTimeOffset.MaxValue;
     }
+}
+
+/// <summary>The <c>absence</c> kind: one source per key, silences judged in wall-clock time.</summary>
+public sealed class AbsenceRuleKind : IRuleKind
+{
+    public string Name => AbsenceRule.Kind;
+    public IReadOnlyList<string> Options { get; } = [RuleOptionNames.SilentSec, RuleOptionNames.Collectors, RuleOptionNames.MaxKeys];
+
+    public object? Read(DetectionReader detection)
+    {
+        if (detection.GroupBy.Count != 1) detection.Error("group_by", "an absence rule groups by exactly one field (the source, e.g. labels.collector)");
+        return null;
+    }
+
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context) => new AbsenceRule(spec, context.Time, context.ExpectedSources);
 }

@@ -1,6 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.State;
-
 namespace BlueTeam.Correlation.Kinds;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Fields;
-using BlueTeam.Correlation.State;
-
 namespace BlueTeam.Correlation.Kinds;
 
 /// <summary>
@@ -15,11 +11,10 @@ namespace BlueTeam.Correlation.Kinds;
 /// One incident per (key, value): its window starts at the first sighting, so a replay gives the
 /// same fingerprint, and repeats within <c>window_sec</c> update it.
 /// </remarks>
-public sealed class FirstSeenRule : IRule, IStatefulRule
+public sealed class FirstSeenRule : EventTimeRule, IStatefulRule
 {
     public const string Kind = "first_seen";
 
-    private readonly RuleSpec _spec;
     private readonly EventField _value;
     private readonly IFirstSeenStore _store;
     private readonly bool _alertOnNewKey;
@@ -28,34 +23,24 @@ public sealed class FirstSeenRule : IRule, IStatefulRule
     private DateTimeOffset _watermark = DateTimeOffset.MinValue;
 
     public FirstSeenRule(RuleSpec spec, EventField value, IFirstSeenStore store, bool alertOnNewKey)
+        : base(spec)
     {
-        _spec = spec;
         _value = value;
         _store = store;
         _alertOnNewKey = alertOnNewKey;
         _open = new KeyedStateTable<OpenIncident>(spec.Settings.MaxKeys);
-        _eager = new IncidentUpdates(Evaluate);
-        Actions = spec.Filter.RequiredValues("event.action");
     }
 
-    private readonly IncidentUpdates _eager;
-    public IReadOnlySet<string>? Actions { get; }
-
-    public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _open.Count;
     public long EvictedKeys => _open.Evicted;
 
-    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
-
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
-
-    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    public override void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
+        if (!Spec.Filter.Matches(securityEvent) || !Spec.TryKey(securityEvent, out var key)) return;
         var value = _value.ReadText(securityEvent);
         if (string.IsNullOrEmpty(value)) return;
 
-        var window = _spec.Settings.Window;
+        var window = Spec.Settings.Window;
         var time = securityEvent.Timestamp;
         if (time > _watermark) _watermark = time;
         _open.ExpireBefore(_watermark - window);
@@ -69,10 +54,10 @@ public sealed class FirstSeenRule : IRule, IStatefulRule
             return;
         }
 
-        var result = _store.Observe(_spec.Name, key, value, time);
+        var result = _store.Observe(Spec.Name, key, value, time);
         if (result == FirstSeenResult.Known || (result == FirstSeenResult.NewKey && !_alertOnNewKey)) return;
 
-        var incident = new IncidentAccumulator(_spec, [.. _spec.KeyValues(securityEvent, key), value], time, securityEvent);
+        var incident = new IncidentAccumulator(Spec, [.. Spec.KeyValues(securityEvent, key), value], time, securityEvent);
         incident.Add(securityEvent);
         _open.Touch(pairKey, k => new OpenIncident(k, incident));
         updates.Add(incident.Update(new Dictionary<string, string>(StringComparer.Ordinal) { [_value.Name] = value }));
@@ -84,3 +69,32 @@ public sealed class FirstSeenRule : IRule, IStatefulRule
         public override DateTimeOffset LastActivity => Incident.LastSeen;
     }
 }
+
+/// <summary>The <c>first_seen</c> kind: its <c>value</c> field, and whether a key seen for the first time is reported.</summary>
+public sealed class FirstSeenRuleKind : IRuleKind
+{
+    public string Name => FirstSeenRule.Kind;
+    public IReadOnlyList<string> Options { get; } = [RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys];
+
+    public IReadOnlyList<KindKey> Keys { get; } =
+    [
+        new("value", "only first_seen rules have a value field"),
+        new("alert_on_new_key", "only first_seen rules read alert_on_new_key"),
+    ];
+
+    public object? Read(DetectionReader detection)
+    {
+        var value = detection.Field("value");
+        var alertOnNewKey = detection.Bool("alert_on_new_key") ?? false;
+        return value is null ? null : new FirstSeenDetection(value, alertOnNewKey);
+    }
+
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context)
+    {
+        var p = detection.ParametersAs<FirstSeenDetection>();
+        return new FirstSeenRule(spec, p.Value, context.FirstSeen, p.AlertOnNewKey);
+    }
+}
+
+/// <summary>What a first_seen detection reads: the field whose new values are reported, and <c>alert_on_new_key</c>.</summary>
+public sealed record FirstSeenDetection(EventField Value, bool AlertOnNewKey);

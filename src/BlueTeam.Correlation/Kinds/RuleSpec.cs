@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Fields;
 
 namespace BlueTeam.Correlation.Kinds;
 

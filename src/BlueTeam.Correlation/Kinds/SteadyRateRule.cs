@@ -1,6 +1,3 @@
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.State;
-
 namespace BlueTeam.Correlation.Kinds;
 
 /// <summary>
@@ -18,29 +15,22 @@ namespace BlueTeam.Correlation.Kinds;
 /// <para>Once open, the incident is updated by every matching event within a window of its last
 /// one (evidence capped as for every incident); its fingerprint is fixed by the first counted event.</para>
 /// </remarks>
-public sealed class SteadyRateRule : IRule, IStatefulRule
+public sealed class SteadyRateRule : EventTimeRule, IStatefulRule
 {
     public const string Kind = "steady";
     public const int Slices = 24;
     public const int MinActiveSlices = 6;
 
-    private readonly RuleSpec _spec;
-    private readonly KeyedStateTable<KeyState> _keys;
-    private readonly IncidentUpdates _eager;
+    private readonly WindowedKeys<KeyState> _keys;
     private readonly long _sliceTicks;
-    private DateTimeOffset _watermark = DateTimeOffset.MinValue;
 
     public SteadyRateRule(RuleSpec spec)
+        : base(spec)
     {
-        _spec = spec;
         _sliceTicks = Math.Max(1, spec.Settings.Window.Ticks / Slices);
-        _keys = new KeyedStateTable<KeyState>(spec.Settings.MaxKeys);
-        _eager = new IncidentUpdates(Evaluate);
-        Actions = spec.Filter.RequiredValues("event.action");
+        _keys = new WindowedKeys<KeyState>(spec, static (k, values) => new KeyState(k, values));
     }
 
-    public IReadOnlySet<string>? Actions { get; }
-    public RuleDescriptor Descriptor => _spec.Descriptor;
     public int TrackedKeys => _keys.Count;
     public long EvictedKeys => _keys.Evicted;
 
@@ -51,33 +41,22 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
     /// </summary>
     public DateTimeOffset? OldestOpenEventTime => null;
 
-    public bool Matches(SecurityEvent securityEvent) => _spec.Filter.Matches(securityEvent);
-
-    public IReadOnlyList<SecurityIncident> Evaluate(SecurityEvent securityEvent) => _eager.Render(securityEvent);
-
-    public void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
+    public override void Evaluate(SecurityEvent securityEvent, List<IncidentUpdate> updates)
     {
-        if (!_spec.Filter.Matches(securityEvent) || !_spec.TryKey(securityEvent, out var key)) return;
-        var window = _spec.Settings.Window;
+        if (!Spec.Filter.Matches(securityEvent) || !Spec.TryKey(securityEvent, out var key)) return;
+        var window = Spec.Settings.Window;
         var time = securityEvent.Timestamp;
-        if (time > _watermark) _watermark = time;
-        _keys.ExpireBefore(_watermark - window);
-        var state = _keys.Touch(key, (_spec, securityEvent), static (k, a) => new KeyState(k, a._spec.KeyValues(a.securityEvent, k)));
-        if (time > state.LastSeen) state.LastSeen = time;
-        var weight = _spec.WeightOf(securityEvent);
+        _keys.Advance(time);
+        var state = _keys.Touch(securityEvent, key);
+        var weight = Spec.WeightOf(securityEvent);
 
-        if (state.Burst is { } burst)
+        if (state.Continued(time, window, out var straggler) is { } burst)
         {
-            if (time <= burst.LastSeen + window && time >= burst.FirstSeen - window)
-            {
-                burst.Add(securityEvent, weight: weight);
-                updates.Add(burst.Update());
-                return;
-            }
-            if (time < burst.FirstSeen) return;
-            state.Burst = null;
-            state.Reset();
+            burst.Add(securityEvent, weight: weight);
+            updates.Add(burst.Update());
+            return;
         }
+        if (straggler) return;
 
         var slice = time.UtcTicks / _sliceTicks;
         if (!state.Count(slice, weight)) return; // a straggler older than the window
@@ -87,30 +66,26 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
         // Most sources fail in one slice only (a scanner passing by): they keep counters, not an event. A source
         // seen in a second slice keeps one event as the incident's evidence.
         if (active >= 2 && (state.Sample is null || state.Sample.Timestamp.UtcTicks / _sliceTicks < oldestSlice)) state.Sample = securityEvent;
-        if (state.Total < _spec.Settings.Threshold || active < MinActiveSlices) return;
+        if (state.Total < Spec.Settings.Threshold || active < MinActiveSlices) return;
 
         var sample = state.Sample ?? securityEvent;
-        var opened = new IncidentAccumulator(_spec, state.KeyValues, state.FirstTime, sample);
+        var opened = new IncidentAccumulator(Spec, state.KeyValues, state.FirstTime, sample);
         opened.Add(sample);
         if (!ReferenceEquals(sample, securityEvent)) opened.Add(securityEvent, weight: Math.Max(1, state.Total - 1));
         else if (state.Total > 1) opened.Add(securityEvent, asEvidence: false, weight: state.Total - 1);
-        state.Burst = opened;
+        state.Open = opened;
         updates.Add(opened.Update());
     }
 
-    private sealed class KeyState(string key, string[] keyValues) : KeyedState(key)
+    private sealed class KeyState(string key, string[] keyValues) : WindowedState(key, keyValues)
     {
         private readonly ushort[] _counts = new ushort[Slices];
 
-        public string[] KeyValues { get; } = keyValues;
-        public DateTimeOffset LastSeen { get; set; } = DateTimeOffset.MinValue;
         public long NewestSlice { get; private set; } = long.MinValue;
         /// <summary>The first counted event's time (the incident's fingerprint starts there).</summary>
         public DateTimeOffset FirstTime { get; set; } = DateTimeOffset.MinValue;
         /// <summary>One event kept as evidence once the key is seen in a second slice.</summary>
         public SecurityEvent? Sample { get; set; }
-        public IncidentAccumulator? Burst { get; set; }
-        public override DateTimeOffset LastActivity => Burst is { } b && b.LastSeen > LastSeen ? b.LastSeen : LastSeen;
 
         public int Total
         {
@@ -148,7 +123,7 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
             return true;
         }
 
-        public void Reset()
+        protected override void OnClosed()
         {
             Array.Clear(_counts);
             NewestSlice = long.MinValue;
@@ -156,4 +131,13 @@ public sealed class SteadyRateRule : IRule, IStatefulRule
             Sample = null;
         }
     }
+}
+
+/// <summary>The <c>steady</c> kind: a count per key spread over a long window's slices.</summary>
+public sealed class SteadyRateRuleKind : IRuleKind
+{
+    public string Name => SteadyRateRule.Kind;
+    public IReadOnlyList<string> Options { get; } = [RuleOptionNames.Threshold, RuleOptionNames.WindowSec, RuleOptionNames.MaxKeys];
+    public bool Weighted => true;
+    public IRule Create(RuleSpec spec, DetectionDefinition detection, RuleContext context) => new SteadyRateRule(spec);
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace BlueTeam.Correlation.Kinds;
 
 /// <summary>

@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Net;
-using BlueTeam.Core.Events;
-using BlueTeam.Correlation.Kinds;
 
 namespace BlueTeam.Correlation.State;
 

@@ -1,8 +1,6 @@
-using BlueTeam.Core.Events;
-
 namespace BlueTeam.Correlation.State;
 
-/// <summary>The eager <see cref="IRule.Evaluate(SecurityEvent)"/> of a kind built on the deferred one.</summary>
+/// <summary>The eager <see cref="IRule.Evaluate(SecurityEvent)"/> of a kind (and the correlator's eager Process) built on the deferred one.</summary>
 internal sealed class IncidentUpdates(Action<SecurityEvent, List<IncidentUpdate>> evaluate)
 {
     // Reused for every event: a rule is evaluated on one thread, and the list never leaves this class.

@@ -9,6 +9,17 @@ internal static class Rules
 {
     public const string Host = "configured-host";
 
+    /// <summary>The identity every test rule file starts with: six lines, each ended.</summary>
+    public const string FileHeader = """
+        id: SITE-001
+        name: site_rule
+        title: Site rule
+        description: a rule
+        severity: high
+        nist_controls: ["3.14.6"]
+
+        """;
+
     public static IRule Build(string name, RuleOptions? options = null, RuleContext? context = null)
     {
         var correlation = new CorrelationOptions();

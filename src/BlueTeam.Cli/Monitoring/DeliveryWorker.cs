@@ -58,7 +58,7 @@ internal sealed class DeliveryWorker(DaemonRuntime runtime, WakeSignal wake, Dae
         var names = new HashSet<string>(runtime.Current.Dispatcher.ConfiguredChannels, StringComparer.Ordinal);
         try
         {
-            names.UnionWith(await ((IDeliveryScheduler)store).GetDueChannelsAsync(DateTimeOffset.UtcNow, stoppingToken).ConfigureAwait(false));
+            names.UnionWith(await store.GetDueChannelsAsync(DateTimeOffset.UtcNow, stoppingToken).ConfigureAwait(false));
         }
         catch (StoreException e)
         {

@@ -22,7 +22,7 @@ public sealed class RuleOptions : IValidatable
 {
     public bool? Enabled { get; set; }
     public Severity? Severity { get; set; }
-    /// <summary>threshold, distinct_count, sequence: how many events (or distinct values, or first-step events) make an incident.</summary>
+    /// <summary>For the counting kinds (threshold, distinct_count, sequence, schedule, steady, …: each kind names the options it reads in its IRuleKind): how many events (or distinct values, or first-step events) make an incident.</summary>
     public int? Threshold { get; set; }
     /// <summary>How close together, in event time, the events must be; also how long one incident keeps being updated.</summary>
     public int? WindowSec { get; set; }

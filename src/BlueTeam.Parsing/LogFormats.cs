@@ -39,7 +39,7 @@ public sealed class LogFormats
         _formats = [.. formats];
         _byName = new Dictionary<string, ILogFormat>(StringComparer.Ordinal);
         foreach (var format in _formats)
-            if (format.Name != format.Name.ToLowerInvariant())
+            if (!string.Equals(format.Name, format.Name.ToLowerInvariant(), StringComparison.Ordinal))
                 throw new ArgumentException($"the format name '{format.Name}' is not lower case (a collector's type is read lower-cased)", nameof(formats));
             else if (!_byName.TryAdd(format.Name, format))
                 throw new ArgumentException($"two formats registered as '{format.Name}'", nameof(formats));

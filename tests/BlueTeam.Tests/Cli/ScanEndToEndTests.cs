@@ -86,6 +86,8 @@ public class ScanEndToEndTests : IDisposable
     [InlineData("correlation:\n  rules:\n    ssh_brute_force:\n      threshold: 5\n      hours: \"08-18\"\n",
         ":5:14: correlation.rules.ssh_brute_force.hours")]
     [InlineData("correlation:\n  rules:\n    ssh_brute_forse: {threshold: 5}\n", ":3:22: correlation.rules.ssh_brute_forse: unknown rule")]
+    [InlineData("collectors:\n  web:\n    type: nginx\n    paths: [/var/log/nginx/access.log]\n",
+        ":3:11: collectors.web.type: unknown format 'nginx' (known: access, audit, auth, journald, json)")]
     public async Task ConfigCheck_ProblemFoundAfterLoading_RouteOrRuleOption_PointsAtFileLineAndColumn(string yaml, string expected)
     {
         var config = _dir.File("blueteam.yaml");

@@ -76,30 +76,18 @@ public class LogFormatsTests
         Assert.Empty(LogFormats.Default.Problems(config.Collectors));
     }
 
-    [Fact]
-    public void Problems_RegistryWithAnotherFormat_AcceptsItsNameAndRefusesTheUnregistered()
+    [Theory]
+    [InlineData("collectors:\n  app:\n    type: kv\n    paths: [/var/log/app.log]\n  auth_log:\n    type: auth\n    paths: [/var/log/auth.log]\n",
+        "collectors.auth_log.type", 6, "unknown format 'auth' (known: kv)")]
+    [InlineData("collectors:\n  app:\n    type: kv\n    paths: [/var/log/app.log]\n    fields: {user.name: login}\n",
+        "collectors.app.fields", 5, "the kv format maps no fields")]
+    public void Problems_AnotherRegistry_ItsNamesAndItsFormatsChecksDecide(string yaml, string key, int line, string message)
     {
-        var formats = new LogFormats([new KeyValueFormat()]);
-        var config = Load("collectors:\n  app:\n    type: kv\n    paths: [/var/log/app.log]\n  auth_log:\n    type: auth\n    paths: [/var/log/auth.log]\n");
+        var error = Assert.Single(Located(new LogFormats([new KeyValueFormat()]), Load(yaml)));
 
-        var error = Assert.Single(Located(formats, config));
-
-        Assert.Equal("collectors.auth_log.type", error.Key);
-        Assert.StartsWith("test.yaml:6:", error.Location, StringComparison.Ordinal);
-        Assert.Equal("unknown format 'auth' (known: kv)", error.Message);
-    }
-
-    [Fact]
-    public void Problems_FormatsOwnCheck_IsRunWithTheCollectorsKey()
-    {
-        var formats = new LogFormats([new KeyValueFormat()]);
-        var config = Load("collectors:\n  app:\n    type: kv\n    paths: [/var/log/app.log]\n    fields: {user.name: login}\n");
-
-        var error = Assert.Single(Located(formats, config));
-
-        Assert.Equal("collectors.app.fields", error.Key);
-        Assert.StartsWith("test.yaml:5:", error.Location, StringComparison.Ordinal);
-        Assert.Equal("the kv format maps no fields", error.Message);
+        Assert.Equal(key, error.Key);
+        Assert.StartsWith($"test.yaml:{line}:", error.Location, StringComparison.Ordinal);
+        Assert.Equal(message, error.Message);
     }
 
     [Fact]

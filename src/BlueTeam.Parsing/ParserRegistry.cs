@@ -32,9 +32,6 @@ public sealed class ParserRegistry
     public LineScreen? ScreenFor(string format) =>
         _parsers.TryGetValue(format, out var parser) && parser is IScreensLines screening ? screening.MayYieldEvent : null;
 
-    /// <summary>The formats some registered parser reads.</summary>
-    public IEnumerable<string> Formats => _parsers.Keys;
-
     /// <summary>
     /// The event for <paramref name="line"/>, or null when the line is of no security interest or
     /// no parser reads its format. Never throws on any line text.

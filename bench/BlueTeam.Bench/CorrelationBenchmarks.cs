@@ -40,7 +40,7 @@ public class CorrelationBenchmarks
                 8 => $"{t} eqmon-web01 CRON[{i}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
                 _ => $"{t} eqmon-web01 sudo[{i}]:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt update",
             };
-            if (parsers.Parse(Lines.Raw(text, CollectorType.Auth), Lines.Context) is { } e) events.Add(e);
+            if (parsers.Parse(Lines.Raw(text, "auth"), Lines.Context) is { } e) events.Add(e);
         }
         _events = [.. events];
     }

@@ -78,7 +78,7 @@ internal static class DaemonStoreHarness
                 var text = string.Create(CultureInfo.InvariantCulture, $"{at:MMM d HH:mm:ss} {Host} sshd[{4000 + a % 30000}]: Failed password for root from {address} port {40000 + k} ssh2");
                 events.Clear();
                 updates.Clear();
-                pipeline.Process(new RawLine { Collector = "auth_log", Type = CollectorType.Auth, Path = "/var/log/auth.log", Text = text, Offset = offset, EndOffset = offset + text.Length + 1 },
+                pipeline.Process(new RawLine { Collector = "auth_log", Type = "auth", Path = "/var/log/auth.log", Text = text, Offset = offset, EndOffset = offset + text.Length + 1 },
                     context, events, updates);
                 offset += text.Length + 1;
                 foreach (var update in updates) rendered.Add(update.ToIncident());

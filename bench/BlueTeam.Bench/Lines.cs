@@ -26,5 +26,5 @@ internal static class Lines
 
     public static readonly ParseContext Context = new() { TimeZone = TimeZoneInfo.Utc, Year = 2026, DefaultHost = "eqmon-web01", Now = new DateTimeOffset(2026, 3, 10, 9, 0, 0, TimeSpan.Zero) };
 
-    public static RawLine Raw(string text, CollectorType type) => new() { Collector = "bench", Type = type, Path = "/var/log/bench.log", Text = text };
+    public static RawLine Raw(string text, string type) => new() { Collector = "bench", Type = type, Path = "/var/log/bench.log", Text = text };
 }

@@ -24,14 +24,14 @@ public class SyslogHeaderBenchmarks
 public class AuthLogParserBenchmarks
 {
     private readonly AuthLogParser _parser = new();
-    private readonly RawLine _failed = Lines.Raw(Lines.SshFailed, CollectorType.Auth);
-    private readonly RawLine _invalid = Lines.Raw(Lines.SshInvalid, CollectorType.Auth);
-    private readonly RawLine _closed = Lines.Raw(Lines.SshClosedPreauth, CollectorType.Auth);
-    private readonly RawLine _pam = Lines.Raw(Lines.PamSession, CollectorType.Auth);
-    private readonly RawLine _sudo = Lines.Raw(Lines.Sudo, CollectorType.Auth);
-    private readonly RawLine _cron = Lines.Raw(Lines.CronCmd, CollectorType.Auth);
-    private readonly RawLine _logind = Lines.Raw(Lines.Logind, CollectorType.Auth);
-    private readonly RawLine _junk = Lines.Raw(Lines.NotSyslog, CollectorType.Auth);
+    private readonly RawLine _failed = Lines.Raw(Lines.SshFailed, "auth");
+    private readonly RawLine _invalid = Lines.Raw(Lines.SshInvalid, "auth");
+    private readonly RawLine _closed = Lines.Raw(Lines.SshClosedPreauth, "auth");
+    private readonly RawLine _pam = Lines.Raw(Lines.PamSession, "auth");
+    private readonly RawLine _sudo = Lines.Raw(Lines.Sudo, "auth");
+    private readonly RawLine _cron = Lines.Raw(Lines.CronCmd, "auth");
+    private readonly RawLine _logind = Lines.Raw(Lines.Logind, "auth");
+    private readonly RawLine _junk = Lines.Raw(Lines.NotSyslog, "auth");
 
     [Benchmark] public SecurityEvent? SshFailedPassword() => _parser.Parse(_failed, Lines.Context);
     [Benchmark] public SecurityEvent? SshInvalidUser() => _parser.Parse(_invalid, Lines.Context);
@@ -48,18 +48,18 @@ public class AuthLogParserBenchmarks
 public class AuditLogParserBenchmarks
 {
     private readonly AuditLogParser _parser = new();
-    private readonly RawLine _syscall = Lines.Raw(Lines.AuditSyscall, CollectorType.Audit);
-    private readonly RawLine _cwd = Lines.Raw(Lines.AuditCwd, CollectorType.Audit);
-    private readonly RawLine _login = Lines.Raw(Lines.AuditUserLogin, CollectorType.Audit);
+    private readonly RawLine _syscall = Lines.Raw(Lines.AuditSyscall, "audit");
+    private readonly RawLine _cwd = Lines.Raw(Lines.AuditCwd, "audit");
+    private readonly RawLine _login = Lines.Raw(Lines.AuditUserLogin, "audit");
 
     // The kernel event audit.log is mostly made of (bench/genlogs.py writes the same): five records, ended by PROCTITLE.
     private readonly RawLine[] _exec =
     [
-        Lines.Raw("type=SYSCALL msg=audit(1772323200.639:1001): arch=c000003e syscall=59 success=yes exit=0 a0=55d1 a1=55d2 a2=55d3 a3=0 items=2 ppid=1 pid=1001 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=4 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"cui_read\"", CollectorType.Audit),
-        Lines.Raw("type=EXECVE msg=audit(1772323200.639:1001): argc=2 a0=\"cat\" a1=\"/etc/hosts\"", CollectorType.Audit),
-        Lines.Raw("type=CWD msg=audit(1772323200.639:1001): cwd=\"/root\"", CollectorType.Audit),
-        Lines.Raw("type=PATH msg=audit(1772323200.639:1001): item=0 name=\"/usr/bin/cat\" inode=1 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL", CollectorType.Audit),
-        Lines.Raw("type=PROCTITLE msg=audit(1772323200.639:1001): proctitle=636174002F6574632F686F737473", CollectorType.Audit),
+        Lines.Raw("type=SYSCALL msg=audit(1772323200.639:1001): arch=c000003e syscall=59 success=yes exit=0 a0=55d1 a1=55d2 a2=55d3 a3=0 items=2 ppid=1 pid=1001 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=4 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"cui_read\"", "audit"),
+        Lines.Raw("type=EXECVE msg=audit(1772323200.639:1001): argc=2 a0=\"cat\" a1=\"/etc/hosts\"", "audit"),
+        Lines.Raw("type=CWD msg=audit(1772323200.639:1001): cwd=\"/root\"", "audit"),
+        Lines.Raw("type=PATH msg=audit(1772323200.639:1001): item=0 name=\"/usr/bin/cat\" inode=1 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL", "audit"),
+        Lines.Raw("type=PROCTITLE msg=audit(1772323200.639:1001): proctitle=636174002F6574632F686F737473", "audit"),
     ];
 
     [Benchmark] public SecurityEvent? UserLogin() => _parser.Parse(_login, Lines.Context) ?? _parser.TakeCompleted();
@@ -86,9 +86,9 @@ public class AuditLogParserBenchmarks
 public class AccessLogParserBenchmarks
 {
     private readonly AccessLogParser _parser = new();
-    private readonly RawLine _ok = Lines.Raw(Lines.Access200, CollectorType.Access);
-    private readonly RawLine _probe = Lines.Raw(Lines.Access404Probe, CollectorType.Access);
-    private readonly RawLine _junk = Lines.Raw(Lines.NotSyslog, CollectorType.Access);
+    private readonly RawLine _ok = Lines.Raw(Lines.Access200, "access");
+    private readonly RawLine _probe = Lines.Raw(Lines.Access404Probe, "access");
+    private readonly RawLine _junk = Lines.Raw(Lines.NotSyslog, "access");
 
     [Benchmark] public SecurityEvent? Ordinary200() => _parser.Parse(_ok, Lines.Context);
     [Benchmark] public SecurityEvent? Probe404() => _parser.Parse(_probe, Lines.Context);
@@ -99,8 +99,8 @@ public class AccessLogParserBenchmarks
 public class AppJsonParserBenchmarks
 {
     private readonly AppJsonParser _parser = new();
-    private readonly RawLine _json = Lines.Raw(Lines.AppJson, CollectorType.Json);
-    private readonly RawLine _junk = Lines.Raw(Lines.NotSyslog, CollectorType.Json);
+    private readonly RawLine _json = Lines.Raw(Lines.AppJson, "json");
+    private readonly RawLine _junk = Lines.Raw(Lines.NotSyslog, "json");
 
     [Benchmark] public SecurityEvent? LoginFailed() => _parser.Parse(_json, Lines.Context);
     [Benchmark] public SecurityEvent? Unmatched_NotJson() => _parser.Parse(_junk, Lines.Context);

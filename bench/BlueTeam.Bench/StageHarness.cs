@@ -22,7 +22,7 @@ internal static class StageHarness
         var rounds = roundsAt >= 0 && roundsAt + 1 < args.Length ? int.Parse(args[roundsAt + 1], System.Globalization.CultureInfo.InvariantCulture) : 3;
         if (roundsAt >= 0) args = [.. args[..roundsAt], .. args[Math.Min(args.Length, roundsAt + 2)..]];
         var files = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-        var type = args.Contains("--audit") ? CollectorType.Audit : args.Contains("--access") ? CollectorType.Access : CollectorType.Auth;
+        var type = args.Contains("--audit") ? "audit" : args.Contains("--access") ? "access" : "auth";
         if (files.Length == 0)
         {
             Console.Error.WriteLine("usage: stages FILE... [--audit|--access] [--rounds N]");
@@ -34,7 +34,7 @@ internal static class StageHarness
         return 0;
     }
 
-    private static void Measure(string name, string[] files, CollectorType type, bool parse, bool correlate, int rounds)
+    private static void Measure(string name, string[] files, string type, bool parse, bool correlate, int rounds)
     {
         var best = TimeSpan.MaxValue;
         long lines = 0, events = 0, incidents = 0, allocated = 0;
@@ -98,7 +98,7 @@ internal static class RuleHarness
         var events = new List<SecurityEvent>();
         var context = new ParseContext { TimeZone = TimeZoneInfo.Utc, Year = 2026, DefaultHost = "eqmon-web01" };
         foreach (var file in files)
-            foreach (var raw in LogFile.Plain(file, CollectorType.Auth, context).ReadLines("scan"))
+            foreach (var raw in LogFile.Plain(file, "auth", context).ReadLines("scan"))
                 pipeline.Parse(raw, context, events);
         Console.WriteLine($"{events.Count:N0} events");
         var rules = RuleCatalog.Build(new CorrelationOptions(), new RuleContext { Host = "eqmon-web01" });

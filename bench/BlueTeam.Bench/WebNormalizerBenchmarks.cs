@@ -64,7 +64,7 @@ public class WebNormalizerBenchmarks
         var parsers = ParserRegistry.CreateDefault();
         SecurityEvent Parse(string url, int i) => parsers.Parse(Lines.Raw(
             $"203.0.113.{i % 200} - - [10/Mar/2026:08:30:{i % 60:00} +0000] \"GET {url} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"",
-            CollectorType.Access), Lines.Context) ?? throw new InvalidOperationException(url);
+            "access"), Lines.Context) ?? throw new InvalidOperationException(url);
         _ordinaryEvents = [.. Plain.Concat(Query).Select(Parse)];
         _attackEvents = [.. Attacks.Select(Parse)];
         _rule = RuleCatalog.BuildOne(new CorrelationOptions(), "web_attack", new RuleContext { Host = "eqmon-web01" })!;

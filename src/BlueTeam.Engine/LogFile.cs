@@ -11,10 +11,10 @@ internal sealed class UnreadableFileException(string path, Exception inner) : IO
 /// complete its timestamps, and how to open it as plain text (decompressed, or standard input; <see cref="LogInputs"/>).
 /// Length is for progress.
 /// </summary>
-internal sealed record LogFile(string Path, long Length, CollectorType Format, ParseContext Context, Func<Stream> Open)
+internal sealed record LogFile(string Path, long Length, string Format, ParseContext Context, Func<Stream> Open)
 {
     /// <summary>A plain file on disk, read as it is.</summary>
-    public static LogFile Plain(string path, CollectorType format, ParseContext context) =>
+    public static LogFile Plain(string path, string format, ParseContext context) =>
         new(path, new FileInfo(path).Length, format, context,
             () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan));
 

@@ -7,7 +7,8 @@ namespace BlueTeam.Parsing;
 /// </summary>
 public interface ILogParser
 {
-    CollectorType Format { get; }
+    /// <summary>The name of the format this parser reads (<see cref="ILogFormat.Name"/>).</summary>
+    string Format { get; }
     SecurityEvent? Parse(RawLine line, ParseContext context);
 }
 

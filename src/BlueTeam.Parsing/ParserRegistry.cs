@@ -1,18 +1,14 @@
-using BlueTeam.Parsing.App;
-using BlueTeam.Parsing.Audit;
-using BlueTeam.Parsing.Auth;
-using BlueTeam.Parsing.Web;
 
 namespace BlueTeam.Parsing;
 
 /// <summary>
 /// The parsing stage's entry point: routes each <see cref="RawLine"/> to the parser registered
-/// for its collector type, and turns a source's own troubles (cannot read, file truncated) into
+/// for its format (<see cref="RawLine.Type"/>), and turns a source's own troubles (cannot read, file truncated) into
 /// events so that a silent collector is visible downstream.
 /// </summary>
 public sealed class ParserRegistry
 {
-    private readonly Dictionary<CollectorType, ILogParser> _parsers = [];
+    private readonly Dictionary<string, ILogParser> _parsers = new(StringComparer.Ordinal);
 
     /// <summary>One parser per format; a second parser for the same format is a programming error.</summary>
     public ParserRegistry(IEnumerable<ILogParser> parsers)
@@ -24,25 +20,15 @@ public sealed class ParserRegistry
         }
     }
 
-    /// <summary>The built-in parsers, one line each. The audit parser holds partial events, so each registry gets its own.</summary>
-    public static ParserRegistry CreateDefault() => new(
-    [
-        new AuthLogParser(),
-        new AuditLogParser(),
-        new AccessLogParser(),
-        new AppJsonParser(),
-        new Journal.JournalParser(),
-    ]);
+    /// <summary>A parser for each format in <see cref="LogFormats.Default"/>. The audit parser holds partial events, so each registry gets its own.</summary>
+    public static ParserRegistry CreateDefault() => new(LogFormats.Default.CreateParsers());
 
     /// <summary>
     /// What a reader of <paramref name="format"/> lines may pass over before they become strings (lines the
     /// format's parser would make nothing of); null when every line must be parsed.
     /// </summary>
-    public LineScreen? ScreenFor(CollectorType format) =>
+    public LineScreen? ScreenFor(string format) =>
         _parsers.TryGetValue(format, out var parser) && parser is IScreensLines screening ? screening.MayYieldEvent : null;
-
-    /// <summary>The formats some registered parser reads.</summary>
-    public IEnumerable<CollectorType> Formats => _parsers.Keys;
 
     /// <summary>
     /// The event for <paramref name="line"/>, or null when the line is of no security interest or
@@ -150,30 +136,4 @@ public sealed class ParserRegistry
         Message = line.Text,
         Labels = EventFields.Labels(line),
     };
-
-    /// <summary>
-    /// Guesses a file's format from its first lines (for ad-hoc scans): syslog headers → Auth,
-    /// <c>type=… msg=audit(</c> → Audit, combined access log → Access, JSON objects → Json.
-    /// Null when no format wins a majority of the non-empty lines.
-    /// </summary>
-    public static CollectorType? DetectFormat(string firstLines)
-    {
-        if (string.IsNullOrEmpty(firstLines)) return null;
-        var probe = new ParseContext { TimeZone = TimeZoneInfo.Utc, Year = 2000 };
-        int auth = 0, audit = 0, access = 0, json = 0, total = 0;
-        foreach (var raw in firstLines.AsSpan().EnumerateLines())
-        {
-            var l = raw.TrimEnd('\r');
-            if (l.IsWhiteSpace()) continue;
-            if (++total > 50) break;
-            if (Audit.AuditRecordParser.LooksLikeRecord(l)) audit++;
-            else if (l.TrimStart().StartsWith("{", StringComparison.Ordinal)) json++;
-            else if (SyslogHeaderParser.TryParse(l, probe, out _)) auth++;
-            else if (AccessLogParser.LooksLikeAccessLog(l)) access++;
-        }
-        if (total == 0) return null;
-        var (best, count) = new[] { (CollectorType.Auth, auth), (CollectorType.Audit, audit), (CollectorType.Access, access), (CollectorType.Json, json) }
-            .MaxBy(p => p.Item2);
-        return count * 2 > Math.Min(total, 50) ? best : null;
-    }
 }

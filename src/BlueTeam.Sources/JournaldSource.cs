@@ -66,7 +66,7 @@ public sealed class JournaldSource : ISource, IDisposable
             if (cursor is not null) _cursor = cursor;
             await writer.WriteAsync(new RawLine
             {
-                Collector = Name, Type = CollectorType.Journald, Path = _path, Text = entry.Json, Cursor = _cursor, Truncated = entry.Truncated,
+                Collector = Name, Type = Transports.JournaldTransport.LineFormat, Path = _path, Text = entry.Json, Cursor = _cursor, Truncated = entry.Truncated,
             }, cancellationToken).ConfigureAwait(false);
         }
         if (_process is { HasExited: false } && _errors.Succeeded())
@@ -148,7 +148,7 @@ public sealed class JournaldSource : ISource, IDisposable
     {
         if (!_errors.Failed(reason)) return;
         _logger.LogWarning("{Collector}: cannot read the journal: {Reason}", Name, reason);
-        await writer.WriteAsync(new RawLine { Collector = Name, Type = CollectorType.Journald, Path = _path, Kind = RawLineKind.CollectorError, Text = reason }, ct).ConfigureAwait(false);
+        await writer.WriteAsync(new RawLine { Collector = Name, Type = Transports.JournaldTransport.LineFormat, Path = _path, Kind = RawLineKind.CollectorError, Text = reason }, ct).ConfigureAwait(false);
     }
 
     /// <summary>The value of "__CURSOR" in an entry, found without parsing the whole object.</summary>

@@ -141,12 +141,8 @@ public static class LogInputs
     /// SharpCompress reports a damaged or cut-short file with its own exception types; readers of logs
     /// handle I/O errors, so a damaged file surfaces as <see cref="InvalidDataException"/> with its reason.
     /// </summary>
-    private sealed class DamageAsIoError(Stream inner) : Stream
+    private sealed class DamageAsIoError(Stream inner) : ForwardOnlyStream(inner)
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -155,13 +151,24 @@ public static class LogInputs
         {
             try
             {
-                return inner.Read(buffer);
+                return Inner.Read(buffer);
             }
             catch (SharpCompress.Common.SharpCompressException e)
             {
                 throw new InvalidDataException("damaged compressed file: " + e.Message, e);
             }
         }
+    }
+
+    /// <summary>What the two wrappers here share: a stream read once from start to end that owns the stream it reads.</summary>
+    private abstract class ForwardOnlyStream(Stream inner) : Stream
+    {
+        protected Stream Inner { get; } = inner;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
 
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
@@ -170,7 +177,7 @@ public static class LogInputs
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) inner.Dispose();
+            if (disposing) Inner.Dispose();
             base.Dispose(disposing);
         }
     }
@@ -189,15 +196,11 @@ public static class LogInputs
     /// The bytes already read to recognise the format, then the rest of the stream: standard input
     /// cannot be rewound, so what was looked at is given back this way.
     /// </summary>
-    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : ForwardOnlyStream(rest)
     {
         private ReadOnlyMemory<byte> _prefix = prefix;
         private long _position;
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
         // Bytes read so far: the xz reader checks block sizes against it.
         public override long Position { get => _position; set => throw new NotSupportedException(); }
 
@@ -206,7 +209,7 @@ public static class LogInputs
         public override int Read(Span<byte> buffer)
         {
             int n;
-            if (_prefix.IsEmpty) n = rest.Read(buffer);
+            if (_prefix.IsEmpty) n = Inner.Read(buffer);
             else
             {
                 n = Math.Min(buffer.Length, _prefix.Length);
@@ -215,17 +218,6 @@ public static class LogInputs
             }
             _position += n;
             return n;
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) rest.Dispose();
-            base.Dispose(disposing);
         }
     }
 }

@@ -19,7 +19,8 @@ public sealed record RawLine
 {
     /// <summary>The collector's name in the config (e.g. auth_log); "scan" for ad-hoc files.</summary>
     public required string Collector { get; init; }
-    public required CollectorType Type { get; init; }
+    /// <summary>The name of the log format the line is in (a collector's <c>type</c>: auth, audit, ...), which picks its parser.</summary>
+    public required string Type { get; init; }
     public required string Path { get; init; }
     public required string Text { get; init; }
     /// <summary>Byte offset of the start of this line in the file.</summary>

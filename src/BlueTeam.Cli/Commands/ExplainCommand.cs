@@ -21,8 +21,8 @@ internal static class ExplainCommand
     {
         var lines = new Argument<string[]>("lines") { Description = "Log lines to explain (quote each one), or - to read standard input", Arity = ArgumentArity.ZeroOrMore };
         var file = new Option<string?>("--file") { Description = "Read the lines from this file (gzip, bzip2, xz and zstd are read as they are)" };
-        var format = new Option<string>("--format", "-t") { Description = "Log format: auto (detected from the first lines), auth, audit, access or json", DefaultValueFactory = _ => "auto" };
-        format.AcceptOnlyFromAmong("auto", "auth", "audit", "access", "json");
+        var format = new Option<string>("--format", "-t") { Description = $"Log format: auto (detected from the first lines), {string.Join(", ", LogFormats.Default.Names)}", DefaultValueFactory = _ => "auto" };
+        format.AcceptOnlyFromAmong(["auto", .. LogFormats.Default.Names]);
         var year = new Option<int?>("--year") { Description = "Year of RFC 3164 timestamps (default: this year)" };
         var json = new Option<bool>("--json") { Description = "One JSON object per line on standard output, for machines" };
         var cmd = new Command("explain", "Show what blueteam does with log lines: the parse (ECS fields), the rules each event fed and their state, and what fired")
@@ -50,7 +50,7 @@ internal static class ExplainCommand
         var now = app.Time.GetUtcNow();
         var context = ParseContexts.For(null, app.Config, now, year ?? now.Year);
         IEnumerable<RawLine> input;
-        CollectorType format;
+        string format;
         if (file is not null || stdin)
         {
             var path = file ?? LogInputs.StandardInput;
@@ -107,28 +107,20 @@ internal static class ExplainCommand
             return ExitCodes.NotOk;
         }
         await stdout.FlushAsync(ct).ConfigureAwait(false);
-        await Console.Error.WriteLineAsync($"explained {number:N0} line(s) as {Name(format)}: {events:N0} event(s), {fired:N0} incident update(s)").ConfigureAwait(false);
+        await Console.Error.WriteLineAsync($"explained {number:N0} line(s) as {format}: {events:N0} event(s), {fired:N0} incident update(s)").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
-    private static CollectorType FormatOf(string name, string head) => name switch
-    {
-        "auth" => CollectorType.Auth,
-        "audit" => CollectorType.Audit,
-        "access" => CollectorType.Access,
-        "json" => CollectorType.Json,
-        _ => ParserRegistry.DetectFormat(head) ?? CollectorType.Auth,
-    };
-
-    private static string Name(CollectorType format) => format.ToString().ToLowerInvariant();
+    private static string FormatOf(string name, string head) =>
+        LogFormats.Default.IsRegistered(name) ? name : LogFormats.Default.Detect(head) ?? CollectorOptions.DefaultType;
 
     /// <summary>The text view: every piece of log text made inert (no escape sequence or control character reaches the terminal).</summary>
-    private static string Text(long? number, CollectorType format, string? line, IReadOnlyList<EventExplanation> events, string? parseError)
+    private static string Text(long? number, string format, string? line, IReadOnlyList<EventExplanation> events, string? parseError)
     {
         var sb = new StringBuilder();
         sb.Append(number is { } n ? $"line {n.ToString(CultureInfo.InvariantCulture)}: {SafeText.Inert(line, 1000)}" : "end of input (records a parser still held):").Append('\n');
         if (parseError is not null) sb.Append("  parse error: ").Append(SafeText.Inert(parseError, 300)).Append('\n');
-        else if (events.Count == 0 && number is not null) sb.Append("  not parsed: no ").Append(Name(format)).Append(" parser recognises this line (or it completes a record later)\n");
+        else if (events.Count == 0 && number is not null) sb.Append("  not parsed: no ").Append(format).Append(" parser recognises this line (or it completes a record later)\n");
         foreach (var e in events)
         {
             sb.Append("  parsed: ").Append(SafeText.Inert(string.Join(' ', Fields(EcsJson.Serialize(e.Event)).Select(f => $"{f.Name}={f.Value}")), 2000)).Append('\n');
@@ -184,7 +176,7 @@ internal static class ExplainCommand
     }
 
     /// <summary>One JSON object per line; strings escaped by the JSON writer (control characters as \uXXXX).</summary>
-    private static string Json(long? number, CollectorType format, string? line, IReadOnlyList<EventExplanation> events, string? parseError)
+    private static string Json(long? number, string format, string? line, IReadOnlyList<EventExplanation> events, string? parseError)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -192,7 +184,7 @@ internal static class ExplainCommand
             w.WriteStartObject();
             if (number is { } n) w.WriteNumber("line", n); else w.WriteNull("line");
             if (line is not null) w.WriteString("text", line); else w.WriteNull("text");
-            w.WriteString("format", Name(format));
+            w.WriteString("format", format);
             if (parseError is not null) w.WriteString("parse_error", parseError);
             w.WriteStartArray("events");
             foreach (var e in events)

@@ -180,6 +180,7 @@ internal static class MonitorCommand
         try
         {
             next = ConfigLoader.Load(app.ConfigPath);
+            AppServices.CheckCollectors(next);
             if (!next.Collectors.Keys.Order(StringComparer.Ordinal).SequenceEqual(runtime.Current.Config.Collectors.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal)
                 && runtime.Current.Config.Origin != "built-in defaults")
                 log.LogWarning("Collectors changed in the config: that takes a restart; rules, routes and channels are reloaded now");
@@ -240,12 +241,12 @@ internal static class MonitorCommand
         {
             // Debian 12 and others keep auth messages only in the journal: read it there.
             log.LogWarning("No config file and none of {Paths} is readable: reading the systemd journal instead", string.Join(", ", paths));
-            config.Collectors = new() { ["journal"] = new CollectorOptions { Type = CollectorType.Journald } };
+            config.Collectors = new() { ["journal"] = new CollectorOptions { Type = BlueTeam.Parsing.Journal.JournalFormat.FormatName } };
             return;
         }
         var sample = Path.Combine(AppContext.BaseDirectory, "samples", "auth.log");
         log.LogWarning("No config file and none of {Paths} is readable: watching the bundled sample {Sample} instead", string.Join(", ", paths), sample);
-        config.Collectors = new() { ["sample"] = new CollectorOptions { Type = CollectorType.Auth, Paths = [sample] } };
+        config.Collectors = new() { ["sample"] = new CollectorOptions { Type = BlueTeam.Parsing.Auth.AuthLogFormat.FormatName, Paths = [sample] } };
         // In this demonstration every alert also shows on the console, so the newcomer sees it.
         config.Alerting.Routing = new()
         {

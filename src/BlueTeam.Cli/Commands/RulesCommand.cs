@@ -17,7 +17,7 @@ internal static class RulesCommand
     private static readonly Option<string> ListFormat = new("--format", "-f") { Description = "Output format: table or json", DefaultValueFactory = _ => "table" };
     private static readonly Argument<string> RuleName = new("rule") { Description = "The rule's name (see rules list)" };
     private static readonly Argument<FileInfo> File = new("file") { Description = "A log file to run the rule over" };
-    private static readonly Option<CollectorType> Type = new("--type", "-t") { Description = "Log format of the file", DefaultValueFactory = _ => CollectorType.Auth };
+    private static readonly Option<string?> Type = FormatOption.Create($"Log format of the file: {string.Join(", ", LogFormats.Default.Names)} (default: {CollectorOptions.DefaultType})");
     private const string Collector = "rules-test";
     private static readonly Option<int?> Year = new("--year") { Description = "Year of RFC 3164 timestamps (default: inferred from the file's modification time)" };
 
@@ -95,7 +95,7 @@ internal static class RulesCommand
         // parsers (auditd) still hold at the end of the file, rule errors contained; the same events, in the same
         // order, as scan and the daemon feed their rules.
         var pipeline = new DetectionPipeline(ParserRegistry.CreateDefault(), new Correlator([rule], app.Loggers.CreateLogger<Correlator>()));
-        var log = LogFile.Plain(file.FullName, parse.GetValue(Type), ParseContexts.For(null, app.Config, file.LastWriteTimeUtc, parse.GetValue(Year)));
+        var log = LogFile.Plain(file.FullName, parse.GetValue(Type) ?? CollectorOptions.DefaultType, ParseContexts.For(null, app.Config, file.LastWriteTimeUtc, parse.GetValue(Year)));
         var stdout = Console.Out;
         await stdout.WriteLineAsync(SafeText.Inert($"rule {rule.Descriptor.Name} ({rule.Descriptor.Id}, {rule.Descriptor.Kind}): {rule.Descriptor.Description}")).ConfigureAwait(false);
         await stdout.WriteLineAsync(SafeText.Inert($"filter: {rule.Descriptor.Filter}")).ConfigureAwait(false);

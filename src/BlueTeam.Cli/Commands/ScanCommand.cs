@@ -18,7 +18,7 @@ internal static class ScanCommand
     };
     private static readonly Option<string> Emit = new("--emit") { Description = "What to print: incidents or events", DefaultValueFactory = _ => "incidents" };
     private static readonly Option<string> Format = new("--format", "-f") { Description = "Output format: text or jsonl", DefaultValueFactory = _ => "text" };
-    private static readonly Option<CollectorType?> Type = new("--type", "-t") { Description = "Log format of the files: auth, audit, access or json (default: detected per file)" };
+    private static readonly Option<string?> Type = FormatOption.Create($"Log format of the files: {string.Join(", ", LogFormats.Default.Names)} (default: detected per file)");
     private static readonly Option<int?> Year = new("--year") { Description = "Year of RFC 3164 timestamps (default: inferred from each file's modification time)" };
     private const long ProgressThresholdBytes = 64L << 20;
     // Incidents stored per transaction by --store: large enough that the commit is a small share
@@ -165,7 +165,7 @@ internal static class ScanCommand
     /// One input: opened as plain text (decompressed, or standard input), its format from --type or its first
     /// lines (auth when undecided), and RFC 3164 years from --year or the file's modification time (now for stdin).
     /// </summary>
-    private static LogFile Input(string path, CollectorType? type, int? year, AppServices app)
+    private static LogFile Input(string path, string? type, int? year, AppServices app)
     {
         string head;
         Func<Stream> open;
@@ -180,7 +180,7 @@ internal static class ScanCommand
         var stdin = path == LogInputs.StandardInput;
         var modified = stdin ? app.Time.GetUtcNow() : new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
         return new LogFile(stdin ? "(standard input)" : Path.GetFullPath(path), stdin ? 0 : new FileInfo(path).Length,
-            type ?? ParserRegistry.DetectFormat(head) ?? CollectorType.Auth, ParseContexts.For(null, app.Config, modified, year), open);
+            type ?? LogFormats.Default.Detect(head) ?? CollectorOptions.DefaultType, ParseContexts.For(null, app.Config, modified, year), open);
     }
 
     /// <summary>The lines a parser or a rule failed on, said once at the end (each was skipped alone; the scan went on).</summary>

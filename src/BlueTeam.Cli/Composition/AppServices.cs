@@ -59,12 +59,23 @@ internal sealed class AppServices : IRuntimeFactory, IAsyncDisposable
     public static AppServices Load(string? configPath)
     {
         var config = ConfigLoader.Load(configPath);
+        CheckCollectors(config);
         var loggers = LoggerFactory.Create(b => b
             .SetMinimumLevel(LogLevel.Information)
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss "; o.ColorBehavior = LoggerColorBehavior.Disabled; })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace) // logs on stderr; stdout is for data
             .AddFilter("Microsoft", LogLevel.Warning));
         return new AppServices(config, loggers, configPath);
+    }
+
+    /// <summary>
+    /// Refuses a collector whose format or transport no registry knows, or whose keys they refuse (Core knows neither),
+    /// as the loader refuses a config: every problem at once, each with its line.
+    /// </summary>
+    public static void CheckCollectors(BlueTeamConfig config)
+    {
+        var errors = LogFormats.Default.Problems(config.Collectors).Concat(SourceTransports.Default.Problems(config.Collectors)).ToList();
+        if (errors.Count > 0) throw config.Locations.Locate(new ConfigException(config.Origin, errors), config.Origin);
     }
 
     /// <summary>The store, opened on first use (migrations applied by the caller that needs them).</summary>
@@ -118,7 +129,7 @@ internal sealed class AppServices : IRuntimeFactory, IAsyncDisposable
     public void ValidateAll()
     {
         BuildRules();
-        SourceTransports.Default.Check(Config.Collectors);
+        CheckCollectors(Config);
         var channels = BuildChannels();
         _ = new AlertRouter(Config.Alerting, channels.Keys);
     }

@@ -2,22 +2,28 @@ namespace BlueTeam.Core.Config;
 
 // Sources stage options (collectors.<name>).
 
-public enum CollectorType { Auth, Audit, Access, Journald, Json }
-
 public enum StartPosition { Beginning, End }
 
 public sealed class CollectorOptions : IValidatable
 {
     public bool Enabled { get; set; } = true;
-    public CollectorType Type { get; set; } = CollectorType.Auth;
     /// <summary>
-    /// How lines are read, by the name of a registered source transport (file, journald, stdin, ...);
-    /// unset: journald for a journald collector, else file. <see cref="Type"/> still names the format.
+    /// The log format of the lines, by the name of a registered format (auth, audit, access, json, journald, ...).
+    /// The formats are registered in the parsing stage, which refuses a name it does not know when the config is
+    /// loaded; here it is only a name, so that Core knows no format.
+    /// </summary>
+    /// <remarks>Format names are lower case; read case-insensitively, as the enum this name replaced was (<c>type: Auth</c> is auth).</remarks>
+    public string Type { get => _type; set => _type = (value ?? "").ToLowerInvariant(); }
+    private string _type = DefaultType;
+
+    /// <summary>The format of a collector that names none (as before formats were named).</summary>
+    public const string DefaultType = "auth";
+
+    /// <summary>
+    /// How lines are read, by the name of a registered source transport (file, journald, stdin, ...); unset: the
+    /// transport the format implies (journald for journal entries), else file.
     /// </summary>
     public string? Transport { get; set; }
-
-    /// <summary>The transport this collector uses: <see cref="Transport"/>, or the one its <see cref="Type"/> implied before transports were named.</summary>
-    public string TransportName => Transport ?? (Type == CollectorType.Journald ? "journald" : "file");
     public List<string> Paths { get; set; } = [];
     /// <summary>Where to start reading a file never seen before. Beginning: nothing that happened while blueteam was down is lost.</summary>
     public StartPosition StartAt { get; set; } = StartPosition.Beginning;
@@ -40,15 +46,13 @@ public sealed class CollectorOptions : IValidatable
     public const int MinMaxLineBytes = 256;
     public const int MaxMaxLineBytes = 16 * 1024 * 1024;
 
-    /// <summary>For json collectors: ECS field name → the application's JSON field name (e.g. user.name: username).</summary>
+    /// <summary>For json collectors: ECS field name → the application's JSON field name (e.g. user.name: username); the json format checks the names.</summary>
     public Dictionary<string, string> Fields { get; set; } = [];
 
     public IEnumerable<ConfigProblem> Validate()
     {
-        if (TransportName == "file" && Paths.Count == 0) yield return new("paths", "needs at least one path");
         if (Transport is not null && (Transport.Length is 0 or > 32 || !Transport.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_')))
             yield return new("transport", "must be a transport name such as file, journald or stdin");
-        if (Type == CollectorType.Journald && Paths.Count > 0) yield return new("paths", "a journald collector reads the journal, not files: use journal_directory for a journal in another place");
         if (JournalDirectory is not null && !System.IO.Path.IsPathRooted(JournalDirectory)) yield return new("journal_directory", "must be an absolute path");
         for (var i = 0; i < Matches.Count; i++)
             if (Matches[i] != "+" && (Matches[i].IndexOf('=', StringComparison.Ordinal) is < 1 || Matches[i].Any(char.IsWhiteSpace)))

@@ -14,7 +14,7 @@ public sealed class BlueTeamConfig : IValidatable
     public MonitoringOptions Monitoring { get; set; } = new();
     public Dictionary<string, CollectorOptions> Collectors { get; set; } = new()
     {
-        ["auth_log"] = new CollectorOptions { Type = CollectorType.Auth, Paths = ["/var/log/auth.log", "/var/log/secure"] },
+        ["auth_log"] = new CollectorOptions { Paths = ["/var/log/auth.log", "/var/log/secure"] },
     };
     public CorrelationOptions Correlation { get; set; } = new();
     public AlertingOptions Alerting { get; set; } = new();

@@ -36,7 +36,7 @@ public sealed class AppJsonParser : IReportsRejections
         ["message"] = "message",
     };
 
-    public CollectorType Format => CollectorType.Json;
+    public string Format => AppJsonFormat.FormatName;
 
     /// <summary>The keys of <paramref name="fields"/> this parser does not know (for config validation).</summary>
     public static IEnumerable<string> UnknownFields(IReadOnlyDictionary<string, string> fields) =>
@@ -217,4 +217,24 @@ public sealed class AppJsonParser : IReportsRejections
             if (s.Contains(w, StringComparison.Ordinal)) return true;
         return false;
     }
+}
+
+/// <summary>
+/// <c>type: json</c>: an application's JSON log, one object per line; the collector's <c>fields</c> say which
+/// of the application's fields holds each ECS field (<see cref="AppJsonParser.DefaultFields"/> name the ECS
+/// fields it may map, and the application fields read when it does not).
+/// </summary>
+public sealed class AppJsonFormat : ILogFormat
+{
+    public const string FormatName = "json";
+
+    public string Name => FormatName;
+
+    public ILogParser CreateParser() => new AppJsonParser();
+
+    public IEnumerable<ConfigProblem> Validate(CollectorOptions options) =>
+        AppJsonParser.UnknownFields(options.Fields).Select(key => new ConfigProblem($"fields.{key}",
+            $"not an ECS field the json format maps (known: {string.Join(", ", AppJsonParser.DefaultFields.Keys.Order(StringComparer.Ordinal))})"));
+
+    public bool LooksLike(ReadOnlySpan<char> line) => line.TrimStart().StartsWith('{');
 }

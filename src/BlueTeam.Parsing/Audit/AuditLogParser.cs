@@ -26,7 +26,7 @@ public sealed class AuditLogParser(AuditEventAssembler? assembler = null) : IMul
     // The context of the line that completed an event: its zone and default host apply to the event.
     private ParseContext? _context;
 
-    public CollectorType Format => CollectorType.Audit;
+    public string Format => AuditLogFormat.FormatName;
 
     public SecurityEvent? Parse(RawLine line, ParseContext context)
     {
@@ -259,4 +259,16 @@ public sealed class AuditLogParser(AuditEventAssembler? assembler = null) : IMul
     private static string? Meaningful(string? v) => v is null or "" or "?" or "(null)" or "(none)" or "(unknown)" or "unset" or "4294967295" or "-1" ? null : v;
 
     private static bool IsNumber(string s) => s.Length > 0 && s.All(char.IsAsciiDigit);
+}
+
+/// <summary><c>type: audit</c>: auditd's audit.log, records reassembled into events.</summary>
+public sealed class AuditLogFormat : ILogFormat
+{
+    public const string FormatName = "audit";
+
+    public string Name => FormatName;
+
+    public ILogParser CreateParser() => new AuditLogParser();
+
+    public bool LooksLike(ReadOnlySpan<char> line) => AuditRecordParser.LooksLikeRecord(line);
 }

@@ -110,21 +110,10 @@ public sealed class AccountMessageParser : IAuthMessageParser
     /// <summary>The value of <c>key=</c> in shadow's <c>name=x, UID=1, …</c> lists.</summary>
     private static ReadOnlySpan<char> Field(ReadOnlySpan<char> m, ReadOnlySpan<char> key)
     {
-        var from = 0;
-        while (from < m.Length)
-        {
-            var i = m[from..].IndexOf(key, StringComparison.Ordinal);
-            if (i < 0) return default;
-            i += from;
-            var end = i + key.Length;
-            if (end < m.Length && m[end] == '=' && (i == 0 || m[i - 1] is ' ' or ','))
-            {
-                var value = m[(end + 1)..];
-                var stop = value.IndexOf(',');
-                return (stop < 0 ? value : value[..stop]).Trim();
-            }
-            from = end;
-        }
-        return default;
+        var start = AuthEvent.ValueStart(m, key, " ,");
+        if (start < 0) return default;
+        var value = m[start..];
+        var stop = value.IndexOf(',');
+        return (stop < 0 ? value : value[..stop]).Trim();
     }
 }

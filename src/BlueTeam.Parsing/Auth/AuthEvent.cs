@@ -46,23 +46,30 @@ internal static class AuthEvent
     /// <summary>The value of <c>key=</c> in a space-separated PAM/audit-style list (up to the next space); empty when absent.</summary>
     public static ReadOnlySpan<char> Value(ReadOnlySpan<char> text, ReadOnlySpan<char> key)
     {
+        var start = ValueStart(text, key, " ;");
+        if (start < 0) return default;
+        var value = text[start..];
+        var space = value.IndexOf(' ');
+        return space < 0 ? value : value[..space];
+    }
+
+    /// <summary>
+    /// Where the value of <c>key=</c> starts in <paramref name="text"/>, for a whole key only (at the start or just after one
+    /// of <paramref name="separators"/>: "user=" must not match inside "ruser="); -1 when absent.
+    /// </summary>
+    public static int ValueStart(ReadOnlySpan<char> text, ReadOnlySpan<char> key, ReadOnlySpan<char> separators)
+    {
         var from = 0;
         while (from < text.Length)
         {
             var i = text[from..].IndexOf(key, StringComparison.Ordinal);
-            if (i < 0) return default;
+            if (i < 0) return -1;
             i += from;
             var end = i + key.Length;
-            // A whole key only: "user=" must not match inside "ruser=".
-            if (end < text.Length && text[end] == '=' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == ';'))
-            {
-                var value = text[(end + 1)..];
-                var space = value.IndexOf(' ');
-                return space < 0 ? value : value[..space];
-            }
+            if (end < text.Length && text[end] == '=' && (i == 0 || separators.Contains(text[i - 1]))) return end + 1;
             from = end;
         }
-        return default;
+        return -1;
     }
 
     /// <summary>The text between the first pair of single quotes after <paramref name="from"/>.</summary>

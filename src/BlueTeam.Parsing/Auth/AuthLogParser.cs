@@ -38,7 +38,7 @@ public sealed class AuthLogParser : IScreensLines
 
     public AuthLogParser(IEnumerable<IAuthMessageParser> parsers) => _parsers = [.. parsers];
 
-    public CollectorType Format => CollectorType.Auth;
+    public string Format => AuthLogFormat.FormatName;
 
     public SecurityEvent? Parse(RawLine line, ParseContext context)
     {
@@ -101,4 +101,19 @@ public sealed class AuthLogParser : IScreensLines
         };
         return e.WithLabels(labels);
     }
+}
+
+/// <summary><c>type: auth</c>: syslog files of sshd, sudo, su, PAM, account changes and the kernel (auth.log, secure, kern.log).</summary>
+public sealed class AuthLogFormat : ILogFormat
+{
+    public const string FormatName = "auth";
+
+    // Detection only asks whether a header parses; the year and zone it would resolve are never read.
+    private static readonly ParseContext Probe = new() { TimeZone = TimeZoneInfo.Utc, Year = 2000 };
+
+    public string Name => FormatName;
+
+    public ILogParser CreateParser() => new AuthLogParser();
+
+    public bool LooksLike(ReadOnlySpan<char> line) => SyslogHeaderParser.TryParse(line, Probe, out _);
 }

@@ -27,7 +27,7 @@ public sealed class JournalParser : ILogParser
     private const int MaxEntryLength = 64 * 1024;
     private readonly AuthLogParser _auth = new();
 
-    public CollectorType Format => CollectorType.Journald;
+    public string Format => JournalFormat.FormatName;
 
     public SecurityEvent? Parse(RawLine line, ParseContext context)
     {
@@ -69,7 +69,7 @@ public sealed class JournalParser : ILogParser
             .Append(identifier);
         if (pid is not null && int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var p)) syslog.Append('[').Append(p).Append(']');
         syslog.Append(": ").Append(message);
-        return _auth.Parse(line with { Text = syslog.ToString(), Type = CollectorType.Auth }, context);
+        return _auth.Parse(line with { Text = syslog.ToString(), Type = AuthLogFormat.FormatName }, context);
     }
 
     /// <summary>The program the entry is from, as far as journald's own fields vouch for it (see remarks); null when nothing does.</summary>
@@ -109,5 +109,23 @@ public sealed class JournalParser : ILogParser
             buffer[i++] = value;
         }
         return new UTF8Encoding(false, false).GetString(buffer);
+    }
+}
+
+/// <summary>
+/// <c>type: journald</c>: journal entries as <c>journalctl -o json</c> writes them, which only the journald transport
+/// reads, so it is this format's transport when the collector names none (<see cref="BlueTeam.Sources.Transports.JournaldTransport"/>).
+/// </summary>
+public sealed class JournalFormat : ILogFormat
+{
+    public const string FormatName = BlueTeam.Sources.Transports.JournaldTransport.LineFormat;
+
+    public string Name => FormatName;
+
+    public ILogParser CreateParser() => new JournalParser();
+
+    public IEnumerable<ConfigProblem> Validate(CollectorOptions options)
+    {
+        if (options.Paths.Count > 0) yield return new("paths", "a journald collector reads the journal, not files: use journal_directory for a journal in another place");
     }
 }

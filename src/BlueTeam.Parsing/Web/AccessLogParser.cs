@@ -21,7 +21,7 @@ public sealed class AccessLogParser : ILogParser
     public const string PeerLabel = "http_peer";
     private const int MaxLineLength = 65536;
 
-    public CollectorType Format => CollectorType.Access;
+    public string Format => AccessLogFormat.FormatName;
 
     // One read-only instance per value, shared by every event (nothing downstream can change them).
     private static readonly IReadOnlyList<string> WebCategory = Array.AsReadOnly([EcsValues.Web]);
@@ -205,4 +205,16 @@ public sealed class AccessLogParser : ILogParser
         timestamp = new DateTimeOffset(local, offset);
         return true;
     }
+}
+
+/// <summary><c>type: access</c>: nginx and Apache access logs, common and combined.</summary>
+public sealed class AccessLogFormat : ILogFormat
+{
+    public const string FormatName = "access";
+
+    public string Name => FormatName;
+
+    public ILogParser CreateParser() => new AccessLogParser();
+
+    public bool LooksLike(ReadOnlySpan<char> line) => AccessLogParser.LooksLikeAccessLog(line);
 }

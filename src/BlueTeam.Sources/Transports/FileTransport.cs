@@ -5,6 +5,11 @@ public sealed class FileTransport : ISourceTransport
 {
     public string Name => "file";
 
+    public IEnumerable<ConfigProblem> Validate(CollectorOptions options)
+    {
+        if (options.Paths.Count == 0) yield return new("paths", "needs at least one path");
+    }
+
     public ISource Create(string collector, CollectorOptions options, SourceContext context) =>
         new FileTailer(collector, options, context.Checkpoints, context.Logger, context.Time, options.MaxLineBytes);
 }

@@ -14,7 +14,7 @@ public sealed class StdinTransport : ISourceTransport
 }
 
 /// <summary>Drains what a background reader of a <see cref="TextReader"/> has read so far on each poll.</summary>
-public sealed class StdinSource(string name, CollectorType format, TextReader input) : ISource
+public sealed class StdinSource(string name, string format, TextReader input) : ISource
 {
     public const int MaxLineChars = 64 * 1024;
     public const string PathName = "-";

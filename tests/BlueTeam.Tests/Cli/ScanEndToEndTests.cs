@@ -42,6 +42,18 @@ public class ScanEndToEndTests : IDisposable
     }
 
     [Theory]
+    [InlineData("Auth", 0, "")]
+    [InlineData("nginx", 2, "unknown format 'nginx' (known: access, audit, auth, journald, json)")]
+    public async Task Scan_TypeOption_TakesARegisteredFormatInAnyCase_RefusesOthersWithTheList(string type, int expectedExit, string expectedError)
+    {
+        var log = WriteLog(AuthLogLines.FailedPasswords("203.0.113.7", 12, Start, TimeSpan.FromSeconds(10)));
+        var (exit, stdout, stderr) = await BlueTeamProcess.RunAsync(["scan", "--type", type, "--format", "jsonl", "--year", "2026", log]);
+        Assert.True(exit == expectedExit, stderr);
+        Assert.Contains(expectedError, stderr, StringComparison.Ordinal);
+        if (expectedExit == 0) Assert.Contains("ssh_brute_force", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("auth")] // read by the parsing thread
     [InlineData(null)]   // read first to detect the format
     public async Task Scan_FileThatCannotBeRead_SaysWhichAndWhy_ExitOne(string? type)
@@ -86,6 +98,8 @@ public class ScanEndToEndTests : IDisposable
     [InlineData("correlation:\n  rules:\n    ssh_brute_force:\n      threshold: 5\n      hours: \"08-18\"\n",
         ":5:14: correlation.rules.ssh_brute_force.hours")]
     [InlineData("correlation:\n  rules:\n    ssh_brute_forse: {threshold: 5}\n", ":3:22: correlation.rules.ssh_brute_forse: unknown rule")]
+    [InlineData("collectors:\n  web:\n    type: nginx\n    paths: [/var/log/nginx/access.log]\n",
+        ":3:11: collectors.web.type: unknown format 'nginx' (known: access, audit, auth, journald, json)")]
     public async Task ConfigCheck_ProblemFoundAfterLoading_RouteOrRuleOption_PointsAtFileLineAndColumn(string yaml, string expected)
     {
         var config = _dir.File("blueteam.yaml");

@@ -45,7 +45,7 @@ public class ConfigLoaderTests
         Assert.Equal("/var/lib/blueteam/blueteam.db", c.Database.Path);
         Assert.Equal(TimeSpan.FromSeconds(5), c.Monitoring.PollInterval);
         Assert.Equal(["/var/log/auth.log", "/var/log/secure"], c.Collectors["auth_log"].Paths);
-        Assert.Equal(CollectorType.Auth, c.Collectors["auth_log"].Type);
+        Assert.Equal("auth", c.Collectors["auth_log"].Type);
         Assert.Equal(5, c.Correlation.Rules["ssh_brute_force"].Threshold);
         Assert.Equal(300, c.Correlation.Rules["ssh_brute_force"].WindowSec);
         Assert.True(c.Alerting.Email.Enabled);

@@ -132,7 +132,7 @@ public class CatalogueRuleTests
 
     // collector_failure and audit_log_tampered, through the parser registry as the tailer hands them over
     private static SecurityEvent Note(RawLineKind kind, string text, DateTimeOffset now) =>
-        ParserRegistry.CreateDefault().Parse(new RawLine { Collector = "auth_log", Type = CollectorType.Auth, Path = "/var/log/auth.log", Text = text, Kind = kind },
+        ParserRegistry.CreateDefault().Parse(new RawLine { Collector = "auth_log", Type = "auth", Path = "/var/log/auth.log", Text = text, Kind = kind },
             new ParseContext { Now = now, DefaultHost = "eqmon-web01", TimeZone = TimeZoneInfo.Utc })!;
 
     [Fact]
@@ -447,7 +447,7 @@ public class CatalogueRuleTests
     {
         var line = SecurityLogs.Syslog(At, "kernel", null, "[12345.000001] audit: type=1400 audit(1773131400.000:50): apparmor=\"STATUS\" operation=\"profile_load\"");
         var registry = BlueTeam.Parsing.ParserRegistry.CreateDefault();
-        var events = registry.ParseAll(new RawLine { Collector = "kern", Type = CollectorType.Auth, Path = "/var/log/kern.log", Text = line }, SecurityLogs.Context).ToList();
+        var events = registry.ParseAll(new RawLine { Collector = "kern", Type = "auth", Path = "/var/log/kern.log", Text = line }, SecurityLogs.Context).ToList();
         Assert.Empty(Rules.Run(Rules.Build("audit_events_lost"), events));
     }
 

@@ -22,7 +22,7 @@ public class DetectionPipelineTests
         var events = new List<SecurityEvent>();
         var updates = new List<IncidentUpdate>();
 
-        var poison = new RawLine { Collector = "eqmon", Type = CollectorType.Json, Path = "/var/log/eqmon.json", Text = "{\"user\":\"\\ud800\"}", Offset = 4096, EndOffset = 4114 };
+        var poison = new RawLine { Collector = "eqmon", Type = "json", Path = "/var/log/eqmon.json", Text = "{\"user\":\"\\ud800\"}", Offset = 4096, EndOffset = 4114 };
         Assert.Equal(0, pipeline.Process(poison, AuthLines.Context, events, updates));
         for (var i = 0; i < 5; i++) pipeline.Process(AuthLines.Line(Failure(i), offset: i * 100), AuthLines.Context, events, updates);
 
@@ -95,7 +95,7 @@ public class DetectionPipelineTests
     {
         var pipeline = new DetectionPipeline(new ParserRegistry([new AuthLogParser(), new ThrowingParser()]), new Correlator([Rules.Build("ssh_brute_force")]));
         var events = new List<SecurityEvent>();
-        var poison = new RawLine { Collector = "eqmon", Type = CollectorType.Json, Path = "/var/log/eqmon.json", Text = "{}", Offset = 0, EndOffset = 3, Replay = true, Truncated = true };
+        var poison = new RawLine { Collector = "eqmon", Type = "json", Path = "/var/log/eqmon.json", Text = "{}", Offset = 0, EndOffset = 3, Replay = true, Truncated = true };
         pipeline.Process(poison, AuthLines.Context, events, []);
         pipeline.Process(AuthLines.Line(Failure(0)) with { Replay = true }, AuthLines.Context, events, []);
 
@@ -106,7 +106,7 @@ public class DetectionPipelineTests
     /// <summary>A parser with a bug: throws on every line of its format.</summary>
     private sealed class ThrowingParser : ILogParser
     {
-        public CollectorType Format => CollectorType.Json;
+        public string Format => "json";
         public SecurityEvent? Parse(RawLine line, ParseContext context) => throw new FormatException("parser bug");
     }
 }

@@ -31,8 +31,8 @@ public class EngineParityPropertyTests
         Host = "parity-host",
         Collectors = new()
         {
-            ["auth_log"] = new CollectorOptions { Type = CollectorType.Auth, Paths = ["/logs/auth.log"], TimeZone = "UTC" },
-            ["audit_log"] = new CollectorOptions { Type = CollectorType.Audit, Paths = ["/logs/audit.log"], TimeZone = "UTC" },
+            ["auth_log"] = new CollectorOptions { Type = "auth", Paths = ["/logs/auth.log"], TimeZone = "UTC" },
+            ["audit_log"] = new CollectorOptions { Type = "audit", Paths = ["/logs/audit.log"], TimeZone = "UTC" },
         },
     };
 
@@ -80,8 +80,8 @@ public class EngineParityPropertyTests
         // the daemon: the same lines through its queue, worker, alert engine and store
         var rig = new DaemonPipelineRig(config, Rules(), time);
         await rig.StartAsync();
-        foreach (var line in DaemonPipelineRig.Lines("auth_log", CollectorType.Auth, "/logs/auth.log", logs.Auth)) await rig.WriteAsync(line);
-        foreach (var line in DaemonPipelineRig.Lines("audit_log", CollectorType.Audit, "/logs/audit.log", logs.Audit)) await rig.WriteAsync(line);
+        foreach (var line in DaemonPipelineRig.Lines("auth_log", "auth", "/logs/auth.log", logs.Auth)) await rig.WriteAsync(line);
+        foreach (var line in DaemonPipelineRig.Lines("audit_log", "audit", "/logs/audit.log", logs.Audit)) await rig.WriteAsync(line);
         await rig.DrainAsync();
 
         var fromScan = scanned.Incidents.Select(u => Final(u.ToIncident())).Order(StringComparer.Ordinal).ToList();

@@ -9,12 +9,12 @@ public class AccessAndAppParserTests
 {
     private readonly ParserRegistry _registry = ParserRegistry.CreateDefault();
 
-    private static RawLine Line(string text, CollectorType type) => new() { Collector = "c", Type = type, Path = "/var/log/x", Text = text };
+    private static RawLine Line(string text, string type) => new() { Collector = "c", Type = type, Path = "/var/log/x", Text = text };
 
     [Fact]
     public void Parse_CombinedLogLine_FillsHttpUrlAndUserAgent()
     {
-        var e = _registry.Parse(Line("203.0.113.7 - bob [10/Mar/2026:08:30:00 +0100] \"POST /login?next=%2F HTTP/1.1\" 401 12 \"https://eqmon/\" \"curl/8.0\"", CollectorType.Access), AuthLines.Context);
+        var e = _registry.Parse(Line("203.0.113.7 - bob [10/Mar/2026:08:30:00 +0100] \"POST /login?next=%2F HTTP/1.1\" 401 12 \"https://eqmon/\" \"curl/8.0\"", "access"), AuthLines.Context);
         Assert.NotNull(e);
         Assert.Equal(EventActions.HttpRequest, e.Event.Action);
         Assert.Equal(EcsValues.Failure, e.Event.Outcome);
@@ -34,7 +34,7 @@ public class AccessAndAppParserTests
     [Fact]
     public void Parse_ProxyChainClient_PicksFirstPublicAndKeepsPeer()
     {
-        var e = _registry.Parse(Line("10.0.0.2, 198.51.100.9, 10.0.0.1 - - [10/Mar/2026:08:30:00 +0000] \"GET / HTTP/1.1\" 200 5", CollectorType.Access), AuthLines.Context);
+        var e = _registry.Parse(Line("10.0.0.2, 198.51.100.9, 10.0.0.1 - - [10/Mar/2026:08:30:00 +0000] \"GET / HTTP/1.1\" 200 5", "access"), AuthLines.Context);
         Assert.Equal("198.51.100.9", e?.Source?.Ip);
         Assert.Equal("10.0.0.1", e?.Labels?["http_peer"]);
     }
@@ -46,7 +46,7 @@ public class AccessAndAppParserTests
     [InlineData("{\"timestamp\":\"2026-03-10T08:30:00Z\",\"event\":\"cui_export\",\"user\":\"bob\",\"ip\":\"203.0.113.7\",\"record_count\":250}", EventActions.AppCuiExport, EcsValues.Success)]
     public void Parse_AppJsonLine_ClassifiesEvent(string json, string action, string outcome)
     {
-        var e = _registry.Parse(Line(json, CollectorType.Json), AuthLines.Context);
+        var e = _registry.Parse(Line(json, "json"), AuthLines.Context);
         Assert.Equal(action, e?.Event.Action);
         Assert.Equal(outcome, e?.Event.Outcome);
         Assert.Equal("bob", e?.User?.Name);
@@ -56,7 +56,7 @@ public class AccessAndAppParserTests
     [Fact]
     public void Parse_CuiExport_LabelsCuiAndRecordCount()
     {
-        var e = _registry.Parse(Line("{\"timestamp\":\"2026-03-10T08:30:00Z\",\"event\":\"export\",\"cui\":true,\"user\":\"bob\",\"record_count\":250}", CollectorType.Json), AuthLines.Context);
+        var e = _registry.Parse(Line("{\"timestamp\":\"2026-03-10T08:30:00Z\",\"event\":\"export\",\"cui\":true,\"user\":\"bob\",\"record_count\":250}", "json"), AuthLines.Context);
         Assert.Equal(EventActions.AppCuiExport, e?.Event.Action);
         Assert.Equal("true", e?.Labels?["cui"]);
         Assert.Equal("250", e?.Labels?["record_count"]);
@@ -70,7 +70,7 @@ public class AccessAndAppParserTests
             TimeZone = TimeZoneInfo.Utc,
             Fields = new Dictionary<string, string> { ["user.name"] = "actor.login", ["event.action"] = "type", ["source.ip"] = "client", ["@timestamp"] = "ts" },
         };
-        var e = _registry.Parse(Line("{\"ts\":1773131400,\"type\":\"auth.failure\",\"actor\":{\"login\":\"carol\"},\"client\":\"::ffff:203.0.113.7\"}", CollectorType.Json), context);
+        var e = _registry.Parse(Line("{\"ts\":1773131400,\"type\":\"auth.failure\",\"actor\":{\"login\":\"carol\"},\"client\":\"::ffff:203.0.113.7\"}", "json"), context);
         Assert.Equal(EventActions.AppLogin, e?.Event.Action);
         Assert.Equal(EcsValues.Failure, e?.Event.Outcome);
         Assert.Equal("carol", e?.User?.Name);
@@ -79,21 +79,21 @@ public class AccessAndAppParserTests
     }
 
     [Theory]
-    [InlineData("Mar 10 08:30:00 h sshd[1]: x\nMar 10 08:30:01 h sudo: y", CollectorType.Auth)]
-    [InlineData("type=SYSCALL msg=audit(1.1:1): a=1\nnode=n type=PATH msg=audit(1.1:1): b=2", CollectorType.Audit)]
-    [InlineData("1.2.3.4 - - [10/Mar/2026:08:30:00 +0000] \"GET / HTTP/1.1\" 200 5\n\"10.0.0.1, 1.2.3.4\" 10.0.0.2 - - [10/Mar/2026:08:30:00 +0000] \"-\" 408 -", CollectorType.Access)]
-    [InlineData("{\"event\":\"login\"}\n{\"event\":\"logout\"}", CollectorType.Json)]
-    public void DetectFormat_FirstLines_RecognisesFormat(string lines, CollectorType type)
+    [InlineData("Mar 10 08:30:00 h sshd[1]: x\nMar 10 08:30:01 h sudo: y", "auth")]
+    [InlineData("type=SYSCALL msg=audit(1.1:1): a=1\nnode=n type=PATH msg=audit(1.1:1): b=2", "audit")]
+    [InlineData("1.2.3.4 - - [10/Mar/2026:08:30:00 +0000] \"GET / HTTP/1.1\" 200 5\n\"10.0.0.1, 1.2.3.4\" 10.0.0.2 - - [10/Mar/2026:08:30:00 +0000] \"-\" 408 -", "access")]
+    [InlineData("{\"event\":\"login\"}\n{\"event\":\"logout\"}", "json")]
+    public void DetectFormat_FirstLines_RecognisesFormat(string lines, string type)
     {
-        Assert.Equal(type, ParserRegistry.DetectFormat(lines));
+        Assert.Equal(type, LogFormats.Default.Detect(lines));
     }
 
     [Theory]
-    [InlineData(CollectorType.Access)]
-    [InlineData(CollectorType.Json)]
-    [InlineData(CollectorType.Audit)]
-    [InlineData(CollectorType.Auth)]
-    public void Parse_HostileInput_NeverThrowsAndNextLineStillParses(CollectorType type)
+    [InlineData("access")]
+    [InlineData("json")]
+    [InlineData("audit")]
+    [InlineData("auth")]
+    public void Parse_HostileInput_NeverThrowsAndNextLineStillParses(string type)
     {
         var registry = ParserRegistry.CreateDefault();
         var random = new Random(7);
@@ -117,9 +117,9 @@ public class AccessAndAppParserTests
         }
         var good = type switch
         {
-            CollectorType.Access => "1.2.3.4 - - [10/Mar/2026:08:30:00 +0000] \"GET / HTTP/1.1\" 200 5",
-            CollectorType.Json => "{\"event\":\"login\",\"user\":\"bob\"}",
-            CollectorType.Audit => "type=USER_LOGIN msg=audit(1700000000.1:77): pid=1 uid=0 msg='op=login acct=\"bob\" res=success'",
+            "access" => "1.2.3.4 - - [10/Mar/2026:08:30:00 +0000] \"GET / HTTP/1.1\" 200 5",
+            "json" => "{\"event\":\"login\",\"user\":\"bob\"}",
+            "audit" => "type=USER_LOGIN msg=audit(1700000000.1:77): pid=1 uid=0 msg='op=login acct=\"bob\" res=success'",
             _ => "Mar 10 08:30:00 h sshd[1]: Failed password for root from 1.2.3.4 port 1 ssh2",
         };
         var events = registry.ParseAll(Line(good, type), AuthLines.Context).Concat(registry.Flush()).ToList();

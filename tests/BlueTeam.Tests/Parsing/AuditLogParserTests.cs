@@ -8,7 +8,7 @@ namespace BlueTeam.Tests.Parsing;
 
 public class AuditLogParserTests
 {
-    private static RawLine Line(string text, long offset = 0) => new() { Collector = "audit", Type = CollectorType.Audit, Path = "/var/log/audit/audit.log", Text = text, Offset = offset };
+    private static RawLine Line(string text, long offset = 0) => new() { Collector = "audit", Type = "audit", Path = "/var/log/audit/audit.log", Text = text, Offset = offset };
 
     private static List<SecurityEvent> ParseAll(ParserRegistry registry, params string[] lines)
     {

@@ -18,7 +18,7 @@ public static class AuthLines
     public static RawLine Line(string text, long offset = 0, string path = "/var/log/auth.log", string collector = "auth_log") => new()
     {
         Collector = collector,
-        Type = CollectorType.Auth,
+        Type = "auth",
         Path = path,
         Text = text,
         Offset = offset,

@@ -163,7 +163,7 @@ public class ParserEquivalenceTests
         var want = new List<string>();
         for (var i = 0; i < lines.Count; i++)
         {
-            var raw = new RawLine { Collector = "equivalence", Type = CollectorType.Audit, Path = "audit.log", Text = lines[i], Offset = i };
+            var raw = new RawLine { Collector = "equivalence", Type = "audit", Path = "audit.log", Text = lines[i], Offset = i };
             for (var e = mine.Parse(raw, Context); e is not null; e = mine.TakeCompleted()) got.Add(EcsJson.Serialize(e));
             for (var e = spec.Parse(raw, Context); e is not null; e = spec.TakeCompleted()) want.Add(EcsJson.Serialize(e));
         }
@@ -297,7 +297,7 @@ public class ParserEquivalenceTests
         Assert.InRange(cache.Count, 0, 16);
     }
 
-    private static RawLine Raw(string text) => new() { Collector = "equivalence", Type = CollectorType.Access, Path = "access.log", Text = text };
+    private static RawLine Raw(string text) => new() { Collector = "equivalence", Type = "access", Path = "access.log", Text = text };
 
     // ------------------------------------------------------------------ helpers
 

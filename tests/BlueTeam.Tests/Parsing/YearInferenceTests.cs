@@ -69,7 +69,7 @@ public class YearInferenceTests
             "Jan  1 00:00:03 web01 sshd[7]: Failed password for root from 203.0.113.7 port 40004 ssh2",
             "Jan  1 00:00:05 web01 sshd[7]: Failed password for root from 203.0.113.7 port 40005 ssh2",
         ];
-        var events = lines.Select(l => parser.Parse(new RawLine { Collector = "scan", Type = BlueTeam.Core.Config.CollectorType.Auth, Path = "auth.log", Text = l }, context)
+        var events = lines.Select(l => parser.Parse(new RawLine { Collector = "scan", Type = "auth", Path = "auth.log", Text = l }, context)
             ?? throw new InvalidOperationException(l)).ToList();
         var incident = Assert.Single(Rules.Run(Rules.Build("ssh_brute_force"), events));
         Assert.Equal(new DateTimeOffset(2026, 12, 31, 23, 59, 57, TimeSpan.Zero), incident.FirstSeen);

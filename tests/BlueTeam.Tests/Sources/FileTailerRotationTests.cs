@@ -19,7 +19,7 @@ public class FileTailerRotationTests : IDisposable
     private string LogPath => _dir.File("auth.log");
 
     private FileTailer Tailer(params string[] paths) =>
-        new("auth_log", new CollectorOptions { Type = CollectorType.Auth, Paths = paths.Length > 0 ? [.. paths] : [LogPath] }, _store, NullLogger.Instance, _time);
+        new("auth_log", new CollectorOptions { Type = "auth", Paths = paths.Length > 0 ? [.. paths] : [LogPath] }, _store, NullLogger.Instance, _time);
 
     private static async Task<List<RawLine>> PollAsync(FileTailer tailer)
     {

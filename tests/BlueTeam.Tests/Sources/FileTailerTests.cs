@@ -14,7 +14,7 @@ public class FileTailerTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private FileTailer Tailer(string path, StartPosition start = StartPosition.Beginning) =>
-        new("auth_log", new CollectorOptions { Type = CollectorType.Auth, Paths = [path], StartAt = start }, _store, NullLogger.Instance);
+        new("auth_log", new CollectorOptions { Type = "auth", Paths = [path], StartAt = start }, _store, NullLogger.Instance);
 
     private static async Task<List<RawLine>> PollAsync(FileTailer tailer)
     {

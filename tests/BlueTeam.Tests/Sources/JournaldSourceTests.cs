@@ -17,7 +17,7 @@ public class JournaldSourceTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private JournaldSource Source(StartPosition start = StartPosition.Beginning) =>
-        new("journal", new CollectorOptions { Type = CollectorType.Journald, JournalDirectory = _dir.Path, StartAt = start }, _store, NullLogger.Instance);
+        new("journal", new CollectorOptions { Type = "journald", JournalDirectory = _dir.Path, StartAt = start }, _store, NullLogger.Instance);
 
     private static JournalFiles.Entry Failure(int i) => new(T0.AddSeconds(i), "sshd", 3000 + i, $"Failed password for root from 203.0.113.{i} port {41000 + i} ssh2");
 
@@ -63,7 +63,7 @@ public class JournaldSourceTests : IDisposable
         // An entry written to be huge (a 2 MB message) costs the cap, not the megabytes, and the stream goes on.
         JournalFiles.Append(_dir.Path, [new(T0, "sshd", 3000, "Failed password for root from 203.0.113.1 port 1 ssh2 " + new string('A', 2_000_000)), Failure(2)]);
         using var source = new JournaldSource("journal",
-            new CollectorOptions { Type = CollectorType.Journald, JournalDirectory = _dir.Path, MaxLineBytes = 4096 }, _store, NullLogger.Instance);
+            new CollectorOptions { Type = "journald", JournalDirectory = _dir.Path, MaxLineBytes = 4096 }, _store, NullLogger.Instance);
         var lines = await PollUntilAsync(source, 2);
         Assert.Equal(2, lines.Count);
         Assert.True(lines[0].Truncated);
@@ -109,7 +109,7 @@ public class JournaldSourceTests : IDisposable
     [Fact]
     public async Task PollAsync_JournalctlMissing_ReportsCollectorError()
     {
-        using var source = new JournaldSource("journal", new CollectorOptions { Type = CollectorType.Journald }, _store, NullLogger.Instance, journalctl: _dir.File("no-such-journalctl"));
+        using var source = new JournaldSource("journal", new CollectorOptions { Type = "journald" }, _store, NullLogger.Instance, journalctl: _dir.File("no-such-journalctl"));
         var lines = await PollUntilAsync(source, 1, TimeSpan.FromSeconds(2));
         Assert.Equal(RawLineKind.CollectorError, Assert.Single(lines).Kind);
     }

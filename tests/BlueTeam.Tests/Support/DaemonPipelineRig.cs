@@ -58,7 +58,7 @@ internal sealed class DaemonPipelineRig
     }
 
     /// <summary>The lines of <paramref name="text"/> as the file tailer of <paramref name="collector"/> queues them.</summary>
-    public static IEnumerable<RawLine> Lines(string collector, CollectorType type, string path, IEnumerable<string> text)
+    public static IEnumerable<RawLine> Lines(string collector, string type, string path, IEnumerable<string> text)
     {
         long offset = 0;
         foreach (var line in text)

@@ -15,11 +15,11 @@ public class PipelineWorkerTests
     private static BlueTeamConfig Config() => new()
     {
         Host = "eqmon-web01",
-        Collectors = new() { ["auth_log"] = new CollectorOptions { Type = CollectorType.Auth, Paths = [AuthPath], TimeZone = "UTC" } },
+        Collectors = new() { ["auth_log"] = new CollectorOptions { Type = "auth", Paths = [AuthPath], TimeZone = "UTC" } },
     };
 
     private static List<RawLine> BruteForces(int attackers, int failuresEach) =>
-        DaemonPipelineRig.Lines("auth_log", CollectorType.Auth, AuthPath, Enumerable.Range(0, attackers)
+        DaemonPipelineRig.Lines("auth_log", "auth", AuthPath, Enumerable.Range(0, attackers)
             .SelectMany(a => AuthLogLines.FailedPasswords($"203.0.113.{10 + a}", failuresEach, Start.AddMinutes(a), TimeSpan.FromSeconds(5)))).ToList();
 
     [Fact]
@@ -79,7 +79,7 @@ public class PipelineWorkerTests
         var rig = new DaemonPipelineRig(Config(), [new ThrowingOnUserRule("mallory"), Rules.Build("ssh_brute_force")], time, store, checkpoints);
         var text = AuthLogLines.FailedPasswords("203.0.113.7", 5, Start, TimeSpan.FromSeconds(5)).ToList();
         text[2] = text[2].Replace("for root", "for mallory", StringComparison.Ordinal);
-        var lines = DaemonPipelineRig.Lines("auth_log", CollectorType.Auth, AuthPath, text).ToList();
+        var lines = DaemonPipelineRig.Lines("auth_log", "auth", AuthPath, text).ToList();
         await rig.StartAsync();
         foreach (var line in lines) await rig.WriteAsync(line);
         await rig.DrainAsync();

@@ -12,7 +12,7 @@ public class AppJsonParserTests
 {
     private readonly AppJsonParser _parser = new();
 
-    private static RawLine Line(string text) => new() { Collector = "app", Type = CollectorType.Json, Path = "/var/log/eqmon/app.log", Text = text };
+    private static RawLine Line(string text) => new() { Collector = "app", Type = "json", Path = "/var/log/eqmon/app.log", Text = text };
 
     private const string Good = "{\"timestamp\":\"2026-03-10T08:30:00Z\",\"event\":\"login_failed\",\"user\":\"bob\",\"ip\":\"203.0.113.7\",\"message\":\"m\",\"reason\":\"r\",\"path\":\"/p\",\"outcome\":\"failure\",\"record_count\":1,\"cui\":\"false\",\"classification\":\"x\"}";
 

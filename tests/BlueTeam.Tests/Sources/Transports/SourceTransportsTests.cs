@@ -11,12 +11,12 @@ public class SourceTransportsTests
     private static readonly SourceContext Context = new(new InMemoryCheckpointStore(), NullLogger.Instance, TimeProvider.System);
 
     [Theory]
-    [InlineData(CollectorType.Auth, null, typeof(FileTailer))]
-    [InlineData(CollectorType.Access, null, typeof(FileTailer))]
-    [InlineData(CollectorType.Journald, null, typeof(JournaldSource))]
-    [InlineData(CollectorType.Auth, "journald", typeof(JournaldSource))]
-    [InlineData(CollectorType.Json, "file", typeof(FileTailer))]
-    public void Create_TransportOrLegacyType_BuildsThatSource(CollectorType type, string? transport, Type expected)
+    [InlineData("auth", null, typeof(FileTailer))]
+    [InlineData("access", null, typeof(FileTailer))]
+    [InlineData("journald", null, typeof(JournaldSource))]
+    [InlineData("auth", "journald", typeof(JournaldSource))]
+    [InlineData("json", "file", typeof(FileTailer))]
+    public void Create_TransportOrLegacyType_BuildsThatSource(string type, string? transport, Type expected)
     {
         var options = new CollectorOptions { Type = type, Transport = transport, Paths = ["/var/log/x.log"] };
 
@@ -42,8 +42,8 @@ public class SourceTransportsTests
     {
         var config = ConfigLoader.Parse("collectors:\n  web:\n    transport: file\n    type: access\n    paths: [/var/log/nginx/access.log]\n", "test.yaml");
 
-        Assert.Equal("file", config.Collectors["web"].TransportName);
-        Assert.Equal(CollectorType.Access, config.Collectors["web"].Type);
+        Assert.Equal("file", SourceTransports.Default.TransportOf(config.Collectors["web"]));
+        Assert.Equal("access", config.Collectors["web"].Type);
     }
 
     [Fact]
@@ -52,5 +52,27 @@ public class SourceTransportsTests
         var problems = new CollectorOptions { Transport = "File Tail", Paths = ["/x"] }.Validate().ToList();
 
         Assert.Contains(problems, p => p.Key == "transport");
+    }
+
+    [Theory]
+    [InlineData("journald", null, "journald")]
+    [InlineData("auth", null, "file")]
+    [InlineData("json", "stdin", "stdin")]
+    public void TransportOf_UnnamedTransport_IsTheOneTheFormatImpliesElseFile(string type, string? transport, string expected) =>
+        Assert.Equal(expected, SourceTransports.Default.TransportOf(new CollectorOptions { Type = type, Transport = transport }));
+
+    [Fact]
+    public void Problems_FileTransportWithoutPaths_IsAProblemOnPaths()
+    {
+        var collectors = new Dictionary<string, CollectorOptions>
+        {
+            ["web"] = new() { Type = "access" },
+            ["journal"] = new() { Type = "journald" },
+            ["off"] = new() { Type = "access", Enabled = false },
+        };
+
+        var error = Assert.Single(SourceTransports.Default.Problems(collectors));
+
+        Assert.Equal(("collectors.web.paths", "needs at least one path"), (error.Key, error.Message));
     }
 }

@@ -29,7 +29,7 @@ public class StdinTransportTests
     {
         var context = new SourceContext(new InMemoryCheckpointStore(), NullLogger.Instance, TimeProvider.System);
 
-        var source = SourceTransports.Default.Create("piped", new CollectorOptions { Transport = "stdin", Type = CollectorType.Json }, context);
+        var source = SourceTransports.Default.Create("piped", new CollectorOptions { Transport = "stdin", Type = "json" }, context);
 
         Assert.IsType<StdinSource>(source);
         Assert.Empty(new CollectorOptions { Transport = "stdin" }.Validate());
@@ -38,12 +38,12 @@ public class StdinTransportTests
     [Fact]
     public async Task PollAsync_PipedLines_YieldsEachLineInOrderThenReportsClosed()
     {
-        var source = new StdinSource("piped", CollectorType.Auth, new StringReader("first\r\nsecond\n\nlast-without-newline"));
+        var source = new StdinSource("piped", "auth", new StringReader("first\r\nsecond\n\nlast-without-newline"));
 
         var lines = await ReadAllAsync(source);
 
         Assert.Equal(["first", "second", "", "last-without-newline"], lines.Where(l => l.Kind == RawLineKind.Line).Select(l => l.Text));
-        Assert.All(lines, l => Assert.Equal(CollectorType.Auth, l.Type));
+        Assert.All(lines, l => Assert.Equal("auth", l.Type));
         Assert.Equal([1L, 2, 3, 4], lines.Where(l => l.Kind == RawLineKind.Line).Select(l => l.Offset));
         Assert.Equal("stdin closed: no more lines will be read", Assert.Single(lines, l => l.Kind == RawLineKind.CollectorError).Text);
     }
@@ -51,7 +51,7 @@ public class StdinTransportTests
     [Fact]
     public async Task PollAsync_TenMegabyteLine_KeepsTheCappedHeadMarkedTruncatedAndReadsOn()
     {
-        var source = new StdinSource("piped", CollectorType.Json, new StringReader(new string('a', 10 * 1024 * 1024) + "\nnext\n"));
+        var source = new StdinSource("piped", "json", new StringReader(new string('a', 10 * 1024 * 1024) + "\nnext\n"));
 
         var lines = (await ReadAllAsync(source)).Where(l => l.Kind == RawLineKind.Line).ToList();
 

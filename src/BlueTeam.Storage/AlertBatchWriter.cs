@@ -57,8 +57,9 @@ internal abstract class AlertBatchWriter : IAsyncDisposable
     /// or repeated in <paramref name="rows"/> after its first row, is not inserted: its slot in the result is null.
     /// </summary>
     /// <param name="read">Reads one returned row (<see cref="ReturnedColumns"/>).</param>
-    public abstract Task<InsertedAlert?[]> InsertAlertsAsync(IReadOnlyList<AlertInsertRow> rows, DateTimeOffset now,
-        Func<DbDataReader, InsertedAlert> read, CancellationToken ct);
+    public virtual Task<InsertedAlert?[]> InsertAlertsAsync(IReadOnlyList<AlertInsertRow> rows, DateTimeOffset now,
+        Func<DbDataReader, InsertedAlert> read, CancellationToken ct) =>
+        throw new NotSupportedException("this writer inserts alerts one by one (TryInsertLinkedAsync)");
 
     /// <summary>
     /// True when new alerts go one at a time, each with its creation link in the same insert
@@ -83,15 +84,6 @@ internal abstract class AlertBatchWriter : IAsyncDisposable
     public virtual Task<int> InsertLeadingNewLinkedAsync(IReadOnlyList<AlertInsertRow> rows, DateTimeOffset now,
         Func<int, long, AlertSnapshot, ChainEntry> link, CancellationToken ct) => Task.FromResult(0);
 
-    /// <summary>How many rows from the front of <paramref name="rows"/> have fingerprints not repeated before them in the batch.</summary>
-    protected static int LeadingDistinct(IReadOnlyList<AlertInsertRow> rows)
-    {
-        var seen = new HashSet<string>(rows.Count, StringComparer.Ordinal);
-        var count = 0;
-        while (count < rows.Count && seen.Add(rows[count].Fingerprint)) count++;
-        return count;
-    }
-
     /// <summary>Writes the entries, and for each creation entry not linked at its insert its link (seq, prev_hash, row_hash) into its alert row.</summary>
     public abstract Task WriteChainAsync(IReadOnlyList<ChainEntry> entries, CancellationToken ct);
 
@@ -99,6 +91,15 @@ internal abstract class AlertBatchWriter : IAsyncDisposable
     public abstract Task WriteDeliveriesAsync(IReadOnlyList<DeliveryRow> rows, CancellationToken ct);
 
     public abstract ValueTask DisposeAsync();
+
+    // The alerts of this transaction inserted with their creation link, whose entries need no link written after.
+    private readonly HashSet<long> _linkedAtInsert = [];
+
+    /// <summary>Records that <paramref name="alertId"/> was inserted with its creation link.</summary>
+    protected void LinkedAtInsert(long alertId) => _linkedAtInsert.Add(alertId);
+
+    /// <summary>Whether <paramref name="entry"/> is a creation whose link must still be written into its alert row.</summary>
+    protected bool NeedsLink(ChainEntry entry) => AlertChain.IsCreation(entry.Kind) && !_linkedAtInsert.Contains(entry.AlertId);
 
     /// <summary>Slot i of the result of an insert: each fingerprint's first row, when the database returned it.</summary>
     protected static InsertedAlert?[] ByFirstRow(IReadOnlyList<AlertInsertRow> rows, List<InsertedAlert> returned)

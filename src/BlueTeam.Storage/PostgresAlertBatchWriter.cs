@@ -13,8 +13,6 @@ namespace BlueTeam.Storage;
 /// </remarks>
 internal sealed class PostgresAlertBatchWriter(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertTables tables) : AlertBatchWriter
 {
-    private readonly HashSet<long> _linkedAtInsert = [];
-
     public override async Task<InsertedAlert?[]> InsertAlertsAsync(IReadOnlyList<AlertInsertRow> rows, DateTimeOffset now,
         Func<DbDataReader, InsertedAlert> read, CancellationToken ct)
     {
@@ -81,7 +79,7 @@ internal sealed class PostgresAlertBatchWriter(NpgsqlConnection connection, Npgs
             entries[i] = link(i, ids[i], new AlertSnapshot(row.Fingerprint, row.RuleId, row.RuleName, row.Severity, row.Title, row.EventCount,
                 Stored(row.FirstSeen), Stored(row.LastSeen), stamp, stamp, row.IncidentSha256,
                 AckedAt: null, AckedBy: null, AckNote: null, AckedSeverity: null, SilenceId: null));
-            _linkedAtInsert.Add(ids[i]);
+            LinkedAtInsert(ids[i]);
         }
 
         await using var command = Command($"""
@@ -151,7 +149,7 @@ internal sealed class PostgresAlertBatchWriter(NpgsqlConnection connection, Npgs
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
 
-        var creations = entries.Where(e => AlertChain.IsCreation(e.Kind) && !_linkedAtInsert.Contains(e.AlertId)).ToList();
+        var creations = entries.Where(NeedsLink).ToList();
         if (creations.Count == 0) return;
         await using var link = Command($"""
             UPDATE {tables.Alerts} AS a SET chain_seq = v.seq, prev_hash = v.prev_hash, row_hash = v.row_hash
@@ -217,6 +215,15 @@ internal sealed class PostgresAlertBatchWriter(NpgsqlConnection connection, Npgs
     {
         var ticks = value.UtcTicks;
         return new DateTimeOffset(ticks - ticks % 10, TimeSpan.Zero);
+    }
+
+    /// <summary>How many rows from the front of <paramref name="rows"/> have fingerprints not repeated before them in the batch.</summary>
+    private static int LeadingDistinct(IReadOnlyList<AlertInsertRow> rows)
+    {
+        var seen = new HashSet<string>(rows.Count, StringComparer.Ordinal);
+        var count = 0;
+        while (count < rows.Count && seen.Add(rows[count].Fingerprint)) count++;
+        return count;
     }
 
     private static IReadOnlyList<T> Take<T>(IReadOnlyList<T> rows, int count) =>

@@ -1,12 +1,10 @@
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace BlueTeam.Storage;
 
 /// <summary>
 /// SQLite's <see cref="AlertBatchWriter"/>: per kind of row, one single-row statement compiled once per transaction;
-/// every row only binds its values. The rows written for every incident (new alert, chain entry, delivery) go through
-/// <see cref="SqliteRowStatement"/>, bound by index; the rarer ones through a command.
+/// every row only binds its values, by index (<see cref="SqliteRowStatement"/>).
 /// </summary>
 /// <remarks>
 /// New alerts go one by one with their id and creation link (<see cref="InsertsOneByOne"/>): the write transaction
@@ -17,55 +15,11 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
 {
     private static readonly SqliteDialect Dialect = SqliteDialect.Instance;
 
-    private SqliteCommand? _insertAlert;
     private SqliteRowStatement? _insertLinkedAlert;
-    private readonly HashSet<long> _linkedAtInsert = [];
     private long? _nextId;
     private SqliteRowStatement? _insertChain;
-    private SqliteCommand? _linkAlert;
+    private SqliteRowStatement? _linkAlert;
     private SqliteRowStatement? _insertDelivery;
-
-    public override async Task<InsertedAlert?[]> InsertAlertsAsync(IReadOnlyList<AlertInsertRow> rows, DateTimeOffset now,
-        Func<DbDataReader, InsertedAlert> read, CancellationToken ct)
-    {
-        var command = _insertAlert ??= Command($"""
-            INSERT INTO {tables.Alerts} (fingerprint, host, rule_id, rule_name, severity, title, description, detected_by,
-                nist_controls, cui_involved, source_ip, user_name, event_count, first_seen, last_seen, created_at, updated_at, incident_json)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17)
-            ON CONFLICT (fingerprint) DO NOTHING
-            RETURNING {ReturnedColumns}
-            """, 17);
-        var returned = new List<InsertedAlert>(rows.Count);
-        foreach (var row in rows)
-        {
-            SetAlertValues(command.Parameters, row, now);
-            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            if (await reader.ReadAsync(ct).ConfigureAwait(false)) returned.Add(read(reader));
-        }
-        return ByFirstRow(rows, returned);
-    }
-
-    // $1..$17 of both alert inserts.
-    private static void SetAlertValues(SqliteParameterCollection p, AlertInsertRow row, DateTimeOffset now)
-    {
-        p[0].Value = row.Fingerprint;
-        p[1].Value = row.Host;
-        p[2].Value = row.RuleId;
-        p[3].Value = row.RuleName;
-        p[4].Value = row.Severity;
-        p[5].Value = row.Title;
-        p[6].Value = row.Description;
-        p[7].Value = row.DetectedBy;
-        p[8].Value = row.NistControls;
-        p[9].Value = row.CuiInvolved ? 1L : 0L;
-        p[10].Value = (object?)row.SourceIp ?? DBNull.Value;
-        p[11].Value = (object?)row.UserName ?? DBNull.Value;
-        p[12].Value = (long)row.EventCount;
-        p[13].Value = Timestamp(row.FirstSeen);
-        p[14].Value = Timestamp(row.LastSeen);
-        p[15].Value = Timestamp(now);
-        p[16].Value = row.IncidentJson;
-    }
 
     public override bool InsertsOneByOne => true;
 
@@ -107,7 +61,7 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
         // insert without an id would have used it up.
         _nextId = id + 1;
         if (!inserted) return null;
-        _linkedAtInsert.Add(id);
+        LinkedAtInsert(id);
         return entry;
     }
 
@@ -135,10 +89,11 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public override async Task WriteChainAsync(IReadOnlyList<ChainEntry> entries, CancellationToken ct)
+    public override Task WriteChainAsync(IReadOnlyList<ChainEntry> entries, CancellationToken ct)
     {
         foreach (var entry in entries)
         {
+            ct.ThrowIfCancellationRequested();
             var statement = _insertChain ??= new SqliteRowStatement(connection, $"""
                 INSERT INTO {tables.Chain} (host, seq, alert_id, kind, fingerprint, rule_id, rule_name, severity, title, event_count,
                     first_seen, last_seen, created_at, updated_at, incident_sha256, acked_at, acked_by, ack_note, acked_severity,
@@ -170,14 +125,17 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
             statement.Text(22, entry.EntryHash);
             statement.Execute();
 
-            if (!AlertChain.IsCreation(entry.Kind) || _linkedAtInsert.Contains(entry.AlertId)) continue;
-            var link = _linkAlert ??= Command($"UPDATE {tables.Alerts} SET chain_seq = $2, prev_hash = $3, row_hash = $4 WHERE id = $1", 4);
-            link.Parameters[0].Value = entry.AlertId;
-            link.Parameters[1].Value = entry.Seq;
-            link.Parameters[2].Value = entry.PrevHash;
-            link.Parameters[3].Value = entry.EntryHash;
-            await link.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            // Alerts chained after their insert (migration 4's "sealed" entries for rows older than the chain).
+            if (!NeedsLink(entry)) continue;
+            var link = _linkAlert ??= new SqliteRowStatement(connection,
+                $"UPDATE {tables.Alerts} SET chain_seq = $2, prev_hash = $3, row_hash = $4 WHERE id = $1", 4);
+            link.Int64(1, entry.AlertId);
+            link.Int64(2, entry.Seq);
+            link.Text(3, entry.PrevHash);
+            link.Text(4, entry.EntryHash);
+            link.Execute();
         }
+        return Task.CompletedTask;
     }
 
     public override Task WriteDeliveriesAsync(IReadOnlyList<DeliveryRow> rows, CancellationToken ct)
@@ -200,28 +158,12 @@ internal sealed class SqliteAlertBatchWriter(SqliteConnection connection, Sqlite
         return Task.CompletedTask;
     }
 
-    public override async ValueTask DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
-        foreach (var command in new[] { _insertAlert, _linkAlert })
-            if (command is not null) await command.DisposeAsync().ConfigureAwait(false);
-        _insertLinkedAlert?.Dispose();
-        _insertChain?.Dispose();
-        _insertDelivery?.Dispose();
+        foreach (var statement in new[] { _insertLinkedAlert, _insertChain, _linkAlert, _insertDelivery }) statement?.Dispose();
+        return ValueTask.CompletedTask;
     }
 
-    private static object Timestamp(DateTimeOffset? value) => Dialect.Timestamp(value).Value;
-
-    private static string? TimestampText(DateTimeOffset? value) => Timestamp(value) as string;
-
-    // Parameters $1..$n, made once: SQLite numbers "$1" as parameter 1 whatever its place in the text, so a
-    // number used twice ($16 above) is one parameter bound once.
-    private SqliteCommand Command(string sql, int parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        for (var i = 1; i <= parameters; i++)
-            command.Parameters.Add(new SqliteParameter { ParameterName = "$" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        return command;
-    }
+    // The dialect's text for a timestamp (null stays null).
+    private static string? TimestampText(DateTimeOffset? value) => Dialect.Timestamp(value).Value as string;
 }

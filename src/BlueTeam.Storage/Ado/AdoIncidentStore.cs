@@ -104,9 +104,7 @@ internal sealed class AdoIncidentStore(StoreDatabase db, StoreRows rowReader, Ad
         {
             var entry = chain.Next(id, AlertChain.Created, saves[i].Host, state);
             chain.Append(entry);
-            results[i] = new AlertSaveResult(id, IsNew: true);
-            AdoOutbox.QueueDeliveries(statements, id, saves[i].Channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
-                saves[i].Incident.Severity, saves[i].Incident.EventCount, now);
+            results[i] = Created(statements, saves[i], id, now);
             return entry;
         }, ct).ConfigureAwait(false);
 
@@ -118,12 +116,10 @@ internal sealed class AdoIncidentStore(StoreDatabase db, StoreRows rowReader, Ad
 
         for (var i = linked; i < saves.Count; i++)
         {
-            var (incident, _, channels) = saves[i];
+            var incident = saves[i].Incident;
             if (inserted[i - linked] is { } row)
             {
-                results[i] = new AlertSaveResult(row.Id, IsNew: true);
-                AdoOutbox.QueueDeliveries(statements, row.Id, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
-                    incident.Severity, incident.EventCount, now);
+                results[i] = Created(statements, saves[i], row.Id, now);
                 var state = row.State with { IncidentSha256 = rows[i].IncidentSha256 };
                 await chain.AppendAsync(row.Id, AlertChain.Created, row.Host, state, ct).ConfigureAwait(false);
             }
@@ -149,15 +145,13 @@ internal sealed class AdoIncidentStore(StoreDatabase db, StoreRows rowReader, Ad
         var results = new AlertSaveResult[saves.Count];
         for (var i = 0; i < saves.Count; i++)
         {
-            var (incident, host, channels) = saves[i];
+            var (incident, host, _) = saves[i];
             var created = await statements.Rows.TryInsertLinkedAsync(rows[i], now,
                 (id, state) => chain.Next(id, AlertChain.Created, host, state), ct).ConfigureAwait(false);
             if (created is not null)
             {
                 chain.Append(created);
-                results[i] = new AlertSaveResult(created.AlertId, IsNew: true);
-                AdoOutbox.QueueDeliveries(statements, created.AlertId, channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
-                    incident.Severity, incident.EventCount, now);
+                results[i] = Created(statements, saves[i], created.AlertId, now);
                 continue;
             }
             var (updatedId, storedHost, state) = await UpdateAsync(statements, incident, rows[i], now, ct).ConfigureAwait(false);
@@ -166,6 +160,14 @@ internal sealed class AdoIncidentStore(StoreDatabase db, StoreRows rowReader, Ad
         }
         await statements.FlushAsync(ct).ConfigureAwait(false);
         return results;
+    }
+
+    /// <summary>A new alert's result, with its outbox rows (one per distinct channel) queued for the flush.</summary>
+    private static AlertSaveResult Created(TransactionStatements statements, AlertSaveRequest save, long alertId, DateTimeOffset now)
+    {
+        AdoOutbox.QueueDeliveries(statements, alertId, save.Channels.Distinct(StringComparer.Ordinal).ToList(), NotifyReason.New,
+            save.Incident.Severity, save.Incident.EventCount, now);
+        return new AlertSaveResult(alertId, IsNew: true);
     }
 
     private InsertedAlert ReadInserted(System.Data.Common.DbDataReader reader)
